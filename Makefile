@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP_VERSION := 26.3
+
+.PHONY: run test lint types unit bench docs clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+## Set up and run the main job on the embedded default (for now: validate the bundled seed manifest).
+run: $(BIN)/.installed
+	$(BIN)/appinstall validate appinstall/manifest/examples/seed.json
+
+## Set up, then lint, type-check and run the whole suite.
+test: lint types unit
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check appinstall tests bench
+	$(BIN)/ruff format --check appinstall tests bench
+
+types: $(BIN)/.installed
+	$(BIN)/mypy appinstall
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/manifest_validation.py
+
+## Regenerate the committed schema and the manifest reference tables after changing the model.
+docs: $(BIN)/.installed
+	$(BIN)/appinstall schema > schemas/manifest.schema.json
+	$(BIN)/python -m appinstall.manifest.reference --write README.md docs/manifest.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

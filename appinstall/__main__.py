@@ -1,0 +1,3 @@
+from appinstall.cli import main
+
+main()

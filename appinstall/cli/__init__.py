@@ -1,0 +1,42 @@
+"""The ``appinstall`` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from appinstall import __version__
+from appinstall.cli import manifest
+
+app = typer.Typer(
+    name="appinstall",
+    help="Onboard connector apps to a messaging platform from an App Install manifest.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"appinstall {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Onboard connector apps to a messaging platform from an App Install manifest."""
+
+
+app.command("validate")(manifest.validate)
+app.command("schema")(manifest.schema)
+
+
+def main() -> None:
+    app()

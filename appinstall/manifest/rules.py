@@ -1,0 +1,181 @@
+"""The manifest's rules as pure data and functions.
+
+Every rule that the JSON Schema also expresses is written here once, as a regular expression, so that the
+validator and the published schema cannot drift apart: the validator decides with the same pattern the schema
+publishes, and only the wording of the message (which part of the value is wrong) is computed in Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+# End of input. ``$`` would also match before a final newline in Python (and so in the ``jsonschema``
+# package), which would let "value\n" through a header check; this lookahead means the same in every engine.
+END: Final = r"(?![\s\S])"
+
+# --- Event types -------------------------------------------------------------------------------------------
+
+CONTENT_EVENT: Final = "ms.MessagingEventNotification.ContentEvent"
+RICH_CONTENT_EVENT: Final = "ms.MessagingEventNotification.RichContentEvent"
+ACCEPT_STATUS_EVENT: Final = "ms.MessagingEventNotification.AcceptStatusEvent"
+CHAT_STATE_EVENT: Final = "ms.MessagingEventNotification.ChatStateEvent"
+EX_CONVERSATION_CHANGE: Final = "cqm.ExConversationChangeNotification"
+
+EVENT_TYPES: Final = (
+    CONTENT_EVENT,
+    RICH_CONTENT_EVENT,
+    ACCEPT_STATUS_EVENT,
+    CHAT_STATE_EVENT,
+    EX_CONVERSATION_CHANGE,
+)
+
+# The seed's table names the conversation-change subscription with the messaging prefix; the platform's
+# notifications (and the seed's own example) use the ``cqm.`` name. We accept the table's spelling and warn.
+LEGACY_EX_CONVERSATION_CHANGE: Final = "ms.MessagingEventNotification.ExConversationChangeNotification"
+
+# --- Engagement vocabularies (the seed's tables; ``cart_items`` comes from its example) ----------------------
+
+ENTRY_POINTS: Final = ("section", "url")
+VISITOR_BEHAVIORS: Final = (
+    "visited_location",
+    "time_on_location",
+    "flow",
+    "engaged_in_session",
+    "about_to_abandon",
+    "cart_value",
+    "cart_items",
+    "visitor_error",
+    "viewed_products",
+    "service_activity",
+)
+TARGET_AUDIENCES: Final = (
+    "external_referral",
+    "search_keywords",
+    "ip",
+    "platform",
+    "geo_location",
+    "returning_visitors",
+    "marketing_source",
+    "customer_type",
+    "age",
+    "balance",
+    "customer_id",
+    "gender",
+    "store_zip_code",
+    "store_number",
+    "company_size",
+    "registration_date",
+)
+GOALS: Final = ("url", "purchase_total", "num_of_pages", "lead", "service_activity")
+CONSUMER_IDENTITIES: Final = ("auth", "unauth")
+
+# --- OAuth ---------------------------------------------------------------------------------------------------
+
+CLIENT_CREDENTIALS: Final = "client_credentials"
+REQUIRED_SCOPE: Final = "msg.consumer"
+
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), tokens separated by single spaces.
+_SCOPE_WORD = r"[\x21\x23-\x5B\x5D-\x7E]+"
+SCOPE_PATTERN: Final = rf"^{_SCOPE_WORD}( {_SCOPE_WORD})*{END}"
+SCOPE_HAS_REQUIRED_PATTERN: Final = rf"(^| )msg\.consumer( |{END})"
+
+# --- Lengths -------------------------------------------------------------------------------------------------
+
+CLIENT_NAME_MAX: Final = 100
+DESCRIPTION_MAX: Final = 256
+SCOPE_MAX: Final = 128
+LOGO_URI_MAX: Final = 128
+ENDPOINT_MAX: Final = 2048
+HEADERS_MAX: Final = 20
+HEADER_NAME_MAX: Final = 256
+HEADER_VALUE_MAX: Final = 4096
+MAX_RETRIES_MAX: Final = 5
+RETENTION_TIME_MIN: Final = 2
+RETENTION_TIME_MAX: Final = 259_200
+
+# --- Client name ---------------------------------------------------------------------------------------------
+
+# 1..100 characters once surrounding whitespace is trimmed, and no control characters inside.
+_NAME_CHAR = r"[^\x00-\x1f\x7f]"
+_NAME_EDGE = r"[^\s\x00-\x1f\x7f]"
+CLIENT_NAME_PATTERN: Final = rf"^\s*{_NAME_EDGE}({_NAME_CHAR}{{0,{CLIENT_NAME_MAX - 2}}}{_NAME_EDGE})?\s*{END}"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# --- URLs ----------------------------------------------------------------------------------------------------
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*\.?"
+_IPV6 = r"\[[0-9A-Fa-f:.]+\]"
+_PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_REST = r"(?:[/?#][^\s\x00-\x1f\x7f]*)?"
+HTTPS_URL_PATTERN: Final = rf"^https://(?:{_HOSTNAME}|{_IPV6})(?::{_PORT})?{_REST}{END}"
+# A logo is an absolute https URL or a path on the platform's own host ("/…", but not "//host/…").
+LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^\s\x00-\x1f\x7f]*{END}"
+
+# --- Headers -------------------------------------------------------------------------------------------------
+
+# RFC 9110 §5.6.2: token = 1*tchar.
+HEADER_NAME_PATTERN: Final = rf"^[!#$%&'*+.^_`|~0-9A-Za-z-]+{END}"
+# A field value may hold visible characters, spaces and tabs; CR, LF, NUL and other controls would let a
+# manifest inject headers or split the request.
+HEADER_VALUE_PATTERN: Final = rf"^[^\x00-\x08\x0a-\x1f\x7f]*{END}"
+
+RESERVED_HEADERS: Final = ("host", "content-length", "content-type", "transfer-encoding", "connection")
+RESERVED_HEADER_PREFIXES: Final = ("x-liveperson-", "webhook-")
+
+
+def _case_insensitive(text: str) -> str:
+    """Spell ``text`` as a pattern that ignores case without flags, which ECMA-262 schemas cannot carry."""
+    parts = []
+    for char in text:
+        if char.isalpha():
+            parts.append(f"[{char.upper()}{char.lower()}]")
+        else:
+            parts.append(char if char == "-" else re.escape(char))
+    return "".join(parts)
+
+
+RESERVED_HEADER_PATTERN: Final = (
+    "^(?:"
+    + "|".join(
+        [_case_insensitive(name) + END for name in RESERVED_HEADERS]
+        + [_case_insensitive(prefix) for prefix in RESERVED_HEADER_PREFIXES]
+    )
+    + ")"
+)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def matches(pattern: str, value: str) -> bool:
+    """Whether ``value`` matches a published pattern, searched as JSON Schema's ``pattern`` keyword does."""
+    return _compiled(pattern).search(value) is not None
+
+
+def is_reserved_header(name: str) -> bool:
+    """Whether the platform sets this header itself, so a manifest may not."""
+    lowered = name.lower()
+    return lowered in RESERVED_HEADERS or lowered.startswith(RESERVED_HEADER_PREFIXES)
+
+
+def has_control_character(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+def describe_bad_https_url(value: str) -> str:
+    """Say what is wrong with a value that failed ``HTTPS_URL_PATTERN``, in a person's words."""
+    if not value.lower().startswith("https://"):
+        return "must be an absolute URL that starts with https://"
+    if value[len("https://") :].split("/", 1)[0].count("@"):
+        return "must not carry user information (user:password@) in the URL"
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        return "must not contain spaces or control characters"
+    authority = re.split(r"[/?#]", value[len("https://") :], maxsplit=1)[0]
+    if not authority:
+        return "must name a host after https://"
+    return f"has an invalid host or port: {authority!r}"

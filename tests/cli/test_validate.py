@@ -1,0 +1,122 @@
+"""The command line, run in process through Typer's runner: exit codes, formats and stdin."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from appinstall import __version__
+from appinstall.cli import app
+from appinstall.manifest.schema import manifest_schema_text
+from tests.conftest import SEED_PATH
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def invalid_file(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"client_name": "x", "scpoe": "msg.consumer", "logo_uri": "ftp://x"}))
+    return path
+
+
+def test_a_valid_manifest_exits_zero_and_says_valid() -> None:
+    result = runner.invoke(app, ["validate", str(SEED_PATH)])
+    assert result.exit_code == 0
+    assert result.output == f"{SEED_PATH}: valid\n"
+
+
+def test_an_invalid_manifest_exits_one_with_a_line_per_problem(invalid_file: Path) -> None:
+    result = runner.invoke(app, ["validate", str(invalid_file)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{invalid_file}: error /logo_uri: ")
+    assert lines[1] == (
+        f"{invalid_file}: error /scpoe: 'scpoe' is not a known key here (unknown_key) hint: did you mean 'scope'?"
+    )
+
+
+def test_broken_json_exits_one(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"client_name": ')
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "error /: is not valid JSON" in result.output and "line 1, column 17" in result.output
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "absent.json")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def test_no_file_at_all_is_a_usage_error() -> None:
+    assert runner.invoke(app, ["validate"]).exit_code == 2
+
+
+def test_a_dash_reads_standard_input() -> None:
+    result = runner.invoke(app, ["validate", "-"], input=SEED_PATH.read_bytes())
+    assert result.exit_code == 0
+    assert result.output == "<stdin>: valid\n"
+
+
+def test_json_format_for_one_file_is_one_object(invalid_file: Path) -> None:
+    result = runner.invoke(app, ["validate", "--format", "json", str(invalid_file)])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["valid"] is False and report["warnings"] == []
+    assert [(e["pointer"], e["code"]) for e in report["errors"]] == [
+        ("/logo_uri", "invalid_url"),
+        ("/scpoe", "unknown_key"),
+    ]
+    assert set(report["errors"][0]) == {"pointer", "code", "message", "hint"}
+
+
+def test_json_format_for_several_files_is_a_list_naming_each(invalid_file: Path) -> None:
+    result = runner.invoke(app, ["validate", "-f", "json", str(SEED_PATH), str(invalid_file)])
+    assert result.exit_code == 1
+    reports = json.loads(result.output)
+    assert [(r["file"], r["valid"]) for r in reports] == [(str(SEED_PATH), True), (str(invalid_file), False)]
+
+
+def test_warnings_are_printed_and_do_not_fail(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.json"
+    hooks = {"ms.MessagingEventNotification.ExConversationChangeNotification": {"endpoint": "https://a.example"}}
+    path.write_text(json.dumps({"client_name": "x", "capabilities": {"webhooks": hooks}}))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert (
+        "warning /capabilities/webhooks/ms.MessagingEventNotification.ExConversationChangeNotification" in result.output
+    )
+
+
+def test_one_invalid_file_among_valid_ones_fails_the_run(invalid_file: Path) -> None:
+    assert runner.invoke(app, ["validate", str(SEED_PATH), str(invalid_file), str(SEED_PATH)]).exit_code == 1
+
+
+def test_schema_prints_the_published_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert result.output == manifest_schema_text()
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"appinstall {__version__}\n")
+
+
+def test_the_module_entry_point_runs_as_a_real_process(invalid_file: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "appinstall", "validate", str(invalid_file)], capture_output=True, check=False
+    )
+    assert completed.returncode == 1
+    assert b"/scpoe" in completed.stdout

@@ -1,0 +1,64 @@
+import re
+
+import pytest
+
+from appinstall.manifest import rules
+
+
+@pytest.mark.parametrize("name", ["Host", "content-LENGTH", "Content-Type", "transfer-encoding", "Connection"])
+def test_headers_the_platform_sets_are_reserved_in_any_case(name: str) -> None:
+    assert rules.is_reserved_header(name)
+    assert rules.matches(rules.RESERVED_HEADER_PATTERN, name)
+
+
+@pytest.mark.parametrize("name", ["X-LivePerson-Signature", "x-liveperson-anything", "Webhook-Id", "WEBHOOK-x"])
+def test_reserved_prefixes_cover_every_header_under_them(name: str) -> None:
+    assert rules.is_reserved_header(name)
+    assert rules.matches(rules.RESERVED_HEADER_PATTERN, name)
+
+
+@pytest.mark.parametrize("name", ["X-Api-Key", "Hosts", "X-Host", "Authorization", "webhook", "x-liveperson"])
+def test_other_headers_are_not_reserved(name: str) -> None:
+    assert not rules.is_reserved_header(name)
+    assert not rules.matches(rules.RESERVED_HEADER_PATTERN, name)
+
+
+def test_published_patterns_do_not_accept_a_trailing_newline() -> None:
+    assert rules.matches(rules.HEADER_VALUE_PATTERN, "value")
+    assert not rules.matches(rules.HEADER_VALUE_PATTERN, "value\n")
+    assert not rules.matches(rules.HTTPS_URL_PATTERN, "https://example.com\n")
+
+
+def test_published_patterns_avoid_python_only_syntax() -> None:
+    patterns = [value for name, value in vars(rules).items() if name.endswith("_PATTERN")]
+    for pattern in patterns:
+        assert "(?i" not in pattern and "\\Z" not in pattern and "(?P<" not in pattern
+        assert not re.search(r"(?<!\\)\$", pattern.replace("[!#$%", "")), pattern
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("http://example.com", "starts with https://"),
+        ("https://user:pw@example.com/", "user information"),
+        ("https://exa mple.com/", "spaces"),
+        ("https://", "name a host"),
+        ("https://example.com:99999/", "invalid host or port"),
+    ],
+)
+def test_a_bad_endpoint_is_described_in_words(url: str, complaint: str) -> None:
+    assert not rules.matches(rules.HTTPS_URL_PATTERN, url)
+    assert complaint in rules.describe_bad_https_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://your/webhooks/endpoint", "https://a.example:8443/x?y=1#z", "https://[2001:db8::1]/hook", "https://h."],
+)
+def test_https_urls_with_a_host_are_accepted(url: str) -> None:
+    assert rules.matches(rules.HTTPS_URL_PATTERN, url)
+
+
+def test_the_event_types_are_the_platforms_five() -> None:
+    assert len(set(rules.EVENT_TYPES)) == 5
+    assert rules.EX_CONVERSATION_CHANGE.startswith("cqm.")
