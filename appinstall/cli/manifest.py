@@ -38,7 +38,7 @@ def _read(name: str) -> bytes:
         reason = "permission denied"
     except OSError as error:
         reason = error.strerror or str(error)
-    Console(stderr=True, highlight=False).print(f"[red]error:[/] {escape(name)}: {reason}")
+    Console(stderr=True, highlight=False).print(f"[red]error:[/] {escape(name)}: {reason}", soft_wrap=True)
     raise typer.Exit(USAGE_ERROR)
 
 

@@ -61,7 +61,7 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def _client_name(value: str) -> str:
-    trimmed = value.strip()
+    trimmed = value.strip(rules.WHITESPACE)
     if not trimmed:
         raise rule_error("blank", "must not be empty or only whitespace", {})
     if len(trimmed) > rules.CLIENT_NAME_MAX:
@@ -270,7 +270,7 @@ class Webhook(StrictModel):
     headers: list[Header] = Field(
         default_factory=list,
         max_length=rules.HEADERS_MAX,
-        json_schema_extra={"default": []},
+        json_schema_extra={"default": [], "uniqueItems": True},
         description="Extra HTTP headers for each request, at most 20.",
     )
 

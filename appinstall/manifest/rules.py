@@ -97,11 +97,20 @@ RETENTION_TIME_MAX: Final = 259_200
 
 # --- Client name ---------------------------------------------------------------------------------------------
 
+# Whitespace and control characters are spelled out rather than written ``\s``: ``\s`` means different sets in
+# Python and in ECMA-262 (which JSON Schema tools use), and the validator and the schema must agree everywhere.
+WHITESPACE: Final = " \t\n\r\f\v"
+_WHITESPACE_CLASS = r"[ \t\n\r\f\v]"
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0, DEL and C1
+
 # 1..100 characters once surrounding whitespace is trimmed, and no control characters inside.
-_NAME_CHAR = r"[^\x00-\x1f\x7f]"
-_NAME_EDGE = r"[^\s\x00-\x1f\x7f]"
-CLIENT_NAME_PATTERN: Final = rf"^\s*{_NAME_EDGE}({_NAME_CHAR}{{0,{CLIENT_NAME_MAX - 2}}}{_NAME_EDGE})?\s*{END}"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME_CHAR = rf"[^{_CONTROLS}]"
+_NAME_EDGE = rf"[^ {_CONTROLS}]"
+CLIENT_NAME_PATTERN: Final = (
+    rf"^{_WHITESPACE_CLASS}*{_NAME_EDGE}({_NAME_CHAR}{{0,{CLIENT_NAME_MAX - 2}}}{_NAME_EDGE})?"
+    rf"{_WHITESPACE_CLASS}*{END}"
+)
+_CONTROL = re.compile(rf"[{_CONTROLS}]")
 
 # --- URLs ----------------------------------------------------------------------------------------------------
 
@@ -109,10 +118,10 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*\.?"
 _IPV6 = r"\[[0-9A-Fa-f:.]+\]"
 _PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_REST = r"(?:[/?#][^\s\x00-\x1f\x7f]*)?"
+_REST = rf"(?:[/?#][^ {_CONTROLS}]*)?"
 HTTPS_URL_PATTERN: Final = rf"^https://(?:{_HOSTNAME}|{_IPV6})(?::{_PORT})?{_REST}{END}"
 # A logo is an absolute https URL or a path on the platform's own host ("/…", but not "//host/…").
-LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^\s\x00-\x1f\x7f]*{END}"
+LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^ {_CONTROLS}]*{END}"
 
 # --- Headers -------------------------------------------------------------------------------------------------
 
@@ -173,7 +182,7 @@ def describe_bad_https_url(value: str) -> str:
         return "must be an absolute URL that starts with https://"
     if value[len("https://") :].split("/", 1)[0].count("@"):
         return "must not carry user information (user:password@) in the URL"
-    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+    if " " in value or has_control_character(value):
         return "must not contain spaces or control characters"
     authority = re.split(r"[/?#]", value[len("https://") :], maxsplit=1)[0]
     if not authority:
