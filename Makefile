@@ -12,9 +12,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-## Set up and run the main job on the embedded default (for now: validate the bundled seed manifest).
+## Set up and run the service on its embedded default (SQLite in ./data), on http://127.0.0.1:8080.
 run: $(BIN)/.installed
 	$(BIN)/appinstall validate appinstall/manifest/examples/seed.json
+	$(BIN)/appinstall serve
 
 ## Set up, then lint, type-check and run the whole suite.
 test: lint types unit
@@ -35,7 +36,7 @@ bench: $(BIN)/.installed
 ## Regenerate the committed schema and the manifest reference tables after changing the model.
 docs: $(BIN)/.installed
 	$(BIN)/appinstall schema > schemas/manifest.schema.json
-	$(BIN)/python -m appinstall.manifest.reference --write README.md docs/manifest.md
+	$(BIN)/python -m appinstall.reference --write README.md docs/manifest.md docs/operations.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import copy
 import json
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from appinstall.app import create_app
+from appinstall.settings import Settings
+from appinstall.store.tables import metadata
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "appinstall" / "manifest" / "examples" / "seed.json"
 SEED_BYTES = SEED_PATH.read_bytes()
@@ -18,3 +31,94 @@ SEED: dict[str, Any] = json.loads(SEED_BYTES)
 def seed() -> dict[str, Any]:
     """A fresh deep copy of the seed manifest that a test may change."""
     return copy.deepcopy(SEED)
+
+
+# --- Stores on both engines ----------------------------------------------------------------------------------
+
+POSTGRES_URL = os.environ.get("APPINSTALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+TEST_OPERATOR_TOKEN = "aio_test-operator-token"
+
+
+def _postgres_admin_url() -> str:
+    return POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database for this test session on the machine's PostgreSQL, dropped at the end.
+
+    When PostgreSQL cannot be reached the PostgreSQL cases are skipped on a developer's machine, but in CI
+    (``CI=true``) they fail: they are part of what must pass.
+    """
+    name = f"appinstall_test_{os.getpid()}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, SQLAlchemyError) as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {error}")
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    base = _postgres_admin_url().rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same tests run on the embedded default and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'appinstall.db'}"
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    yield url
+
+    async def reset() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                names = ", ".join(table.name for table in metadata.sorted_tables)
+                await connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        master_key=TEST_MASTER_KEY,
+        operator_token=TEST_OPERATOR_TOKEN,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, authenticated as the operator."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://appinstall.test", headers=headers) as http:
+        yield http

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import manifest
+from appinstall.cli import manifest, server
 
 app = typer.Typer(
     name="appinstall",
@@ -36,6 +36,11 @@ def _root(
 
 app.command("validate")(manifest.validate)
 app.command("schema")(manifest.schema)
+app.command("serve")(server.serve)
+app.command("keygen")(server.keygen)
+app.add_typer(server.db_app, name="db")
+app.add_typer(server.accounts_app, name="accounts")
+app.add_typer(server.keys_app, name="keys")
 
 
 def main() -> None:

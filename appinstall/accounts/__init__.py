@@ -1,0 +1,1 @@
+"""Accounts (tenants), their admin keys, and the operator who manages them."""

@@ -1,0 +1,135 @@
+"""Accounts, admin keys and the operator credential, over the store."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from appinstall.accounts import credentials
+from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
+from appinstall.http.problems import ProblemError
+from appinstall.store import Store
+from appinstall.store.tables import accounts, admin_keys, operator_credentials
+
+
+class Authenticator:
+    """Recognises bearer tokens. The operator's hash is read once at start; admin keys are looked up by hash."""
+
+    def __init__(self, store: Store, operator_hash: str) -> None:
+        self.store = store
+        self.operator_hash = operator_hash
+
+    @classmethod
+    async def start(cls, store: Store, configured_token: str | None) -> tuple[Authenticator, str | None]:
+        """Load the operator credential, generating one when none is configured or stored.
+
+        Returns the authenticator and, only when a token was generated just now, that token (to print once).
+        """
+        if configured_token:
+            return cls(store, credentials.token_hash(configured_token)), None
+        async with store.engine.begin() as connection:
+            stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar()
+            if stored is not None:
+                return cls(store, stored), None
+            token = credentials.new_token(credentials.OPERATOR_PREFIX)
+            await connection.execute(
+                insert(operator_credentials).values(
+                    id=1, token_hash=credentials.token_hash(token), created_at=store.clock()
+                )
+            )
+        return cls(store, credentials.token_hash(token)), token
+
+    async def authenticate(self, token: str) -> Principal | None:
+        digest = credentials.token_hash(token)
+        if credentials.same_hash(digest, self.operator_hash):
+            return OPERATOR
+        if not token.startswith(credentials.ADMIN_KEY_PREFIX):
+            return None
+        async with self.store.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(admin_keys.c.id, admin_keys.c.account_id).where(
+                        admin_keys.c.key_hash == digest, admin_keys.c.revoked_at.is_(None)
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return Principal(actor=f"key:{row.id}", account_id=row.account_id)
+
+
+def _not_found(account_id: str) -> ProblemError:
+    return ProblemError(404, "account-not-found", f"there is no account {account_id!r}")
+
+
+async def require_account(store: Store, principal: Principal, account_id: str) -> None:
+    """Raise 404 unless the account exists and the caller may see it (a foreign account looks absent)."""
+    if not principal.may_access(account_id):
+        raise _not_found(account_id)
+    async with store.engine.connect() as connection:
+        found = (await connection.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
+    if found is None:
+        raise _not_found(account_id)
+
+
+async def create_account(store: Store, account_id: str) -> Account:
+    created_at = store.clock()
+    try:
+        async with store.engine.begin() as connection:
+            await connection.execute(insert(accounts).values(id=account_id, created_at=created_at))
+    except IntegrityError:
+        raise ProblemError(409, "account-exists", f"the account {account_id!r} already exists") from None
+    return Account(id=account_id, created_at=created_at)
+
+
+async def list_accounts(store: Store) -> list[Account]:
+    async with store.engine.connect() as connection:
+        rows = await connection.execute(select(accounts).order_by(accounts.c.id))
+    return [Account(id=row.id, created_at=row.created_at) for row in rows]
+
+
+async def get_account(store: Store, account_id: str) -> Account:
+    async with store.engine.connect() as connection:
+        row = (await connection.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    if row is None:
+        raise _not_found(account_id)
+    return Account(id=row.id, created_at=row.created_at)
+
+
+async def create_key(store: Store, account_id: str, name: str | None) -> KeyCreated:
+    key = credentials.new_token(credentials.ADMIN_KEY_PREFIX)
+    key_id = secrets.token_hex(8)
+    created_at = store.clock()
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            insert(admin_keys).values(
+                id=key_id,
+                account_id=account_id,
+                key_hash=credentials.token_hash(key),
+                name=name,
+                created_at=created_at,
+            )
+        )
+    return KeyCreated(id=key_id, name=name, created_at=created_at, revoked_at=None, key=key)
+
+
+async def list_keys(store: Store, account_id: str) -> list[KeyInfo]:
+    async with store.engine.connect() as connection:
+        rows = await connection.execute(
+            select(admin_keys).where(admin_keys.c.account_id == account_id).order_by(admin_keys.c.created_at)
+        )
+    return [KeyInfo(id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at) for row in rows]
+
+
+async def revoke_key(store: Store, account_id: str, key_id: str) -> None:
+    async with store.engine.begin() as connection:
+        result = await connection.execute(
+            update(admin_keys)
+            .where(admin_keys.c.id == key_id, admin_keys.c.account_id == account_id)
+            .where(admin_keys.c.revoked_at.is_(None))
+            .values(revoked_at=store.clock())
+        )
+    if result.rowcount == 0:
+        raise ProblemError(404, "key-not-found", f"there is no active key {key_id!r} in this account")

@@ -1,0 +1,112 @@
+"""Wiring: settings → store → services → routes, in one FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from appinstall import __version__
+from appinstall.accounts.service import Authenticator
+from appinstall.accounts.views import router as accounts_router
+from appinstall.http.limits import RequestLimits
+from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
+from appinstall.registry.views import manifest_component
+from appinstall.registry.views import router as registry_router
+from appinstall.settings import Settings
+from appinstall.store import Keyring, Store, create_engine, is_sqlite
+from appinstall.store.migrate import upgrade
+
+log = logging.getLogger("appinstall")
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work; the message says which and how to fix it."""
+
+
+def open_keyring(settings: Settings) -> Keyring:
+    if settings.master_key is not None:
+        return Keyring.parse(settings.master_key.get_secret_value())
+    if not is_sqlite(settings.resolved_database_url()):
+        raise ConfigurationError(
+            "set APPINSTALL_MASTER_KEY when the store is PostgreSQL: every process must share the key that "
+            "encrypts client secrets (make one with `appinstall keygen`)"
+        )
+    return Keyring.from_file(settings.master_key_file)
+
+
+async def open_store(settings: Settings) -> Store:
+    """Connect, migrate to the newest schema, and load the master keys."""
+    keyring = open_keyring(settings)
+    engine = create_engine(settings.resolved_database_url())
+    await upgrade(engine)
+    return Store(engine=engine, keyring=keyring)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The HTTP application. Pass ``store`` to share one (tests do); otherwise it opens its own at start."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = store is None
+        app.state.store = await open_store(settings) if store is None else store
+        operator_token = settings.operator_token.get_secret_value() if settings.operator_token else None
+        app.state.authenticator, generated = await Authenticator.start(app.state.store, operator_token)
+        if generated:
+            print(
+                "appinstall: generated the operator token; it is shown only now, store it safely:\n"
+                f"  APPINSTALL_OPERATOR_TOKEN={generated}",
+                file=sys.stderr,
+                flush=True,
+            )
+        try:
+            yield
+        finally:
+            if own_store:
+                await app.state.store.close()
+
+    app = FastAPI(
+        title="appinstall",
+        version=__version__,
+        summary="Install connector apps from App Install manifests.",
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+    )
+    app.state.settings = settings
+    app.include_router(accounts_router)
+    app.include_router(registry_router)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        """The process can reach its store."""
+        try:
+            async with app.state.store.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # the store is down in some way: report it, do not crash
+            log.warning("readiness check failed: %s", type(error).__name__)
+            return problem_response(503, "not-ready", "the store is unreachable")
+        return JSONResponse({"status": "ready"})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(manifest_component())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

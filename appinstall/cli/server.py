@@ -1,0 +1,155 @@
+"""Commands that run or administer a server on this machine: serve, db, accounts, keys, keygen.
+
+``accounts create`` and ``keys create`` work on the store directly (like a framework's management commands),
+so an operator can bootstrap a tenant before any HTTP client has a credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from appinstall.accounts import service as accounts
+from appinstall.app import ConfigurationError, create_app, open_store
+from appinstall.http.problems import ProblemError
+from appinstall.settings import Settings
+from appinstall.store import Store
+from appinstall.store.keyring import generate_key
+from appinstall.store.reencrypt import reencrypt_secrets
+
+T = TypeVar("T")
+
+db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
+keys_app = typer.Typer(help="Admin keys of an account.", no_args_is_help=True)
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database-url", help="Store URL (default: APPINSTALL_DATABASE_URL or SQLite).")
+]
+
+
+def _settings(database_url: str | None = None, **overrides: object) -> Settings:
+    settings = Settings()
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    if database_url:
+        changes["database_url"] = database_url
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = await open_store(settings)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    except ProblemError as error:
+        raise _fail(error.detail) from None
+
+
+class _QuerylessAccessLog(logging.Filter):
+    """Drop query strings from access-log lines: the platform's clients send client secrets in them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
+        return True
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the HTTP API (uvicorn, uvloop, httptools). Migrations are applied at start."""
+    import uvicorn
+
+    settings = _settings(database_url, host=host, port=port)
+    try:
+        application = create_app(settings)
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    logging.getLogger("uvicorn.access").addFilter(_QuerylessAccessLog())
+    typer.echo(f"appinstall: serving on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """Apply every pending migration."""
+
+    async def nothing(_: Store) -> None:
+        return None
+
+    _with_store(_settings(database_url), nothing)
+    typer.echo("the store is at the newest schema")
+
+
+@db_app.command("reencrypt")
+def db_reencrypt(database_url: DatabaseOption = None) -> None:
+    """Re-encrypt every client secret with the first master key (after putting a new key first)."""
+    count = _with_store(_settings(database_url), reencrypt_secrets)
+    typer.echo(f"re-encrypted {count} client secret(s) with the current master key")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID", help="The platform's account id.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an account."""
+    from appinstall.accounts.models import AccountCreate
+
+    try:
+        AccountCreate(id=account_id)
+    except ValueError:
+        raise _fail("an account id is 1-64 letters, digits, '-' or '_', starting with a letter or digit") from None
+    account = _with_store(_settings(database_url), lambda store: accounts.create_account(store, account_id))
+    typer.echo(f"created account {account.id}")
+
+
+@keys_app.command("create")
+def keys_create(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID")],
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an admin key for an account and print it (it is shown only once)."""
+
+    async def create(store: Store) -> str:
+        await accounts.get_account(store, account_id)
+        created = await accounts.create_key(store, account_id, name)
+        return created.key
+
+    key = _with_store(_settings(database_url), create)
+    typer.echo(key)
+    if sys.stdout.isatty():
+        typer.echo("store this key now: it is shown only once", err=True)
+
+
+def keygen() -> None:
+    """Print a new master key (base64 of 32 random bytes) for APPINSTALL_MASTER_KEY."""
+    typer.echo(generate_key())

@@ -1,0 +1,108 @@
+"""RFC 9457 problem details: the one error shape of the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from appinstall.manifest import Problem as ManifestProblem
+from appinstall.manifest.errors import pointer
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://appinstall.dev/problems/"
+
+
+class ProblemError(Exception):
+    """Raised by services and views; rendered as ``application/problem+json`` with ``status``."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        errors: Sequence[ManifestProblem] = (),
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(
+    status: int,
+    kind: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: Sequence[ManifestProblem] = (),
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + kind,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [problem.to_dict() for problem in errors]
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _on_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProblemError)
+    return problem_response(
+        error.status,
+        error.kind,
+        error.detail,
+        instance=request.url.path,
+        errors=error.errors,
+        headers=error.headers,
+        **error.extra,
+    )
+
+
+async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    kinds = {404: "not-found", 405: "method-not-allowed"}
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem_response(
+        error.status_code,
+        kinds.get(error.status_code, "http-error"),
+        detail,
+        instance=request.url.path,
+        headers=dict(error.headers or {}),
+    )
+
+
+async def _on_request_validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        location = [part for part in item.get("loc", ()) if isinstance(part, str | int)]
+        problems.append(ManifestProblem(pointer(location), str(item.get("type", "invalid")), str(item.get("msg", ""))))
+    return problem_response(
+        400, "invalid-request", "the request is not valid", instance=request.url.path, errors=problems
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ProblemError: _on_problem,
+    StarletteHTTPException: _on_http_error,
+    RequestValidationError: _on_request_validation,
+}

@@ -1,0 +1,1 @@
+"""The installation registry: installed apps, their OAuth client credentials, and discovery."""

@@ -1,0 +1,88 @@
+"""Shapes of installations as stored and as served on the platform's wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from appinstall.manifest import rules
+
+# Fields the server owns. The platform's clients GET an installation and PUT the whole object back, so these
+# arrive in PUT bodies too; they are checked or ignored there, never taken from the client.
+SERVER_FIELDS: Final = (
+    "id",
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "deleted",
+    "enabled",
+)
+
+# Discovery: capability kinds that can be filtered on, each a list of values in the manifest.
+ENGAGEMENT_FILTERS: Final = ("entry_point", "visitor_behavior", "target_audience", "goal", "consumer_identity")
+WEBHOOK_KIND: Final = "webhook"
+MAX_OLD_SECRETS: Final = 5
+
+
+@dataclass(frozen=True)
+class Installation:
+    """One installed app. ``client_secret`` is the decrypted current secret, or None when not loaded."""
+
+    id: str
+    account_id: str
+    manifest: dict[str, Any]
+    enabled: bool
+    deleted: bool
+    revision: int
+    client_id_issued_at: int
+    created_at: int
+    updated_at: int
+    client_secret: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.id
+
+    def to_wire(self, *, show_secret: bool) -> dict[str, Any]:
+        """The platform's shape: the manifest's fields plus the client credentials and state."""
+        wire: dict[str, Any] = {"id": self.id, **self.manifest}
+        wire["client_id"] = self.id
+        if show_secret and self.client_secret is not None:
+            wire["client_secret"] = self.client_secret
+        wire["client_id_issued_at"] = self.client_id_issued_at
+        wire["client_secret_expires_at"] = 0
+        wire["enabled"] = self.enabled
+        wire["deleted"] = self.deleted
+        return wire
+
+
+@dataclass(frozen=True)
+class InstallationFilter:
+    """What a list or discovery query asks for. Every given criterion must hold (AND)."""
+
+    client_name: str | None = None
+    enabled: bool | None = None
+    include_deleted: bool = False
+    event_types: tuple[str, ...] = ()
+    engagement: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def capability_pairs(self) -> list[tuple[str, str]]:
+        pairs = [(WEBHOOK_KIND, event) for event in self.event_types]
+        pairs += [(kind, value) for kind, values in self.engagement.items() for value in values]
+        return pairs
+
+
+def capability_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (kind, value) pairs by which other apps can discover this manifest's app."""
+    capabilities = manifest.get("capabilities", {})
+    rows = [(WEBHOOK_KIND, event) for event in capabilities.get("webhooks", {}) if event in rules.EVENT_TYPES]
+    engagement = capabilities.get("engagement", {})
+    rows += [(kind, value) for kind in ENGAGEMENT_FILTERS for value in engagement.get(kind, ())]
+    return rows
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Installation]
+    next_cursor: str | None

@@ -1,0 +1,280 @@
+"""HTTP routes of the registry, at the messaging platform's app-install paths.
+
+Bodies are read as raw bytes and validated by the manifest validator (not by FastAPI), so that duplicate keys
+are caught and every error carries a JSON pointer into what the client sent. ``?v=1.0`` is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from appinstall.accounts.auth import OperatorDep, PrincipalDep, StoreDep
+from appinstall.accounts.models import Principal
+from appinstall.accounts.service import require_account
+from appinstall.http.conditional import revision_headers
+from appinstall.http.problems import ProblemError
+from appinstall.manifest.schema import manifest_schema
+from appinstall.registry import service
+from appinstall.registry.models import Installation, InstallationFilter
+from appinstall.settings import Settings
+from appinstall.store import Store
+
+BASE = "/api/account/{account_id}/configuration/app-install/installations"
+
+router = APIRouter(tags=["installations"])
+
+_MANIFEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Manifest"}}},
+    }
+}
+_MERGE_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/merge-patch+json": {"schema": {"type": "object"}}},
+    }
+}
+
+VersionQuery = Annotated[str | None, Query(alias="v", description="The platform's API version; ignored.")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The revision last read (ETag or ac-revision).")]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _respond(request: Request, installation: Installation, status: int = 200, **extra: Any) -> JSONResponse:
+    show = not _settings(request).mask_client_secret or status == 201 or extra.pop("always_show_secret", False)
+    headers = revision_headers(installation.revision)
+    if status == 201:
+        headers["Location"] = f"{request.url.path.rstrip('/')}/{installation.id}"
+    return JSONResponse({**installation.to_wire(show_secret=show), **extra}, status_code=status, headers=headers)
+
+
+async def _account(store: Store, principal: Principal, account_id: str) -> None:
+    await require_account(store, principal, account_id)
+
+
+@router.post(BASE, status_code=201, openapi_extra=_MANIFEST_BODY, summary="Install an app from a manifest")
+async def create_installation(
+    account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
+) -> JSONResponse:
+    await _account(store, principal, account_id)
+    installation = await service.create(store, account_id, await request.body(), principal.actor)
+    return _respond(request, installation, 201)
+
+
+def _criteria(
+    client_name: str | None,
+    enabled: bool | None,
+    include_deleted: bool,
+    event_type: list[str],
+    engagement: dict[str, list[str]],
+) -> InstallationFilter:
+    return InstallationFilter(
+        client_name=client_name,
+        enabled=enabled,
+        include_deleted=include_deleted,
+        event_types=tuple(event_type),
+        engagement={kind: tuple(values) for kind, values in engagement.items() if values},
+    )
+
+
+ListQuery = Annotated[list[str], Query()]
+
+
+@router.get(BASE, summary="List and discover installations")
+async def list_installations(
+    account_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    client_name: str | None = None,
+    enabled: bool | None = None,
+    include_deleted: bool = False,
+    event_type: ListQuery = [],  # noqa: B006 - FastAPI copies query defaults
+    entry_point: ListQuery = [],  # noqa: B006
+    visitor_behavior: ListQuery = [],  # noqa: B006
+    target_audience: ListQuery = [],  # noqa: B006
+    goal: ListQuery = [],  # noqa: B006
+    consumer_identity: ListQuery = [],  # noqa: B006
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    """Installations of the account, oldest first, as a JSON array (the platform's shape).
+
+    Every filter must hold: ``event_type`` (repeatable) keeps apps subscribed to each given notification type;
+    the engagement filters keep apps whose engagement lists each given value. More pages are linked with
+    ``Link: <…>; rel="next"``.
+    """
+    await _account(store, principal, account_id)
+    criteria = _criteria(
+        client_name,
+        enabled,
+        include_deleted,
+        event_type,
+        {
+            "entry_point": entry_point,
+            "visitor_behavior": visitor_behavior,
+            "target_audience": target_audience,
+            "goal": goal,
+            "consumer_identity": consumer_identity,
+        },
+    )
+    page = await service.search(store, account_id, criteria, cursor, limit)
+    return _page_response(request, page)
+
+
+def _page_response(request: Request, page: Any) -> JSONResponse:
+    show = not _settings(request).mask_client_secret
+    headers = {}
+    if page.next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"'
+    return JSONResponse([item.to_wire(show_secret=show) for item in page.items], headers=headers)
+
+
+@router.get("/api/installations", summary="Discover installations across all accounts (operator)")
+async def discover_all(
+    request: Request,
+    store: StoreDep,
+    _: OperatorDep,
+    client_name: str | None = None,
+    enabled: bool | None = None,
+    include_deleted: bool = False,
+    event_type: ListQuery = [],  # noqa: B006
+    entry_point: ListQuery = [],  # noqa: B006
+    visitor_behavior: ListQuery = [],  # noqa: B006
+    target_audience: ListQuery = [],  # noqa: B006
+    goal: ListQuery = [],  # noqa: B006
+    consumer_identity: ListQuery = [],  # noqa: B006
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JSONResponse:
+    criteria = _criteria(
+        client_name,
+        enabled,
+        include_deleted,
+        event_type,
+        {
+            "entry_point": entry_point,
+            "visitor_behavior": visitor_behavior,
+            "target_audience": target_audience,
+            "goal": goal,
+            "consumer_identity": consumer_identity,
+        },
+    )
+    return _page_response(request, await service.search(store, None, criteria, cursor, limit))
+
+
+@router.get(BASE + "/{installation_id}", summary="Read one installation")
+async def get_installation(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    await _account(store, principal, account_id)
+    return _respond(request, await service.get(store, account_id, installation_id, include_deleted=True))
+
+
+@router.put(BASE + "/{installation_id}", openapi_extra=_MANIFEST_BODY, summary="Replace an installation")
+async def replace_installation(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    await _account(store, principal, account_id)
+    body = await request.body()
+    installation = await service.replace(store, account_id, installation_id, body, if_match, principal.actor)
+    return _respond(request, installation)
+
+
+@router.patch(BASE + "/{installation_id}", openapi_extra=_MERGE_PATCH_BODY, summary="Merge-patch an installation")
+async def patch_installation(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    await _account(store, principal, account_id)
+    body = await request.body()
+    installation = await service.patch(store, account_id, installation_id, body, if_match, principal.actor)
+    return _respond(request, installation)
+
+
+@router.delete(BASE + "/{installation_id}", status_code=204, summary="Delete an installation (soft)")
+async def delete_installation(
+    account_id: str,
+    installation_id: str,
+    store: StoreDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+    v: VersionQuery = None,
+) -> Response:
+    await _account(store, principal, account_id)
+    await service.remove(store, account_id, installation_id, if_match, principal.actor)
+    return Response(status_code=204)
+
+
+@router.post(BASE + "/{installation_id}/secret", summary="Rotate the client secret")
+async def rotate_secret(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    grace_seconds: Annotated[int | None, Query(ge=0, le=30 * 86_400)] = None,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    """A new secret, shown in this response; the previous one keeps working for ``grace_seconds``."""
+    await _account(store, principal, account_id)
+    grace = _settings(request).secret_grace_seconds if grace_seconds is None else grace_seconds
+    installation, grace_end = await service.rotate_secret(store, account_id, installation_id, grace, principal.actor)
+    return _respond(request, installation, previous_secret_valid_until=grace_end // 1000, always_show_secret=True)
+
+
+@router.get(BASE + "/{installation_id}/audit", summary="The installation's change history")
+async def audit(
+    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
+) -> list[dict[str, Any]]:
+    await _account(store, principal, account_id)
+    return await service.history(store, account_id, installation_id)
+
+
+def manifest_component() -> dict[str, Any]:
+    """The manifest schema as an OpenAPI component (its ``$defs`` lifted to components)."""
+    schema = manifest_schema()
+    definitions = schema.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    text = _rewrite_refs(schema)
+    return {"Manifest": text, **{name: _rewrite_refs(value) for name, value in definitions.items()}}
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: (value.replace("#/$defs/", "#/components/schemas/") if key == "$ref" else _rewrite_refs(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(item) for item in node]
+    return node
+
+
+__all__ = ["ProblemError", "manifest_component", "router"]

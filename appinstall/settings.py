@@ -1,0 +1,49 @@
+"""Settings, read from ``APPINSTALL_*`` environment variables (and command-line flags that override them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field is documented in the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="APPINSTALL_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the SQLite database and the master key file live.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store: postgresql+asyncpg://… for many processes; "
+        "default: SQLite at APPINSTALL_DATA_DIR/appinstall.db.",
+    )
+    host: str = Field("127.0.0.1", description="Address `appinstall serve` listens on.")
+    port: int = Field(8080, description="Port `appinstall serve` listens on.")
+    operator_token: SecretStr | None = Field(
+        None,
+        description="The operator's bearer token. When unset, one is generated on first start, "
+        "stored hashed and printed once.",
+    )
+    master_key: SecretStr | None = Field(
+        None,
+        description="Base64 of 32 bytes that encrypt client secrets at rest; may list older keys after "
+        "a comma for rotation. When unset, APPINSTALL_DATA_DIR/master.key is used, made on first start.",
+    )
+    max_body_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted (413 above).")
+    secret_grace_seconds: int = Field(
+        86_400, ge=0, description="How long a rotated client secret keeps working by default."
+    )
+    mask_client_secret: bool = Field(
+        False, description="Hide client_secret in GET responses (it is still shown once on create and rotate)."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'appinstall.db').resolve()}"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.data_dir / "master.key"

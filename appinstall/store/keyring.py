@@ -1,0 +1,97 @@
+"""Encryption at rest for client secrets (AES-256-GCM), with master-key rotation.
+
+Client secrets cannot only be hashed: the platform signs webhooks with an HMAC keyed by the secret, so we must
+be able to read it back. Each ciphertext records which master key sealed it (a 4-byte key id), so a new key can
+be put first while older ones still open what they sealed; ``appinstall db reencrypt`` then reseals everything
+with the newest key. The installation id is bound in as associated data, so a ciphertext copied onto another
+row does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_VERSION = b"\x01"
+_NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+class KeyringError(Exception):
+    """A master key is malformed, missing, or does not open a ciphertext."""
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(b"appinstall master key id" + key).digest()[:4]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The master keys, newest first. The first seals; any of them opens what it sealed."""
+
+    keys: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise KeyringError("at least one master key is needed")
+        for key in self.keys:
+            if len(key) != KEY_BYTES:
+                raise KeyringError(f"a master key must be {KEY_BYTES} bytes, not {len(key)}")
+
+    @classmethod
+    def parse(cls, text: str) -> Keyring:
+        """Keys as base64, comma-separated, newest first (the form of ``APPINSTALL_MASTER_KEY``)."""
+        keys = []
+        for number, part in enumerate(text.split(","), start=1):
+            try:
+                keys.append(base64.b64decode(part.strip(), validate=True))
+            except binascii.Error:
+                raise KeyringError(f"master key {number} is not valid base64") from None
+        return cls(tuple(keys))
+
+    @classmethod
+    def from_file(cls, path: Path) -> Keyring:
+        """Read the key file, creating it (mode 0600, one new key) when it does not exist yet."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(generate_key() + "\n")
+        return cls.parse(path.read_text().strip())
+
+    @property
+    def current_key_id(self) -> bytes:
+        return _key_id(self.keys[0])
+
+    def seal(self, plaintext: str, context: str) -> bytes:
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = AESGCM(self.keys[0]).encrypt(nonce, plaintext.encode(), context.encode())
+        return _VERSION + self.current_key_id + nonce + sealed
+
+    def open(self, ciphertext: bytes, context: str) -> str:
+        if ciphertext[:1] != _VERSION:
+            raise KeyringError("unknown ciphertext version")
+        key_id, nonce, sealed = ciphertext[1:5], ciphertext[5 : 5 + _NONCE_BYTES], ciphertext[5 + _NONCE_BYTES :]
+        for key in self.keys:
+            if _key_id(key) == key_id:
+                try:
+                    return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode()
+                except InvalidTag:
+                    raise KeyringError("ciphertext does not open: tampered or bound to another record") from None
+        raise KeyringError("no configured master key sealed this ciphertext; was an old key removed too early?")
+
+    def is_current(self, ciphertext: bytes) -> bool:
+        return ciphertext[1:5] == self.current_key_id
+
+
+def generate_key() -> str:
+    """A new master key, as base64."""
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()

@@ -1,0 +1,163 @@
+"""Administration commands, and the server run as a real process over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from appinstall.app import open_store
+from appinstall.cli import app
+from appinstall.registry import service as registry
+from appinstall.registry.models import InstallationFilter
+from appinstall.settings import Settings
+from tests.conftest import SEED, TEST_MASTER_KEY
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("APPINSTALL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("APPINSTALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("APPINSTALL_MASTER_KEY", raising=False)
+    return tmp_path
+
+
+def test_db_upgrade_creates_the_sqlite_store_and_its_master_key(environment: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (environment / "appinstall.db").exists()
+    assert (environment / "master.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_accounts_create_then_keys_create_prints_a_key(environment: Path) -> None:
+    assert runner.invoke(app, ["accounts", "create", "123"]).exit_code == 0
+    result = runner.invoke(app, ["keys", "create", "123", "--name", "ci"])
+    assert result.exit_code == 0
+    assert result.output.strip().startswith("aik_")
+
+
+def test_creating_an_account_twice_fails_with_a_message(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "123"])
+    result = runner.invoke(app, ["accounts", "create", "123"])
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_a_key_for_an_unknown_account_fails(environment: Path) -> None:
+    result = runner.invoke(app, ["keys", "create", "nobody"])
+    assert result.exit_code == 1
+    assert "no account 'nobody'" in result.output
+
+
+def test_an_invalid_account_id_is_refused(environment: Path) -> None:
+    assert runner.invoke(app, ["accounts", "create", "a/b"]).exit_code == 1
+
+
+def test_keygen_prints_32_bytes_of_base64() -> None:
+    result = runner.invoke(app, ["keygen"])
+    assert len(base64.b64decode(result.output.strip())) == 32
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "APPINSTALL_DATA_DIR": str(tmp_path),
+        "APPINSTALL_OPERATOR_TOKEN": "aio_process-test",
+        "APPINSTALL_MASTER_KEY": TEST_MASTER_KEY,
+    }
+    env.pop("APPINSTALL_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appinstall", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise AssertionError(process.communicate()[0].decode()) from None
+            time.sleep(0.1)
+    yield url, process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_served_api_installs_an_app_and_logs_no_query_strings(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    url, process = server
+    headers = {"Authorization": "Bearer aio_process-test"}
+    with httpx.Client(base_url=url, headers=headers) as client:
+        assert client.post("/api/accounts", json={"id": "42"}).status_code == 201
+        created = client.post("/api/account/42/configuration/app-install/installations?v=1.0", json=SEED)
+        assert created.status_code == 201
+        client.get("/api/account/42/configuration/app-install/installations?client_secret=leak-me")
+    process.terminate()
+    output = process.communicate(timeout=10)[0].decode()
+    assert "POST /api/account/42/configuration/app-install/installations HTTP/1.1" in output
+    assert "leak-me" not in output and created.json()["client_secret"] not in output
+
+
+def test_master_key_rotation_reencrypts_and_keeps_every_secret(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_key = runner.invoke(app, ["keygen"]).output.strip()
+    new_key = runner.invoke(app, ["keygen"]).output.strip()
+    monkeypatch.setenv("APPINSTALL_MASTER_KEY", old_key)
+    runner.invoke(app, ["accounts", "create", "7"])
+    secret = asyncio.run(_install_and_read_secret())
+
+    monkeypatch.setenv("APPINSTALL_MASTER_KEY", f"{new_key},{old_key}")
+    result = runner.invoke(app, ["db", "reencrypt"])
+    assert result.exit_code == 0 and "re-encrypted 1 client secret" in result.output
+    assert "re-encrypted 0" in runner.invoke(app, ["db", "reencrypt"]).output
+
+    monkeypatch.setenv("APPINSTALL_MASTER_KEY", new_key)
+    assert asyncio.run(_read_secret()) == secret
+
+
+async def _install_and_read_secret() -> str:
+    store = await open_store(Settings())
+    try:
+        installation = await registry.create(store, "7", json.dumps(SEED).encode(), "test")
+        assert installation.client_secret is not None
+        return installation.client_secret
+    finally:
+        await store.close()
+
+
+async def _read_secret() -> str | None:
+    store = await open_store(Settings())
+    try:
+        [installation] = (await registry.search(store, "7", InstallationFilter(), None, 10)).items
+        return installation.client_secret
+    finally:
+        await store.close()

@@ -1,0 +1,54 @@
+"""The application as a whole: operations endpoints, OpenAPI, settings that change responses."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from appinstall.app import ConfigurationError, create_app, open_keyring
+from appinstall.settings import Settings
+from tests.conftest import SEED, TEST_OPERATOR_TOKEN
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_healthz_and_readyz_answer_without_credentials(app: FastAPI) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as anonymous:
+        assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
+        assert (await anonymous.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_openapi_publishes_the_platform_paths_and_the_manifest_schema(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["openapi"].startswith("3.1")
+    assert "/api/account/{account_id}/configuration/app-install/installations" in spec["paths"]
+    post = spec["paths"]["/api/account/{account_id}/configuration/app-install/installations"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Manifest"}
+    assert "Webhook" in spec["components"]["schemas"]
+    assert "#/$defs/" not in str(spec)
+
+
+async def test_an_unknown_path_is_a_problem_document(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_masking_hides_the_secret_on_read_but_not_on_create(settings: Settings) -> None:
+    masked = create_app(settings.model_copy(update={"mask_client_secret": True}))
+    headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+    async with masked.router.lifespan_context(masked):
+        transport = httpx.ASGITransport(app=masked)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            await client.post("/api/accounts", json={"id": "1"})
+            created = (await client.post("/api/account/1/configuration/app-install/installations", json=SEED)).json()
+            assert "client_secret" in created
+            read = (await client.get(f"/api/account/1/configuration/app-install/installations/{created['id']}")).json()
+            assert "client_secret" not in read
+
+
+def test_postgresql_without_a_shared_master_key_is_refused() -> None:
+    settings = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1/test", master_key=None)
+    with pytest.raises(ConfigurationError, match="APPINSTALL_MASTER_KEY"):
+        open_keyring(settings)
