@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -90,8 +90,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         engine = create_async_engine(url)
         try:
             async with engine.begin() as connection:
-                names = ", ".join(table.name for table in metadata.sorted_tables)
-                await connection.execute(text(f"TRUNCATE {names} CASCADE"))
+                existing = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+                names = ", ".join(table.name for table in metadata.sorted_tables if table.name in existing)
+                if names:
+                    await connection.execute(text(f"TRUNCATE {names} CASCADE"))
         finally:
             await engine.dispose()
 

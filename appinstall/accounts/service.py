@@ -29,16 +29,22 @@ class Authenticator:
         """
         if configured_token:
             return cls(store, credentials.token_hash(configured_token)), None
-        async with store.engine.begin() as connection:
-            stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar()
-            if stored is not None:
-                return cls(store, stored), None
-            token = credentials.new_token(credentials.OPERATOR_PREFIX)
-            await connection.execute(
-                insert(operator_credentials).values(
-                    id=1, token_hash=credentials.token_hash(token), created_at=store.clock()
+        token = credentials.new_token(credentials.OPERATOR_PREFIX)
+        try:
+            async with store.engine.begin() as connection:
+                stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar()
+                if stored is not None:
+                    return cls(store, stored), None
+                await connection.execute(
+                    insert(operator_credentials).values(
+                        id=1, token_hash=credentials.token_hash(token), created_at=store.clock()
+                    )
                 )
-            )
+        except IntegrityError:
+            # Another process starting at the same moment stored its token first; that one is the token.
+            async with store.engine.connect() as connection:
+                stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar_one()
+            return cls(store, stored), None
         return cls(store, credentials.token_hash(token)), token
 
     async def authenticate(self, token: str) -> Principal | None:

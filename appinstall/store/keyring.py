@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
+_HEADER_BYTES = 1 + 4 + _NONCE_BYTES  # version, key id, nonce
 KEY_BYTES = 32
 
 
@@ -79,6 +81,8 @@ class Keyring:
     def open(self, ciphertext: bytes, context: str) -> str:
         if ciphertext[:1] != _VERSION:
             raise KeyringError("unknown ciphertext version")
+        if len(ciphertext) < _HEADER_BYTES + _TAG_BYTES:
+            raise KeyringError("ciphertext is truncated")
         key_id, nonce, sealed = ciphertext[1:5], ciphertext[5 : 5 + _NONCE_BYTES], ciphertext[5 + _NONCE_BYTES :]
         for key in self.keys:
             if _key_id(key) == key_id:

@@ -1,0 +1,127 @@
+"""The migrations build exactly the schema of ``appinstall.store.tables``, idempotently and safely in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from appinstall.store import create_engine, is_sqlite
+from appinstall.store.migrate import alembic_config, upgrade
+from appinstall.store.tables import accounts, metadata
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def empty_database_url(database_url: str) -> AsyncIterator[str]:
+    """A database with no tables at all, on the engine of ``database_url``.
+
+    The SQLite file of ``database_url`` is new for each test. The PostgreSQL database is shared by the session
+    (and other tests may have migrated it), so a new one is created next to it and dropped afterwards.
+    """
+    if is_sqlite(database_url):
+        yield database_url
+        return
+    # database_url's teardown truncates the shared database's tables, so they must exist even when no other
+    # test has migrated it yet (this file run alone).
+    shared = create_engine(database_url)
+    try:
+        await upgrade(shared)
+    finally:
+        await shared.dispose()
+    url = make_url(database_url)
+    name = f"{url.database}_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(empty_database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def _differences(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_schema_differences)
+
+
+async def _current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_revision)
+
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_an_empty_database_differs_from_the_tables(engine: AsyncEngine) -> None:
+    assert await _differences(engine) != []
+
+
+async def test_after_upgrade_the_schema_matches_the_tables(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    assert await _differences(engine) == []
+
+
+async def test_upgrade_brings_the_database_to_the_newest_revision(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    assert HEAD is not None
+    assert await _current_revision(engine) == HEAD
+
+
+async def test_upgrading_twice_leaves_the_schema_as_it_was(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    await upgrade(engine)
+    assert await _differences(engine) == []
+    assert await _current_revision(engine) == HEAD
+
+
+async def test_upgrading_twice_keeps_the_data(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        await connection.execute(insert(accounts).values(id="acme", created_at=1))
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(accounts.c.id, accounts.c.created_at))).all()
+    assert [tuple(row) for row in rows] == [("acme", 1)]
+
+
+async def test_two_concurrent_upgrades_both_succeed(empty_database_url: str) -> None:
+    engines = [create_engine(empty_database_url), create_engine(empty_database_url)]
+    try:
+        # Unserialised, two migrations in one process can wait on each other for ever: fail instead of hanging.
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert await _differences(engines[0]) == []
+        assert await _current_revision(engines[1]) == HEAD
+    finally:
+        for engine in engines:
+            await engine.dispose()
