@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import manifest, server
+from appinstall.cli import installations, manifest, server
 
 app = typer.Typer(
     name="appinstall",
@@ -41,6 +41,10 @@ app.command("keygen")(server.keygen)
 app.add_typer(server.db_app, name="db")
 app.add_typer(server.accounts_app, name="accounts")
 app.add_typer(server.keys_app, name="keys")
+app.command("install")(installations.install)
+app.command("plan")(installations.plan)
+app.command("apply")(installations.apply)
+app.add_typer(installations.installations_app, name="installations")
 
 
 def main() -> None:

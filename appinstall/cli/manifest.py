@@ -23,7 +23,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _read(name: str) -> bytes:
+def read_input(name: str) -> bytes:
     """The bytes of a file, or of standard input for ``-``; a usage error (exit 2) when it cannot be read."""
     if name == "-":
         return sys.stdin.buffer.read()
@@ -42,7 +42,7 @@ def _read(name: str) -> bytes:
     raise typer.Exit(USAGE_ERROR)
 
 
-def _problem_line(name: str, problem: Problem, style: str, label: str) -> str:
+def problem_line(name: str, problem: Problem, style: str, label: str) -> str:
     where = escape(problem.pointer or "/")
     line = f"{escape(name)}: [{style}]{label}[/] [bold]{where}[/]: {escape(problem.message)} [dim]({problem.code})[/]"
     if problem.hint:
@@ -50,11 +50,16 @@ def _problem_line(name: str, problem: Problem, style: str, label: str) -> str:
     return line
 
 
-def _print_human(console: Console, name: str, result: ValidationResult) -> None:
+def print_problems(console: Console, name: str, result: ValidationResult) -> None:
+    """One line per error, then one per warning."""
     for problem in result.errors:
-        console.print(_problem_line(name, problem, "red", "error"), soft_wrap=True)
+        console.print(problem_line(name, problem, "red", "error"), soft_wrap=True)
     for problem in result.warnings:
-        console.print(_problem_line(name, problem, "yellow", "warning"), soft_wrap=True)
+        console.print(problem_line(name, problem, "yellow", "warning"), soft_wrap=True)
+
+
+def _print_human(console: Console, name: str, result: ValidationResult) -> None:
+    print_problems(console, name, result)
     if result.valid:
         console.print(f"{escape(name)}: [green]valid[/]", soft_wrap=True)
 
@@ -67,7 +72,7 @@ def validate(
     ] = OutputFormat.human,
 ) -> None:
     """Validate App Install manifests. Exit 0 when all are valid, 1 when any is not, 2 on usage errors."""
-    documents = [(name, _read(name)) for name in files]
+    documents = [(name, read_input(name)) for name in files]
     results = [(name if name != "-" else "<stdin>", validate_manifest(data)) for name, data in documents]
     if output_format is OutputFormat.json:
         if len(results) == 1:

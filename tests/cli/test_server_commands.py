@@ -5,11 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +17,8 @@ from appinstall.cli import app
 from appinstall.registry import service as registry
 from appinstall.registry.models import InstallationFilter
 from appinstall.settings import Settings
-from tests.conftest import SEED, TEST_MASTER_KEY
+from tests.conftest import SEED
+from tests.live_server import OPERATOR_TOKEN, LiveServer, live_server
 
 runner = CliRunner()
 
@@ -71,57 +67,20 @@ def test_keygen_prints_32_bytes_of_base64() -> None:
     assert len(base64.b64decode(result.output.strip())) == 32
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "APPINSTALL_DATA_DIR": str(tmp_path),
-        "APPINSTALL_OPERATOR_TOKEN": "aio_process-test",
-        "APPINSTALL_MASTER_KEY": TEST_MASTER_KEY,
-    }
-    env.pop("APPINSTALL_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "appinstall", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise AssertionError(process.communicate()[0].decode()) from None
-            time.sleep(0.1)
-    yield url, process
-    process.terminate()
-    process.wait(timeout=10)
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with live_server(tmp_path) as running:
+        yield running
 
 
-def test_the_served_api_installs_an_app_and_logs_no_query_strings(
-    server: tuple[str, subprocess.Popen[bytes]],
-) -> None:
-    url, process = server
-    headers = {"Authorization": "Bearer aio_process-test"}
-    with httpx.Client(base_url=url, headers=headers) as client:
+def test_the_served_api_installs_an_app_and_logs_no_query_strings(server: LiveServer) -> None:
+    headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
         assert client.post("/api/accounts", json={"id": "42"}).status_code == 201
         created = client.post("/api/account/42/configuration/app-install/installations?v=1.0", json=SEED)
         assert created.status_code == 201
         client.get("/api/account/42/configuration/app-install/installations?client_secret=leak-me")
-    process.terminate()
-    output = process.communicate(timeout=10)[0].decode()
+    output = server.stop()
     assert "POST /api/account/42/configuration/app-install/installations HTTP/1.1" in output
     assert "leak-me" not in output and created.json()["client_secret"] not in output
 

@@ -1,0 +1,262 @@
+"""Talking to a running appinstall server: a small typed client, and the plan of what a manifest would change.
+
+The client turns every failure into one of two exceptions the commands can print as a single line: a
+``RemoteError`` for an answer that is an error (RFC 9457 problem or otherwise), a ``ServerUnreachable`` when there
+is no answer at all. It never puts the bearer key into a message.
+
+``plan_changes`` is pure, so the diff that ``appinstall plan`` shows and ``appinstall apply`` acts on can be tested
+without a server.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+from urllib.parse import quote
+
+import httpx
+
+from appinstall.manifest.errors import pointer
+from appinstall.registry.models import SERVER_FIELDS
+
+TIMEOUT_SECONDS: Final = 10.0
+_INSTALLATIONS = "/api/account/{account}/configuration/app-install/installations"
+_MERGE_PATCH: Final = "application/merge-patch+json"
+_MAX_TEXT_DETAIL: Final = 300
+
+
+# --- Errors --------------------------------------------------------------------------------------------------
+
+
+class RemoteError(Exception):
+    """The server answered with an error. ``errors`` are the problem's ``{"pointer", "message", …}`` entries."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        problem: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+        self.problem = problem or {}
+
+
+class ServerUnreachable(Exception):  # noqa: N818 - reads as a sentence: "except ServerUnreachable"
+    """No answer at all: refused, unresolvable, timed out. The message is one line that names the server."""
+
+
+def _problem_error(response: httpx.Response) -> RemoteError:
+    """Read an error answer: an RFC 9457 problem when it is one, else its text (a proxy's page, say)."""
+    body: Any = None
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        raw_errors = body.get("errors")
+        errors = [item for item in raw_errors if isinstance(item, dict)] if isinstance(raw_errors, list) else []
+        return RemoteError(response.status_code, body["detail"], errors, body)
+    text = " ".join(response.text.split())
+    if len(text) > _MAX_TEXT_DETAIL:
+        text = text[: _MAX_TEXT_DETAIL - 1] + "…"
+    return RemoteError(response.status_code, text or response.reason_phrase or f"HTTP {response.status_code}")
+
+
+def _transport_reason(error: httpx.TransportError) -> str:
+    """A short lower-case reason such as ``connection refused``, from the OS error underneath when there is one."""
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer within {TIMEOUT_SECONDS:g} s"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    message = str(error).strip()
+    if "refused" in message.lower():
+        return "connection refused"
+    return message.split("] ", 1)[-1].lower() if message else type(error).__name__
+
+
+# --- The client ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revisioned:
+    """An installation as read, with the revision to send back in ``If-Match``."""
+
+    installation: dict[str, Any]
+    revision: str
+
+
+class RegistryClient:
+    """The installations of one account on one server, over HTTP with an admin key (or the operator token)."""
+
+    def __init__(self, server: str, key: str, account: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.server = server.rstrip("/")
+        self._base = _INSTALLATIONS.format(account=quote(account, safe=""))
+        self._http = httpx.Client(
+            base_url=self.server,
+            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+            timeout=TIMEOUT_SECONDS,
+            transport=transport,
+        )
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({self.server!r}, {self._base!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **options)
+        except httpx.TransportError as error:
+            raise ServerUnreachable(f"cannot reach {self.server}: {_transport_reason(error)}") from None
+        if response.is_error:
+            raise _problem_error(response)
+        return response
+
+    def _path(self, installation_id: str = "", suffix: str = "") -> str:
+        return self._base + (f"/{quote(installation_id, safe='')}" if installation_id else "") + suffix
+
+    @staticmethod
+    def _object(response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise RemoteError(response.status_code, "the server answered with something that is not a JSON object")
+        return body
+
+    def _revisioned(self, response: httpx.Response) -> Revisioned:
+        revision = response.headers.get("ac-revision") or response.headers.get("etag", "").removeprefix("W/").strip('"')
+        if not revision:
+            raise RemoteError(response.status_code, "the server did not say the installation's revision (ac-revision)")
+        return Revisioned(self._object(response), revision)
+
+    def create(self, manifest: bytes) -> Revisioned:
+        """Install from the manifest's own bytes, so the server's errors point into the file as written."""
+        response = self._request("POST", self._path(), content=manifest, headers={"Content-Type": "application/json"})
+        return self._revisioned(response)
+
+    def installations(self, *, client_name: str | None = None, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """Every installation matching, following ``Link: rel="next"`` across pages."""
+        params: dict[str, str] = {"limit": "500"}
+        if client_name is not None:
+            params["client_name"] = client_name
+        if include_deleted:
+            params["include_deleted"] = "true"
+        return list(self._pages(params))
+
+    def _pages(self, params: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        response = self._request("GET", self._path(), params=params)
+        while True:
+            body = response.json()
+            if not isinstance(body, list):
+                raise RemoteError(response.status_code, "the server answered with something that is not a list")
+            yield from (item for item in body if isinstance(item, dict))
+            following = response.links.get("next", {}).get("url")
+            if not following:
+                return
+            response = self._request("GET", following)
+
+    def get(self, installation_id: str) -> Revisioned:
+        return self._revisioned(self._request("GET", self._path(installation_id)))
+
+    def replace(self, installation_id: str, installation: dict[str, Any], revision: str) -> Revisioned:
+        """PUT the whole object; 412 (a ``RemoteError``) when it changed since ``revision`` was read."""
+        response = self._request("PUT", self._path(installation_id), json=installation, headers={"If-Match": revision})
+        return self._revisioned(response)
+
+    def patch(self, installation_id: str, changes: dict[str, Any], revision: str) -> Revisioned:
+        """An RFC 7396 merge patch, guarded by ``If-Match`` like ``replace``."""
+        headers = {"If-Match": revision, "Content-Type": _MERGE_PATCH}
+        response = self._request("PATCH", self._path(installation_id), json=changes, headers=headers)
+        return self._revisioned(response)
+
+    def delete(self, installation_id: str) -> None:
+        self._request("DELETE", self._path(installation_id))
+
+    def rotate_secret(self, installation_id: str, grace_seconds: int | None = None) -> dict[str, Any]:
+        """A new client secret; the answer also says until when the previous one works."""
+        params = {} if grace_seconds is None else {"grace_seconds": str(grace_seconds)}
+        return self._object(self._request("POST", self._path(installation_id, "/secret"), params=params))
+
+
+# --- Planning ------------------------------------------------------------------------------------------------
+
+ChangeKind = Literal["added", "removed", "changed"]
+_MISSING: Final = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference, at an RFC 6901 pointer into the manifest. ``old`` is unset when added, ``new`` when removed."""
+
+    kind: ChangeKind
+    pointer: str
+    old: Any = field(default=None)
+    new: Any = field(default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"kind": self.kind, "pointer": self.pointer}
+        if self.kind != "added":
+            result["old"] = self.old
+        if self.kind != "removed":
+            result["new"] = self.new
+        return result
+
+
+def _same(old: Any, new: Any) -> bool:
+    """JSON equality: unlike Python's, ``true`` is not ``1`` (also inside arrays and objects)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return isinstance(old, bool) and isinstance(new, bool) and old is new
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return old == new
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[key], new[key]) for key in old)
+    return type(old) is type(new) and bool(old == new)
+
+
+def _compare(old: dict[str, Any], new: dict[str, Any], path: tuple[str, ...]) -> Iterator[Change]:
+    for key in [*new, *(key for key in old if key not in new)]:
+        before, after = old.get(key, _MISSING), new.get(key, _MISSING)
+        where = pointer((*path, key))
+        if before is _MISSING:
+            yield Change("added", where, new=after)
+        elif after is _MISSING:
+            yield Change("removed", where, old=before)
+        elif isinstance(before, dict) and isinstance(after, dict):
+            yield from _compare(before, after, (*path, key))
+        elif not _same(before, after):
+            yield Change("changed", where, before, after)
+
+
+def plan_changes(installed: dict[str, Any], manifest_document: dict[str, Any]) -> list[Change]:
+    """What installing ``manifest_document`` over ``installed`` would change, by JSON pointer.
+
+    ``installed`` is the object as the server serves it; its server-owned fields (id, credentials, enabled,
+    deleted) are not part of the manifest and are ignored. ``manifest_document`` should be normalised
+    (``validate_manifest(...).manifest.to_document()``), as the server stores it, or defaults it fills in would
+    show as changes. Objects are compared key by key; arrays are compared as whole values.
+    """
+    current = {key: value for key, value in installed.items() if key not in SERVER_FIELDS}
+    return list(_compare(current, manifest_document, ()))
