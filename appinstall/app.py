@@ -23,6 +23,9 @@ from appinstall.registry.views import router as registry_router
 from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine, is_sqlite
 from appinstall.store.migrate import upgrade
+from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
+from appinstall.tokens.service import TokenService
+from appinstall.tokens.views import router as tokens_router
 
 log = logging.getLogger("appinstall")
 
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.store = await open_store(settings) if store is None else store
         operator_token = settings.operator_token.get_secret_value() if settings.operator_token else None
         app.state.authenticator, generated = await Authenticator.start(app.state.store, operator_token)
+        app.state.tokens = TokenService(app.state.store, settings)
+        await app.state.tokens.start()
         if generated:
             print(
                 "appinstall: generated the operator token; it is shown only now, store it safely:\n"
@@ -78,12 +83,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version=__version__,
         summary="Install connector apps from App Install manifests.",
         lifespan=lifespan,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
     app.include_router(accounts_router)
     app.include_router(registry_router)
-    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.include_router(tokens_router)
+    app.add_middleware(
+        RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
+    )
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

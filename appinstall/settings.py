@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     mask_client_secret: bool = Field(
         False, description="Hide client_secret in GET responses (it is still shown once on create and rotate)."
     )
+
+    public_url: str | None = Field(
+        None,
+        description="The server's public base URL, for OAuth metadata and discovery; default: the URL of each request.",
+    )
+    token_issuer: str = Field("Sentinel", description="The `iss` of issued tokens (the platform's is `Sentinel`).")
+    token_ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of AppJWTs and ConsumerJWSs.")
+    signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field("RS256", description="Algorithm of new signing keys.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

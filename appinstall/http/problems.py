@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appinstall.manifest import Problem as ManifestProblem
@@ -101,7 +101,9 @@ async def _on_request_validation(request: Request, error: Exception) -> JSONResp
     )
 
 
-EXCEPTION_HANDLERS = {
+ExceptionHandlers = dict[int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]]
+
+EXCEPTION_HANDLERS: ExceptionHandlers = {
     ProblemError: _on_problem,
     StarletteHTTPException: _on_http_error,
     RequestValidationError: _on_request_validation,

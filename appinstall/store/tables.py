@@ -116,6 +116,20 @@ audit_events = Table(
     Index("ix_audit_events_installation", "installation_id", "id"),
 )
 
+# Keys that sign AppJWTs and ConsumerJWSs. A key verifies from created_at, signs from activates_at, and is dropped
+# from the JWKS at retires_at (set when a newer key takes over, after the last token it signed has expired).
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("private_key", LargeBinary, nullable=False),  # PEM, sealed by the keyring
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("activates_at", BigInteger, nullable=False),
+    Column("retires_at", BigInteger, nullable=True),
+)
+
 __all__ = [
     "accounts",
     "admin_keys",
@@ -125,4 +139,5 @@ __all__ = [
     "installations",
     "metadata",
     "operator_credentials",
+    "signing_keys",
 ]

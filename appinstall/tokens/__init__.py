@@ -1,0 +1,1 @@
+"""OAuth tokens: AppJWTs by client credentials, ConsumerJWSs, signing keys and JWKS."""
