@@ -32,6 +32,7 @@ unit: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/manifest_validation.py
+	$(BIN)/python bench/registry_api.py
 
 ## Regenerate the committed schema and the manifest reference tables after changing the model.
 docs: $(BIN)/.installed

@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def readyz() -> JSONResponse:
         """The process can reach its store."""
         try:
-            async with app.state.store.engine.connect() as connection:
+            async with app.state.store.read() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # the store is down in some way: report it, do not crash
             log.warning("readiness check failed: %s", type(error).__name__)

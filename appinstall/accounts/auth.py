@@ -14,7 +14,7 @@ from appinstall.store import Store
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="appinstall"'}
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 

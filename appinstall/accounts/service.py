@@ -31,7 +31,7 @@ class Authenticator:
             return cls(store, credentials.token_hash(configured_token)), None
         token = credentials.new_token(credentials.OPERATOR_PREFIX)
         try:
-            async with store.engine.begin() as connection:
+            async with store.transaction() as connection:
                 stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar()
                 if stored is not None:
                     return cls(store, stored), None
@@ -42,7 +42,7 @@ class Authenticator:
                 )
         except IntegrityError:
             # Another process starting at the same moment stored its token first; that one is the token.
-            async with store.engine.connect() as connection:
+            async with store.read() as connection:
                 stored = (await connection.execute(select(operator_credentials.c.token_hash))).scalar_one()
             return cls(store, stored), None
         return cls(store, credentials.token_hash(token)), token
@@ -53,7 +53,7 @@ class Authenticator:
             return OPERATOR
         if not token.startswith(credentials.ADMIN_KEY_PREFIX):
             return None
-        async with self.store.engine.connect() as connection:
+        async with self.store.read() as connection:
             row = (
                 await connection.execute(
                     select(admin_keys.c.id, admin_keys.c.account_id).where(
@@ -74,7 +74,7 @@ async def require_account(store: Store, principal: Principal, account_id: str) -
     """Raise 404 unless the account exists and the caller may see it (a foreign account looks absent)."""
     if not principal.may_access(account_id):
         raise _not_found(account_id)
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         found = (await connection.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
     if found is None:
         raise _not_found(account_id)
@@ -83,7 +83,7 @@ async def require_account(store: Store, principal: Principal, account_id: str) -
 async def create_account(store: Store, account_id: str) -> Account:
     created_at = store.clock()
     try:
-        async with store.engine.begin() as connection:
+        async with store.transaction() as connection:
             await connection.execute(insert(accounts).values(id=account_id, created_at=created_at))
     except IntegrityError:
         raise ProblemError(409, "account-exists", f"the account {account_id!r} already exists") from None
@@ -91,13 +91,13 @@ async def create_account(store: Store, account_id: str) -> Account:
 
 
 async def list_accounts(store: Store) -> list[Account]:
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         rows = await connection.execute(select(accounts).order_by(accounts.c.id))
     return [Account(id=row.id, created_at=row.created_at) for row in rows]
 
 
 async def get_account(store: Store, account_id: str) -> Account:
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         row = (await connection.execute(select(accounts).where(accounts.c.id == account_id))).first()
     if row is None:
         raise _not_found(account_id)
@@ -108,7 +108,7 @@ async def create_key(store: Store, account_id: str, name: str | None) -> KeyCrea
     key = credentials.new_token(credentials.ADMIN_KEY_PREFIX)
     key_id = secrets.token_hex(8)
     created_at = store.clock()
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         await connection.execute(
             insert(admin_keys).values(
                 id=key_id,
@@ -122,7 +122,7 @@ async def create_key(store: Store, account_id: str, name: str | None) -> KeyCrea
 
 
 async def list_keys(store: Store, account_id: str) -> list[KeyInfo]:
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         rows = await connection.execute(
             select(admin_keys).where(admin_keys.c.account_id == account_id).order_by(admin_keys.c.created_at)
         )
@@ -130,7 +130,7 @@ async def list_keys(store: Store, account_id: str) -> list[KeyInfo]:
 
 
 async def revoke_key(store: Store, account_id: str, key_id: str) -> None:
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         result = await connection.execute(
             update(admin_keys)
             .where(admin_keys.c.id == key_id, admin_keys.c.account_id == account_id)

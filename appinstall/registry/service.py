@@ -114,6 +114,18 @@ async def _current_secret(store: Store, connection: AsyncConnection, installatio
     return None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
 
 
+async def _current_secrets(store: Store, connection: AsyncConnection, ids: list[str]) -> dict[str, str]:
+    """The current secrets of many installations in one query (a page of a list)."""
+    if not ids:
+        return {}
+    rows = await connection.execute(
+        select(client_secrets.c.installation_id, client_secrets.c.ciphertext)
+        .where(client_secrets.c.installation_id.in_(ids), client_secrets.c.expires_at.is_(None))
+        .order_by(client_secrets.c.id)
+    )
+    return {row.installation_id: store.keyring.open(row.ciphertext, row.installation_id) for row in rows}
+
+
 async def _load(
     store: Store, connection: AsyncConnection, account_id: str, installation_id: str, *, include_deleted: bool
 ) -> Installation:
@@ -199,7 +211,7 @@ async def create(store: Store, account_id: str, body: bytes, actor: str) -> Inst
     )
     assert installation.client_secret is not None
     try:
-        async with store.engine.begin() as connection:
+        async with store.transaction() as connection:
             await _ensure_name_free(connection, account_id, manifest.client_name)
             await connection.execute(
                 insert(installations).values(
@@ -233,7 +245,7 @@ async def create(store: Store, account_id: str, body: bytes, actor: str) -> Inst
 
 
 async def get(store: Store, account_id: str, installation_id: str, *, include_deleted: bool = True) -> Installation:
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         return await _load(store, connection, account_id, installation_id, include_deleted=include_deleted)
 
 
@@ -261,7 +273,7 @@ async def _store_change(
         }
     )
     try:
-        async with store.engine.begin() as connection:
+        async with store.transaction() as connection:
             await _ensure_name_free(connection, current.account_id, manifest.client_name, except_id=current.id)
             result = await connection.execute(
                 update(installations)
@@ -320,7 +332,7 @@ async def remove(store: Store, account_id: str, installation_id: str, if_match: 
     """Soft delete: the installation stays readable with ``include_deleted`` and its name becomes free."""
     current = await get(store, account_id, installation_id, include_deleted=False)
     require_match(if_match, current.revision, required=False)
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         result = await connection.execute(
             update(installations)
             .where(installations.c.id == current.id, installations.c.revision == current.revision)
@@ -340,7 +352,7 @@ async def rotate_secret(
     secret = credentials.new_client_secret()
     now = store.clock()
     grace_end = now + grace_seconds * 1000
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         await connection.execute(
             update(client_secrets)
             .where(client_secrets.c.installation_id == current.id, client_secrets.c.expires_at.is_(None))
@@ -390,7 +402,7 @@ async def verify_client_secret(store: Store, client_id: str, secret: str) -> Ins
     nothing about which secret (if any) came close.
     """
     now = store.clock()
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         row = (await connection.execute(select(installations).where(installations.c.id == client_id))).first()
         if row is None:
             return None
@@ -461,9 +473,10 @@ async def search(
             | ((installations.c.created_at == created_at) & (installations.c.id > last_id))
         )
     query = query.order_by(installations.c.created_at, installations.c.id).limit(limit + 1)
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         rows = (await connection.execute(query)).all()
-        items = [_installation(row, await _current_secret(store, connection, row.id)) for row in rows[:limit]]
+        secrets = await _current_secrets(store, connection, [row.id for row in rows[:limit]])
+        items = [_installation(row, secrets.get(row.id)) for row in rows[:limit]]
     next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
     return Page(items, next_cursor)
 
@@ -471,7 +484,7 @@ async def search(
 async def history(store: Store, account_id: str, installation_id: str) -> list[dict[str, Any]]:
     """The audit trail of one installation, oldest first."""
     await get(store, account_id, installation_id)
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         rows = await connection.execute(
             select(audit_events)
             .where(audit_events.c.installation_id == installation_id, audit_events.c.account_id == account_id)

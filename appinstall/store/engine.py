@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+READ_ONLY = "appinstall_read_only"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -18,7 +20,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL for concurrent readers, enforced foreign keys, and write transactions that take the lock up front.
 
     SQLite's default deferred transactions fail with "database is locked" when two of them read and then both
-    try to write; ``BEGIN IMMEDIATE`` makes the second wait (up to the busy timeout) instead.
+    try to write; ``BEGIN IMMEDIATE`` makes the second wait (up to the busy timeout) instead. Connections opened
+    by ``Store.read()`` carry the ``READ_ONLY`` option and begin deferred, so reads never queue for the write
+    lock (WAL lets them run beside a writer).
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -33,7 +37,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:

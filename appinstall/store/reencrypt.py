@@ -17,7 +17,7 @@ async def reencrypt_secrets(store: Store, batch_size: int = 500) -> int:
     resealed = 0
     last_id = 0
     while True:
-        async with store.engine.begin() as connection:
+        async with store.transaction() as connection:
             rows = (
                 await connection.execute(
                     select(client_secrets.c.id, client_secrets.c.installation_id, client_secrets.c.ciphertext)

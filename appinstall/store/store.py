@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from appinstall.store.engine import READ_ONLY
 from appinstall.store.keyring import Keyring
 
 
@@ -26,6 +29,17 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading; on SQLite it does not take the write lock."""
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            yield connection
+
+    def transaction(self) -> AsyncContextManager[AsyncConnection]:
+        """A connection in a transaction that commits when the block ends (and rolls back on error)."""
+        return self.engine.begin()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -94,7 +94,7 @@ def _context(kid: str) -> str:
 
 
 async def load_keys(store: Store) -> KeySet:
-    async with store.engine.connect() as connection:
+    async with store.read() as connection:
         rows = (await connection.execute(select(signing_keys))).all()
     return KeySet(
         tuple(
@@ -124,7 +124,7 @@ async def add_key(store: Store, algorithm: str, activates_at: int) -> SigningKey
         activates_at=activates_at,
         retires_at=None,
     )
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         await connection.execute(
             insert(signing_keys).values(
                 kid=kid,
@@ -149,7 +149,7 @@ async def rotate(store: Store, algorithm: str, activate_in_ms: int, longest_toke
     """Add a key that verifies now and signs after ``activate_in_ms``; retire the others once their tokens expire."""
     new_key = await add_key(store, algorithm, activates_at=store.clock() + activate_in_ms)
     retire_at = new_key.activates_at + longest_token_ms
-    async with store.engine.begin() as connection:
+    async with store.transaction() as connection:
         await connection.execute(delete(signing_keys).where(signing_keys.c.retires_at <= store.clock()))
         await connection.execute(
             update(signing_keys)
