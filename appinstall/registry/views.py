@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from appinstall.accounts.auth import OperatorDep, PrincipalDep, StoreDep
@@ -18,7 +18,7 @@ from appinstall.http.conditional import revision_headers
 from appinstall.http.problems import ProblemError
 from appinstall.manifest.schema import manifest_schema
 from appinstall.registry import service
-from appinstall.registry.models import Installation, InstallationFilter
+from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.settings import Settings
 from appinstall.store import Store
 
@@ -69,31 +69,10 @@ async def create_installation(
     return _respond(request, installation, 201)
 
 
-def _criteria(
-    client_name: str | None,
-    enabled: bool | None,
-    include_deleted: bool,
-    event_type: list[str],
-    engagement: dict[str, list[str]],
-) -> InstallationFilter:
-    return InstallationFilter(
-        client_name=client_name,
-        enabled=enabled,
-        include_deleted=include_deleted,
-        event_types=tuple(event_type),
-        engagement={kind: tuple(values) for kind, values in engagement.items() if values},
-    )
-
-
 ListQuery = Annotated[list[str], Query()]
 
 
-@router.get(BASE, summary="List and discover installations")
-async def list_installations(
-    account_id: str,
-    request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+def discovery_filter(
     client_name: str | None = None,
     enabled: bool | None = None,
     include_deleted: bool = False,
@@ -103,35 +82,33 @@ async def list_installations(
     target_audience: ListQuery = [],  # noqa: B006
     goal: ListQuery = [],  # noqa: B006
     consumer_identity: ListQuery = [],  # noqa: B006
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    v: VersionQuery = None,
-) -> JSONResponse:
-    """Installations of the account, oldest first, as a JSON array (the platform's shape).
+) -> InstallationFilter:
+    """The list's filters, shared by the account list and the operator's query across accounts.
 
     Every filter must hold: ``event_type`` (repeatable) keeps apps subscribed to each given notification type;
-    the engagement filters keep apps whose engagement lists each given value. More pages are linked with
-    ``Link: <…>; rel="next"``.
+    the engagement filters keep apps whose engagement lists each given value.
     """
-    await _account(store, principal, account_id)
-    criteria = _criteria(
-        client_name,
-        enabled,
-        include_deleted,
-        event_type,
-        {
-            "entry_point": entry_point,
-            "visitor_behavior": visitor_behavior,
-            "target_audience": target_audience,
-            "goal": goal,
-            "consumer_identity": consumer_identity,
-        },
+    engagement = {
+        "entry_point": entry_point,
+        "visitor_behavior": visitor_behavior,
+        "target_audience": target_audience,
+        "goal": goal,
+        "consumer_identity": consumer_identity,
+    }
+    return InstallationFilter(
+        client_name=client_name,
+        enabled=enabled,
+        include_deleted=include_deleted,
+        event_types=tuple(event_type),
+        engagement={kind: tuple(values) for kind, values in engagement.items() if values},
     )
-    page = await service.search(store, account_id, criteria, cursor, limit)
-    return _page_response(request, page)
 
 
-def _page_response(request: Request, page: Any) -> JSONResponse:
+FilterDep = Annotated[InstallationFilter, Depends(discovery_filter)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _page_response(request: Request, page: Page) -> JSONResponse:
     show = not _settings(request).mask_client_secret
     headers = {}
     if page.next_cursor:
@@ -139,36 +116,32 @@ def _page_response(request: Request, page: Any) -> JSONResponse:
     return JSONResponse([item.to_wire(show_secret=show) for item in page.items], headers=headers)
 
 
+@router.get(BASE, summary="List and discover installations")
+async def list_installations(
+    account_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    criteria: FilterDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
+    v: VersionQuery = None,
+) -> JSONResponse:
+    """Installations of the account, oldest first, as a JSON array (the platform's shape); more pages are
+    linked with ``Link: <…>; rel="next"``."""
+    await _account(store, principal, account_id)
+    return _page_response(request, await service.search(store, account_id, criteria, cursor, limit))
+
+
 @router.get("/api/installations", summary="Discover installations across all accounts (operator)")
 async def discover_all(
     request: Request,
     store: StoreDep,
     _: OperatorDep,
-    client_name: str | None = None,
-    enabled: bool | None = None,
-    include_deleted: bool = False,
-    event_type: ListQuery = [],  # noqa: B006
-    entry_point: ListQuery = [],  # noqa: B006
-    visitor_behavior: ListQuery = [],  # noqa: B006
-    target_audience: ListQuery = [],  # noqa: B006
-    goal: ListQuery = [],  # noqa: B006
-    consumer_identity: ListQuery = [],  # noqa: B006
+    criteria: FilterDep,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> JSONResponse:
-    criteria = _criteria(
-        client_name,
-        enabled,
-        include_deleted,
-        event_type,
-        {
-            "entry_point": entry_point,
-            "visitor_behavior": visitor_behavior,
-            "target_audience": target_audience,
-            "goal": goal,
-            "consumer_identity": consumer_identity,
-        },
-    )
     return _page_response(request, await service.search(store, None, criteria, cursor, limit))
 
 
