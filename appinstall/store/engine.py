@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +32,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -41,12 +43,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _use_wal(database: str) -> None:
+    """Put the database file in WAL mode, once, before any pooled connection exists.
+
+    The mode is stored in the file, so later connections inherit it. Switching needs the database to itself, and
+    SQLite answers "database is locked" at once rather than waiting when another process (or engine) is switching
+    or migrating at the same moment, so this retries for a while.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection:
+                mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``; for SQLite the database's folder is created if missing."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _use_wal(database)
         engine = create_async_engine(url)
         _configure_sqlite(engine)
         return engine
