@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of AppJWTs and ConsumerJWSs.")
     signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field("RS256", description="Algorithm of new signing keys.")
 
+    auth_failures_per_client: int = Field(
+        10, ge=1, description="Failed client authentications allowed per client per window before 429."
+    )
+    auth_failures_per_address: int = Field(
+        50, ge=1, description="Failed client authentications allowed per source address per window before 429."
+    )
+    auth_failure_window_seconds: int = Field(60, ge=1, description="The window of those limits, in seconds.")
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

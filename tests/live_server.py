@@ -54,6 +54,7 @@ def live_server(data_dir: Path, **environment: str) -> Iterator[LiveServer]:
     if "APPINSTALL_DATABASE_URL" not in environment:
         env.pop("APPINSTALL_DATABASE_URL", None)
     # Output goes to a file, not a pipe: an unread pipe fills up and then blocks the server mid-request.
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

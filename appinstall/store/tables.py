@@ -130,10 +130,21 @@ signing_keys = Table(
     Column("retires_at", BigInteger, nullable=True),
 )
 
+# Failed client authentications per bucket ("client:<id>" or "address:<ip>") and fixed time window, shared by
+# every process so that a limit holds however many API processes there are.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
 __all__ = [
     "accounts",
     "admin_keys",
     "audit_events",
+    "auth_failures",
     "client_secrets",
     "installation_capabilities",
     "installations",

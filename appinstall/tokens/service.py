@@ -24,6 +24,7 @@ from appinstall.store import Store
 from appinstall.tokens import errors
 from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
+from appinstall.tokens.ratelimit import FailureLimiter, Limits
 
 KEY_REFRESH_MS: Final = 30_000
 UNKNOWN_KID_BACKOFF_MS: Final = 5_000
@@ -82,6 +83,14 @@ class TokenService:
         self._private_keys: dict[str, Any] = {}
         self._public_keys: dict[str, Any] = {}
         self._enabled: dict[str, tuple[bool, int]] = {}
+        self.limiter = FailureLimiter(
+            store,
+            Limits(
+                settings.auth_failures_per_client,
+                settings.auth_failures_per_address,
+                settings.auth_failure_window_seconds,
+            ),
+        )
 
     async def start(self) -> None:
         await ensure_signing_key(self.store, self.settings.signing_algorithm)

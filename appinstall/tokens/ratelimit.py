@@ -1,0 +1,96 @@
+"""Limiting failed client authentication, per client and per source address, across every API process.
+
+Counts live in the store in fixed windows: a failure increments its buckets with one upsert, and a request is
+refused (429, ``Retry-After``) while a bucket of the current window is at its limit. Checking happens before the
+secret is examined, so a client under attack is refused even with the right secret until the window ends: that is
+what stops guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from appinstall.store import Store
+from appinstall.store.tables import auth_failures
+from appinstall.tokens.errors import OAuthError
+
+
+def window_start(now_ms: int, window_ms: int) -> int:
+    return now_ms - now_ms % window_ms
+
+
+def retry_after_seconds(now_ms: int, window_ms: int) -> int:
+    """Whole seconds until the current window ends (at least 1)."""
+    return max(1, -(-(window_start(now_ms, window_ms) + window_ms - now_ms) // 1000))
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_client: int
+    per_address: int
+    window_seconds: int
+
+
+class FailureLimiter:
+    def __init__(self, store: Store, limits: Limits) -> None:
+        self.store = store
+        self.limits = limits
+
+    @property
+    def _window_ms(self) -> int:
+        return self.limits.window_seconds * 1000
+
+    def _buckets(self, client_id: str | None, address: str | None) -> dict[str, int]:
+        buckets = {}
+        if client_id:
+            buckets[f"client:{client_id[:150]}"] = self.limits.per_client
+        if address:
+            buckets[f"address:{address[:150]}"] = self.limits.per_address
+        return buckets
+
+    async def check(self, client_id: str | None, address: str | None) -> None:
+        """Raise 429 while the client or the address has used up its failures in this window."""
+        buckets = self._buckets(client_id, address)
+        if not buckets:
+            return
+        now = self.store.clock()
+        async with self.store.read() as connection:
+            rows = await connection.execute(
+                select(auth_failures.c.bucket, auth_failures.c.count.label("failures")).where(
+                    auth_failures.c.bucket.in_(buckets),
+                    auth_failures.c.window_start == window_start(now, self._window_ms),
+                )
+            )
+            exhausted = [row.bucket for row in rows if row.failures >= buckets[row.bucket]]
+        if exhausted:
+            wait = retry_after_seconds(now, self._window_ms)
+            raise OAuthError(
+                "temporarily_unavailable",
+                f"too many failed authentications; retry after {wait} s",
+                429,
+                {"Retry-After": str(wait)},
+            )
+
+    async def record_failure(self, client_id: str | None, address: str | None) -> None:
+        buckets = self._buckets(client_id, address)
+        if not buckets:
+            return
+        now = self.store.clock()
+        start = window_start(now, self._window_ms)
+        insert = postgresql_insert if self.store.dialect == "postgresql" else sqlite_insert
+        async with self.store.transaction() as connection:
+            for bucket in buckets:
+                statement = insert(auth_failures).values(bucket=bucket, window_start=start, count=1)
+                await connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[auth_failures.c.bucket, auth_failures.c.window_start],
+                        set_={"count": auth_failures.c.count + 1},
+                    )
+                )
+            await connection.execute(
+                delete(auth_failures).where(auth_failures.c.window_start < start - self._window_ms)
+            )
