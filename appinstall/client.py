@@ -67,7 +67,30 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class TokenClient:
+class _TokenCache:
+    """What both clients share: the request to make, the cached token, and when to renew it."""
+
+    def __init__(
+        self, account_id: str, client_id: str, client_secret: str, refresh_margin: float, clock: Callable[[], float]
+    ) -> None:
+        self.account_id = account_id
+        self._request = _token_request(account_id, client_id, client_secret)
+        self._margin = refresh_margin
+        self._clock = clock
+        self._cached: _Cached | None = None
+
+    def _fresh(self) -> str | None:
+        """The cached token while it is not yet within ``refresh_margin`` of expiring."""
+        if self._cached is None or self._clock() >= self._cached.expires_at - self._margin:
+            return None
+        return self._cached.token
+
+    @property
+    def _consumer_path(self) -> str:
+        return f"/api/account/{quote(self.account_id, safe='')}/consumer?v=1.0"
+
+
+class TokenClient(_TokenCache):
     """AppJWTs for one installation, cached and renewed; safe to share between threads."""
 
     def __init__(
@@ -81,26 +104,23 @@ class TokenClient:
         http: httpx.Client | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.account_id = account_id
-        self._request = _token_request(account_id, client_id, client_secret)
-        self._margin = refresh_margin
+        super().__init__(account_id, client_id, client_secret, refresh_margin, clock)
         self._http = http or httpx.Client(base_url=base_url, timeout=10.0)
-        self._clock = clock
-        self._cached: _Cached | None = None
         self._lock = threading.Lock()
 
     def app_jwt(self) -> str:
         with self._lock:
-            if self._cached is None or self._clock() >= self._cached.expires_at - self._margin:
+            token = self._fresh()
+            if token is None:
                 path, form = self._request
                 self._cached = _read_token(self._http.post(path, data=form), self._clock())
-            return self._cached.token
+                token = self._cached.token
+            return token
 
     def consumer_token(self, ext_consumer_id: str) -> str:
         """A ConsumerJWS for one of the connector's consumers."""
-        path = f"/api/account/{quote(self.account_id, safe='')}/consumer?v=1.0"
         response = self._http.post(
-            path, json={"ext_consumer_id": ext_consumer_id}, headers={"Authorization": self.app_jwt()}
+            self._consumer_path, json={"ext_consumer_id": ext_consumer_id}, headers={"Authorization": self.app_jwt()}
         )
         return _read_consumer(response)
 
@@ -108,7 +128,7 @@ class TokenClient:
         self._http.close()
 
 
-class AsyncTokenClient:
+class AsyncTokenClient(_TokenCache):
     """The same, for asyncio: concurrent callers share one renewal."""
 
     def __init__(
@@ -122,25 +142,24 @@ class AsyncTokenClient:
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.account_id = account_id
-        self._request = _token_request(account_id, client_id, client_secret)
-        self._margin = refresh_margin
+        super().__init__(account_id, client_id, client_secret, refresh_margin, clock)
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=10.0)
-        self._clock = clock
-        self._cached: _Cached | None = None
         self._lock = asyncio.Lock()
 
     async def app_jwt(self) -> str:
         async with self._lock:
-            if self._cached is None or self._clock() >= self._cached.expires_at - self._margin:
+            token = self._fresh()
+            if token is None:
                 path, form = self._request
                 self._cached = _read_token(await self._http.post(path, data=form), self._clock())
-            return self._cached.token
+                token = self._cached.token
+            return token
 
     async def consumer_token(self, ext_consumer_id: str) -> str:
-        path = f"/api/account/{quote(self.account_id, safe='')}/consumer?v=1.0"
         response = await self._http.post(
-            path, json={"ext_consumer_id": ext_consumer_id}, headers={"Authorization": await self.app_jwt()}
+            self._consumer_path,
+            json={"ext_consumer_id": ext_consumer_id},
+            headers={"Authorization": await self.app_jwt()},
         )
         return _read_consumer(response)
 
