@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from appinstall.accounts.auth import OperatorDep, PrincipalDep, StoreDep
-from appinstall.accounts.models import Principal
 from appinstall.accounts.service import require_account
 from appinstall.http.conditional import revision_headers
 from appinstall.http.problems import ProblemError
@@ -20,7 +19,6 @@ from appinstall.manifest.schema import manifest_schema
 from appinstall.registry import service
 from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.settings import Settings
-from appinstall.store import Store
 
 BASE = "/api/account/{account_id}/configuration/app-install/installations"
 
@@ -48,25 +46,24 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _respond(request: Request, installation: Installation, status: int = 200, **extra: Any) -> JSONResponse:
-    show = not _settings(request).mask_client_secret or status == 201 or extra.pop("always_show_secret", False)
+def _respond(
+    request: Request, installation: Installation, status: int = 200, *, just_issued: bool = False, **extra: Any
+) -> JSONResponse:
+    """The installation on the wire. A secret created or rotated by this very request is always shown."""
+    show = not _settings(request).mask_client_secret or just_issued
     headers = revision_headers(installation.revision)
     if status == 201:
         headers["Location"] = f"{request.url.path.rstrip('/')}/{installation.id}"
     return JSONResponse({**installation.to_wire(show_secret=show), **extra}, status_code=status, headers=headers)
 
 
-async def _account(store: Store, principal: Principal, account_id: str) -> None:
-    await require_account(store, principal, account_id)
-
-
 @router.post(BASE, status_code=201, openapi_extra=_MANIFEST_BODY, summary="Install an app from a manifest")
 async def create_installation(
     account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
 ) -> JSONResponse:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     installation = await service.create(store, account_id, await request.body(), principal.actor)
-    return _respond(request, installation, 201)
+    return _respond(request, installation, 201, just_issued=True)
 
 
 ListQuery = Annotated[list[str], Query()]
@@ -129,7 +126,7 @@ async def list_installations(
 ) -> JSONResponse:
     """Installations of the account, oldest first, as a JSON array (the platform's shape); more pages are
     linked with ``Link: <…>; rel="next"``."""
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     return _page_response(request, await service.search(store, account_id, criteria, cursor, limit))
 
 
@@ -154,7 +151,7 @@ async def get_installation(
     principal: PrincipalDep,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     return _respond(request, await service.get(store, account_id, installation_id, include_deleted=True))
 
 
@@ -168,7 +165,7 @@ async def replace_installation(
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     body = await request.body()
     installation = await service.replace(store, account_id, installation_id, body, if_match, principal.actor)
     return _respond(request, installation)
@@ -184,7 +181,7 @@ async def patch_installation(
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     body = await request.body()
     installation = await service.patch(store, account_id, installation_id, body, if_match, principal.actor)
     return _respond(request, installation)
@@ -199,7 +196,7 @@ async def delete_installation(
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> Response:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     await service.remove(store, account_id, installation_id, if_match, principal.actor)
     return Response(status_code=204)
 
@@ -215,17 +212,17 @@ async def rotate_secret(
     v: VersionQuery = None,
 ) -> JSONResponse:
     """A new secret, shown in this response; the previous one keeps working for ``grace_seconds``."""
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     grace = _settings(request).secret_grace_seconds if grace_seconds is None else grace_seconds
     installation, grace_end = await service.rotate_secret(store, account_id, installation_id, grace, principal.actor)
-    return _respond(request, installation, previous_secret_valid_until=grace_end // 1000, always_show_secret=True)
+    return _respond(request, installation, just_issued=True, previous_secret_valid_until=grace_end // 1000)
 
 
 @router.get(BASE + "/{installation_id}/audit", summary="The installation's change history")
 async def audit(
     account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
 ) -> list[dict[str, Any]]:
-    await _account(store, principal, account_id)
+    await require_account(store, principal, account_id)
     return await service.history(store, account_id, installation_id)
 
 
