@@ -127,13 +127,20 @@ async def _current_secrets(store: Store, connection: AsyncConnection, ids: list[
 
 
 async def _load(
-    store: Store, connection: AsyncConnection, account_id: str, installation_id: str, *, include_deleted: bool
+    store: Store,
+    connection: AsyncConnection,
+    account_id: str,
+    installation_id: str,
+    *,
+    include_deleted: bool,
+    with_secret: bool = True,
 ) -> Installation:
     query = select(installations).where(installations.c.id == installation_id, installations.c.account_id == account_id)
     row = (await connection.execute(query)).first()
     if row is None or (row.deleted and not include_deleted):
         raise ProblemError(404, "installation-not-found", f"there is no installation {installation_id!r}")
-    return _installation(row, await _current_secret(store, connection, installation_id))
+    secret = await _current_secret(store, connection, installation_id) if with_secret else None
+    return _installation(row, secret)
 
 
 async def _write_capabilities(connection: AsyncConnection, installation_id: str, manifest: dict[str, Any]) -> None:
@@ -244,9 +251,14 @@ async def create(store: Store, account_id: str, body: bytes, actor: str) -> Inst
     return installation
 
 
-async def get(store: Store, account_id: str, installation_id: str, *, include_deleted: bool = True) -> Installation:
+async def get(
+    store: Store, account_id: str, installation_id: str, *, include_deleted: bool = True, with_secret: bool = True
+) -> Installation:
+    """One installation; ``with_secret=False`` skips reading and decrypting its secret (``client_secret`` None)."""
     async with store.read() as connection:
-        return await _load(store, connection, account_id, installation_id, include_deleted=include_deleted)
+        return await _load(
+            store, connection, account_id, installation_id, include_deleted=include_deleted, with_secret=with_secret
+        )
 
 
 async def _store_change(
@@ -483,7 +495,7 @@ async def search(
 
 async def history(store: Store, account_id: str, installation_id: str) -> list[dict[str, Any]]:
     """The audit trail of one installation, oldest first."""
-    await get(store, account_id, installation_id)
+    await get(store, account_id, installation_id, with_secret=False)
     async with store.read() as connection:
         rows = await connection.execute(
             select(audit_events)

@@ -254,7 +254,7 @@ class TokenService:
         if cached is not None and now - cached[1] < ENABLED_CACHE_MS:
             return cached[0]
         try:
-            installation = await registry.get(self.store, account_id, installation_id)
+            installation = await registry.get(self.store, account_id, installation_id, with_secret=False)
         except ProblemError:  # gone, or not of this account
             enabled = False
         else:
