@@ -1,0 +1,1 @@
+"""Webhook delivery: notifications fanned out to installations, stored, signed, sent and retried."""
