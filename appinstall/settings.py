@@ -56,6 +56,40 @@ class Settings(BaseSettings):
     )
     auth_failure_window_seconds: int = Field(60, ge=1, description="The window of those limits, in seconds.")
 
+    dev: bool = Field(
+        False,
+        description="Development mode: webhooks may go to loopback addresses and http://localhost. Never in production.",
+    )
+    worker: bool = Field(
+        True,
+        description="Run the webhook worker inside `appinstall serve`. On PostgreSQL, set false on API processes "
+        "and run `appinstall worker` processes instead (or as well).",
+    )
+    webhook_allow_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Private networks webhooks may reach despite the SSRF guard, as a JSON list of CIDRs "
+        '(e.g. ["10.1.0.0/16"]).',
+    )
+    webhook_connect_timeout_seconds: float = Field(5.0, gt=0, description="Connect timeout of a webhook request.")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Total timeout of a webhook request.")
+    webhook_retry_first_delay_seconds: float = Field(
+        1.0, gt=0, description="Delay before the first retry; later ones double (±20 % jitter)."
+    )
+    webhook_retry_jitter: float = Field(0.2, ge=0, lt=1, description="Jitter of retry delays, as a fraction.")
+    webhook_retry_after_cap_seconds: float = Field(
+        300.0, ge=0, description="Longest Retry-After (on 429 and 503) honoured before the next attempt."
+    )
+    webhook_disable_after_seconds: int = Field(
+        86_400, ge=60, description="A webhook that has failed without a break for this long is disabled."
+    )
+    webhook_concurrency: int = Field(256, ge=1, description="Webhook requests in flight per worker process.")
+    webhook_per_host_concurrency: int = Field(
+        32, ge=1, description="Webhook requests in flight per endpoint host, per worker process."
+    )
+    webhook_lease_seconds: int = Field(
+        60, ge=15, description="How long a worker holds a delivery before another may take it over (after a crash)."
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

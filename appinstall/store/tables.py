@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     text,
 )
 
@@ -140,15 +141,93 @@ auth_failures = Table(
     Column("count", Integer, nullable=False),
 )
 
+# A 64-bit key on PostgreSQL; on SQLite an INTEGER PRIMARY KEY, the only kind that autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# Published notifications, each stored once however many installations receive it; the body is the exact bytes
+# sent and signed.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("conversation_id", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# The outbox: one row per notification and receiving installation. ``seq`` orders deliveries of one
+# conversation; ``status`` moves blocked → pending → in_flight → succeeded | failed (or back to pending for a
+# retry). A delivery is ``blocked`` while an earlier one of the same installation and conversation is unfinished.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("installation_id", String(36), ForeignKey("installations.id"), nullable=False),
+    Column("notification_id", BigId, ForeignKey("notifications.id"), nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("conversation_id", String(100), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # The current round: attempts since it was queued (or re-queued by hand), and when that happened.
+    Column("round_attempts", Integer, nullable=False),
+    Column("round_started_at", BigInteger, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_conversation", "installation_id", "conversation_id", "status", "seq"),
+    Index("ix_deliveries_installation", "installation_id", "seq"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_seq", BigId, ForeignKey("deliveries.seq"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+)
+
+# Health of one webhook (installation and event type): unbroken failures disable it after a while, and 410 Gone
+# at once. Disabling and re-enabling are also written to the audit trail.
+webhook_health = Table(
+    "webhook_health",
+    metadata,
+    Column("installation_id", String(36), ForeignKey("installations.id"), primary_key=True),
+    Column("event_type", String(80), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("failing_since", BigInteger, nullable=True),
+    Column("last_success_at", BigInteger, nullable=True),
+    Column("last_failure_at", BigInteger, nullable=True),
+    Column("disabled_at", BigInteger, nullable=True),
+    Column("disabled_reason", String(200), nullable=True),
+)
+
 __all__ = [
     "accounts",
     "admin_keys",
     "audit_events",
     "auth_failures",
     "client_secrets",
+    "deliveries",
+    "delivery_attempts",
     "installation_capabilities",
     "installations",
     "metadata",
+    "notifications",
     "operator_credentials",
     "signing_keys",
+    "webhook_health",
 ]

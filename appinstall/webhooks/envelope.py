@@ -1,0 +1,111 @@
+"""Reading a published notification: which event type it is and which conversation it belongs to.
+
+A notification arrives in the platform's envelope, ``{"kind": "notification", "type": …, "body": {"changes":
+[…]}}``. Installations subscribe per event type (``ms.MessagingEventNotification.<event.type>`` for messaging
+events, ``cqm.ExConversationChangeNotification`` for conversation changes), and order is kept per conversation,
+so a notification whose changes span several event types or conversations is split into one envelope per run of
+changes that share both. The body sent, and signed, is the compact JSON of that envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from appinstall.manifest import Problem, rules
+
+MESSAGING = "ms.MessagingEventNotification"
+CONVERSATION_CHANGE = rules.EX_CONVERSATION_CHANGE
+MESSAGING_EVENTS = tuple(
+    event.removeprefix(MESSAGING + ".") for event in rules.EVENT_TYPES if event.startswith(MESSAGING)
+)
+
+
+class EnvelopeError(ValueError):
+    """The document is not a notification we can route; ``problems`` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{problem.pointer or '/'}: {problem.message}" for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One envelope to deliver: its subscription key, its conversation (if any) and its exact bytes."""
+
+    event_type: str
+    conversation_id: str | None
+    body: bytes
+
+
+def encode(document: Any) -> bytes:
+    """Compact JSON, as the platform sends it (and as its signature vectors are computed)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _route_change(kind: str, change: Any, index: int) -> tuple[str, str | None] | Problem:
+    at = f"/body/changes/{index}"
+    if not isinstance(change, dict):
+        return Problem(at, "type", "must be an object")
+    if kind == CONVERSATION_CHANGE:
+        result = change.get("result")
+        conversation = _text(result.get("convId")) if isinstance(result, dict) else None
+        return CONVERSATION_CHANGE, conversation
+    event = change.get("event")
+    event_type = event.get("type") if isinstance(event, dict) else None
+    if event_type not in MESSAGING_EVENTS:
+        return Problem(
+            f"{at}/event/type",
+            "enum",
+            f"must be one of {', '.join(MESSAGING_EVENTS)}",
+            "messaging notifications carry the event's type in changes[].event.type",
+        )
+    return f"{MESSAGING}.{event_type}", _text(change.get("conversationId")) or _text(change.get("dialogId"))
+
+
+def route(document: Any) -> list[Routed]:
+    """Split a notification into the envelopes to deliver, in order; raise ``EnvelopeError`` if it is not one."""
+    if not isinstance(document, dict):
+        raise EnvelopeError([Problem("", "type", "must be an object")])
+    problems = []
+    if document.get("kind") != "notification":
+        problems.append(Problem("/kind", "const", 'must be "notification"'))
+    kind = document.get("type")
+    if kind not in (MESSAGING, CONVERSATION_CHANGE):
+        problems.append(Problem("/type", "enum", f"must be {MESSAGING} or {CONVERSATION_CHANGE}"))
+    body = document.get("body")
+    changes = body.get("changes") if isinstance(body, dict) else None
+    if not isinstance(changes, list) or not changes:
+        problems.append(Problem("/body/changes", "type", "must be a non-empty array of changes"))
+    if problems:
+        raise EnvelopeError(problems)
+    assert isinstance(kind, str) and isinstance(changes, list) and isinstance(body, dict)
+
+    keys: list[tuple[str, str | None]] = []
+    for index, change in enumerate(changes):
+        routed = _route_change(kind, change, index)
+        if isinstance(routed, Problem):
+            problems.append(routed)
+        else:
+            keys.append(routed)
+    if problems:
+        raise EnvelopeError(problems)
+
+    runs: list[tuple[tuple[str, str | None], list[Any]]] = []
+    for key, change in zip(keys, changes, strict=True):
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(change)
+        else:
+            runs.append((key, [change]))
+    if len(runs) == 1:
+        (event_type, conversation), _ = runs[0]
+        return [Routed(event_type, conversation, encode(document))]
+    return [
+        Routed(event_type, conversation, encode({**document, "body": {**body, "changes": run}}))
+        for (event_type, conversation), run in runs
+    ]

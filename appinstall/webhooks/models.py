@@ -1,0 +1,123 @@
+"""Data shapes of webhook delivery: a job the worker sends, an attempt's result, and the API's views of both."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from appinstall.webhooks.policy import Budget
+
+
+class Status(enum.StrEnum):
+    """Where a delivery is. ``blocked`` waits for an earlier delivery of the same conversation to finish."""
+
+    BLOCKED = "blocked"
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+UNFINISHED = (Status.BLOCKED, Status.PENDING, Status.IN_FLIGHT)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed delivery with everything needed to send it, read at send time (so an edited manifest counts)."""
+
+    seq: int
+    id: str
+    account_id: str
+    installation_id: str
+    event_type: str
+    conversation_id: str | None
+    body: bytes
+    attempts: int
+    round_attempts: int
+    round_started_at: int
+    endpoint: str | None  # None when the installation no longer subscribes to this event type
+    headers: dict[str, str]
+    budget: Budget
+    secrets: list[str]  # the current secret first, then those still in their grace period
+    refusal: str | None = None  # why it must not be sent at all (installation disabled, webhook disabled, …)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What happened on the wire. ``status_code`` is None when no response came (timeout, reset, refused)."""
+
+    started_at: int
+    latency_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    retry_after: str | None = None
+    excerpt: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class AttemptView(BaseModel):
+    number: int
+    at: int = Field(description="When it started, in ms since the epoch.")
+    latency_ms: int
+    status_code: int | None
+    error: str | None
+    response: str | None = Field(description="The first 4 KiB of the response body.")
+
+
+class DeliveryView(BaseModel):
+    id: str = Field(description="Also the `webhook-id` header: the same on every attempt.")
+    installation_id: str
+    event_type: str
+    conversation_id: str | None
+    status: Status
+    attempts: int
+    next_attempt_at: int | None
+    created_at: int
+    updated_at: int
+    last_status_code: int | None
+    last_error: str | None
+    attempt_log: list[AttemptView] | None = Field(None, alias="attempt_log")
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryView]
+    next_cursor: str | None
+
+
+class PublishedDelivery(BaseModel):
+    id: str
+    installation_id: str
+    event_type: str
+    conversation_id: str | None
+    status: Status
+
+
+class PublishResult(BaseModel):
+    deliveries: list[PublishedDelivery]
+
+
+class WebhookHealthView(BaseModel):
+    event_type: str
+    enabled: bool
+    consecutive_failures: int
+    failing_since: int | None
+    last_success_at: int | None
+    last_failure_at: int | None
+    disabled_at: int | None
+    disabled_reason: str | None
+
+
+def health_view(row: Any) -> WebhookHealthView:
+    return WebhookHealthView(
+        event_type=row.event_type,
+        enabled=row.disabled_at is None,
+        consecutive_failures=row.consecutive_failures,
+        failing_since=row.failing_since,
+        last_success_at=row.last_success_at,
+        last_failure_at=row.last_failure_at,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+    )

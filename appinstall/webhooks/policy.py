@@ -1,0 +1,124 @@
+"""What an attempt's result means and when to try again: pure functions, unit-tested without I/O.
+
+Only a 2xx answer is a success. A redirect is a failure (it is never followed: the endpoint is the one the
+manifest names). 410 Gone gives up at once and disables the webhook. Every other status, and every timeout,
+reset or TLS error, is a failure that is retried while the budget allows:
+
+* by count (``max_retries``, 0 to 5, after the first attempt) on an exponential schedule with jitter;
+* or, when the manifest sets ``webhooks.retry.retention_time``, for that long, doubling the delay up to a cap;
+  there ``max_retries: 0`` on a type still means "drop on failure".
+
+A ``Retry-After`` on 429 or 503 is honoured (capped): the next attempt waits at least that long.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+from dataclasses import dataclass
+
+
+class Outcome(enum.Enum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    GONE = "gone"
+
+
+def classify(status_code: int | None) -> Outcome:
+    """The outcome of an attempt from its HTTP status; ``None`` (no response at all) is a failure."""
+    if status_code is None:
+        return Outcome.FAILED
+    if 200 <= status_code < 300:
+        return Outcome.DELIVERED
+    if status_code == 410:
+        return Outcome.GONE
+    return Outcome.FAILED
+
+
+def parse_retry_after(value: str | None, now_ms: int) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date); None if absent or invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - now_ms / 1000)
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """Delays between attempts. ``delay(n)`` is the wait before retry number ``n`` (1-based)."""
+
+    first_delay: float = 1.0
+    factor: float = 2.0
+    jitter: float = 0.2
+    retention_cap: float = 300.0
+    retry_after_cap: float = 300.0
+
+    def delay(self, retry: int, rand: float, *, cap: float | None = None) -> float:
+        """Exponential from ``first_delay``, times a factor in [1 - jitter, 1 + jitter] chosen by ``rand`` in [0, 1)."""
+        base = self.first_delay * self.factor ** (retry - 1)
+        if cap is not None:
+            base = min(base, cap)
+        return base * (1 + self.jitter * (2 * rand - 1))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How insistently one webhook is retried: its ``max_retries`` and the manifest's retention time, if any."""
+
+    max_retries: int
+    retention_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after an attempt: done (``status`` succeeded or failed) or retry at ``retry_at`` (ms)."""
+
+    status: str  # "succeeded", "failed" or "pending"
+    retry_at: int | None = None
+    reason: str | None = None
+    disable_webhook: bool = False
+
+
+def decide(
+    outcome: Outcome,
+    *,
+    budget: Budget,
+    schedule: RetrySchedule,
+    attempts: int,
+    round_started_at: int,
+    now: int,
+    retry_after: float | None = None,
+    rand: float = 0.5,
+) -> Decision:
+    """The next step after attempt number ``attempts`` (1-based) of the current round.
+
+    ``round_started_at`` is when the delivery was first queued (or re-queued by a retry or recovery): a retention
+    time counts from there.
+    """
+    if outcome is Outcome.DELIVERED:
+        return Decision("succeeded")
+    if outcome is Outcome.GONE:
+        return Decision(
+            "failed", reason="the endpoint answered 410 Gone; the webhook is disabled", disable_webhook=True
+        )
+    if budget.max_retries == 0:
+        return Decision("failed", reason="max_retries is 0: no retries")
+    waited = max(0.0, min(retry_after, schedule.retry_after_cap)) if retry_after is not None else 0.0
+    if budget.retention_seconds is not None:
+        delay = max(schedule.delay(attempts, rand, cap=schedule.retention_cap), waited)
+        retry_at = now + round(delay * 1000)
+        if retry_at > round_started_at + budget.retention_seconds * 1000:
+            return Decision("failed", reason=f"retention time of {budget.retention_seconds} s has passed")
+        return Decision("pending", retry_at=retry_at)
+    if attempts > budget.max_retries:
+        return Decision("failed", reason=f"gave up after {attempts} attempts (max_retries {budget.max_retries})")
+    delay = max(schedule.delay(attempts, rand), waited)
+    return Decision("pending", retry_at=now + round(delay * 1000))
