@@ -40,11 +40,13 @@ _METADATA: dict[Address, str] = {
     IPv6Address("fd00:ec2::23"): "AWS EKS pod identity over IPv6",
 }
 
-# Special-purpose IPv4 ranges that ``ipaddress`` has no specific property for, most specific reason first.
+# Special-purpose IPv4 ranges that ``ipaddress`` has no specific property for, most specific reason first. Listed
+# rather than left to ``is_global``, whose answer for some (192.0.0.0/24) changed between Python releases.
 _V4_RANGES: tuple[tuple[IPv4Network, str], ...] = (
     (IPv4Network("0.0.0.0/8"), "'this network' address"),
     (IPv4Network("255.255.255.255/32"), "broadcast address"),
     (IPv4Network("100.64.0.0/10"), "shared (carrier-grade NAT) address"),
+    (IPv4Network("192.0.0.0/24"), "IETF protocol assignment address"),
     (IPv4Network("198.18.0.0/15"), "benchmarking address"),
     (IPv4Network("192.0.2.0/24"), "documentation address"),
     (IPv4Network("198.51.100.0/24"), "documentation address"),
