@@ -26,6 +26,8 @@ from appinstall.store.migrate import upgrade
 from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
 from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
+from appinstall.webhooks.views import router as webhooks_router
+from appinstall.webhooks.worker import Worker
 
 log = logging.getLogger("appinstall")
 
@@ -65,6 +67,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.authenticator, generated = await Authenticator.start(app.state.store, operator_token)
         app.state.tokens = TokenService(app.state.store, settings)
         await app.state.tokens.start()
+        app.state.worker = Worker(app.state.store, settings) if settings.worker else None
+        if app.state.worker is not None:
+            await app.state.worker.start()
         if generated:
             print(
                 "appinstall: generated the operator token; it is shown only now, store it safely:\n"
@@ -75,6 +80,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         try:
             yield
         finally:
+            if app.state.worker is not None:
+                await app.state.worker.stop()
             if own_store:
                 await app.state.store.close()
 
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(accounts_router)
     app.include_router(registry_router)
     app.include_router(tokens_router)
+    app.include_router(webhooks_router)
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
     )

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     dev: bool = Field(
         False,
-        description="Development mode: webhooks may go to loopback addresses and http://localhost. Never in production.",
+        description="Development mode: webhooks may reach loopback and http:// endpoints. Never in production.",
     )
     worker: bool = Field(
         True,

@@ -55,9 +55,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_deliveries_id")),
     )
     op.create_index("ix_deliveries_due", "deliveries", ["status", "next_attempt_at"])
-    op.create_index(
-        "ix_deliveries_conversation", "deliveries", ["installation_id", "conversation_id", "status", "seq"]
-    )
+    op.create_index("ix_deliveries_conversation", "deliveries", ["installation_id", "conversation_id", "status", "seq"])
     op.create_index("ix_deliveries_installation", "deliveries", ["installation_id", "seq"])
     op.create_table(
         "delivery_attempts",

@@ -1,0 +1,84 @@
+"""One webhook request on the wire, with aiohttp: the only place that talks to receivers.
+
+Redirects are never followed (the endpoint is the one the manifest names; following would also step around the
+SSRF guard's intent), at most ``max_response_bytes`` of the answer are read, and every way a request can fail
+comes back as an ``AttemptResult`` rather than an exception.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Mapping
+
+import aiohttp
+
+from appinstall import __version__
+from appinstall.webhooks.models import AttemptResult
+
+USER_AGENT = f"appinstall-webhooks/{__version__}"
+EXCERPT_BYTES = 4096
+
+
+def _error_text(error: BaseException) -> str:
+    """A short description of a failure that names the kind of failure, never the request's headers."""
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return "timeout: no complete answer in time"
+    if isinstance(error, aiohttp.ClientConnectorCertificateError | ssl.SSLError):
+        return f"TLS error: {error}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"connection failed: {error}"
+    if isinstance(error, aiohttp.ServerDisconnectedError | ConnectionResetError):
+        return "connection reset before a complete answer"
+    return f"{type(error).__name__}: {error}"
+
+
+class Sender:
+    """Posts signed bodies; one per worker, sharing its connection pool across requests."""
+
+    def __init__(
+        self,
+        connector: aiohttp.BaseConnector,
+        *,
+        connect_timeout: float = 5.0,
+        total_timeout: float = 10.0,
+        max_response_bytes: int = 65_536,
+    ) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=total_timeout, connect=connect_timeout),
+            trust_env=False,
+            auto_decompress=False,
+        )
+        self._max_response_bytes = max_response_bytes
+
+    async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
+        started_at = time.time_ns() // 1_000_000
+        clock = time.perf_counter()
+        try:
+            async with self._session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response:
+                received = bytearray()
+                async for chunk in response.content.iter_chunked(16_384):
+                    received += chunk
+                    if len(received) >= self._max_response_bytes:
+                        break
+                excerpt = bytes(received[:EXCERPT_BYTES]).decode("utf-8", "replace")
+                return AttemptResult(
+                    started_at=started_at,
+                    latency_ms=round((time.perf_counter() - clock) * 1000),
+                    status_code=response.status,
+                    retry_after=response.headers.get("Retry-After"),
+                    excerpt=excerpt,
+                    error=f"redirect to {response.headers.get('Location', '?')} not followed"
+                    if 300 <= response.status < 400
+                    else None,
+                )
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as error:
+            return AttemptResult(
+                started_at=started_at,
+                latency_ms=round((time.perf_counter() - clock) * 1000),
+                error=_error_text(error),
+            )
+
+    async def close(self) -> None:
+        await self._session.close()

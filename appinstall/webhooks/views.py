@@ -1,0 +1,167 @@
+"""HTTP routes of webhook delivery: publish a notification, read deliveries, retry and recover, webhook health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from appinstall.accounts.auth import PrincipalDep, StoreDep
+from appinstall.accounts.service import require_account
+from appinstall.http.problems import ProblemError
+from appinstall.manifest.parsing import DocumentError, parse_document
+from appinstall.registry.views import BASE
+from appinstall.webhooks import service
+from appinstall.webhooks.models import DeliveryPage, DeliveryView, PublishResult, Status, WebhookHealthView
+
+router = APIRouter(tags=["webhooks"])
+
+DELIVERIES = BASE + "/{installation_id}/deliveries"
+Moment = Annotated[
+    str | None, Query(description="A time: milliseconds since the epoch, or RFC 3339 (2026-11-25T12:00:00Z).")
+]
+
+
+def _moment(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ProblemError(
+            400, "invalid-parameter", f"{name} must be milliseconds since the epoch or an RFC 3339 time with a zone"
+        )
+    return int(moment.timestamp() * 1000)
+
+
+_NOTIFICATION_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "required": ["kind", "type", "body"]}}},
+    }
+}
+
+
+@router.post(
+    "/api/account/{account_id}/notifications",
+    status_code=202,
+    openapi_extra=_NOTIFICATION_BODY,
+    summary="Publish a notification to every subscribed installation",
+)
+async def publish(account_id: str, request: Request, store: StoreDep, principal: PrincipalDep) -> PublishResult:
+    """Answers 202 once every delivery is committed; the worker sends them."""
+    await require_account(store, principal, account_id)
+    try:
+        document = parse_document(await request.body())
+    except DocumentError as error:
+        raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
+    created = await service.publish(store, account_id, document)
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None and created:
+        worker.wake()
+    return PublishResult(deliveries=created)
+
+
+@router.get(DELIVERIES, summary="List an installation's deliveries, newest first")
+async def list_deliveries(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    principal: PrincipalDep,
+    status: Status | None = None,
+    event_type: str | None = None,
+    conversation_id: str | None = None,
+    since: Moment = None,
+    until: Moment = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeliveryPage:
+    await require_account(store, principal, account_id)
+    page = await service.list_deliveries(
+        store,
+        account_id,
+        installation_id,
+        status=status,
+        event_type=event_type,
+        conversation_id=conversation_id,
+        since=_moment(since, "since"),
+        until=_moment(until, "until"),
+        cursor=cursor,
+        limit=limit,
+    )
+    if page.next_cursor:
+        response.headers["Link"] = f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"'
+    return page
+
+
+@router.get(DELIVERIES + "/{delivery_id}", summary="Read one delivery with its attempts")
+async def get_delivery(
+    account_id: str, installation_id: str, delivery_id: str, store: StoreDep, principal: PrincipalDep
+) -> DeliveryView:
+    await require_account(store, principal, account_id)
+    return await service.get_delivery(store, account_id, installation_id, delivery_id)
+
+
+@router.post(DELIVERIES + "/recover", summary="Queue again every delivery that failed since a time")
+async def recover(
+    account_id: str,
+    installation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    since: Annotated[str, Query(description="Milliseconds since the epoch, or RFC 3339.")],
+) -> dict[str, int]:
+    await require_account(store, principal, account_id)
+    moment = _moment(since, "since")
+    assert moment is not None
+    count = await service.recover(store, account_id, installation_id, moment, principal.actor)
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None and count:
+        worker.wake()
+    return {"requeued": count}
+
+
+@router.post(DELIVERIES + "/{delivery_id}/retry", summary="Send a finished delivery again, with the same id")
+async def retry(
+    account_id: str,
+    installation_id: str,
+    delivery_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+) -> DeliveryView:
+    await require_account(store, principal, account_id)
+    view = await service.retry(store, account_id, installation_id, delivery_id, principal.actor)
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+    return view
+
+
+@router.get(BASE + "/{installation_id}/webhooks", summary="Health of the installation's webhooks")
+async def webhook_health(
+    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep
+) -> list[WebhookHealthView]:
+    await require_account(store, principal, account_id)
+    return await service.health(store, account_id, installation_id)
+
+
+@router.post(BASE + "/{installation_id}/webhooks/{event_type}/enable", summary="Re-enable a disabled webhook")
+async def enable_webhook(
+    account_id: str, installation_id: str, event_type: str, store: StoreDep, principal: PrincipalDep
+) -> WebhookHealthView:
+    await require_account(store, principal, account_id)
+    return await service.enable_webhook(store, account_id, installation_id, event_type, principal.actor)
+
+
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,232 @@
+"""The delivery worker: claims due deliveries, sends them, records the outcome, and sleeps until more are due.
+
+It wakes when a publish in the same process says so, on PostgreSQL when any process ``NOTIFY``s, and otherwise
+when the next retry is due (polling at most every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few
+seconds: expired leases are taken back and stalled conversations unblocked. On shutdown it stops claiming,
+lets requests in flight finish for a moment, and gives back what is still unsent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from appinstall.settings import Settings
+from appinstall.store import Store
+from appinstall.webhooks import metrics, queue
+from appinstall.webhooks.models import AttemptResult, Job
+from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
+from appinstall.webhooks.sender import USER_AGENT, Sender
+from appinstall.webhooks.signing import signature_headers
+from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
+
+log = logging.getLogger("appinstall.webhooks")
+
+POLL_SECONDS: Final = 1.0
+HOUSEKEEPING_SECONDS: Final = 5.0
+CLAIM_BATCH: Final = 64
+SHUTDOWN_GRACE_SECONDS: Final = 5.0
+
+
+def schedule_from(settings: Settings) -> RetrySchedule:
+    return RetrySchedule(
+        first_delay=settings.webhook_retry_first_delay_seconds,
+        jitter=settings.webhook_retry_jitter,
+        retry_after_cap=settings.webhook_retry_after_cap_seconds,
+    )
+
+
+def sender_from(settings: Settings) -> Sender:
+    """A sender whose connections pass the SSRF guard; dev mode admits loopback."""
+    policy = AddressPolicy(allow=parse_allow_list(settings.webhook_allow_cidrs), allow_loopback=settings.dev)
+    connector = guarded_connector(
+        policy, limit=settings.webhook_concurrency, limit_per_host=settings.webhook_per_host_concurrency
+    )
+    return Sender(
+        connector,
+        connect_timeout=settings.webhook_connect_timeout_seconds,
+        total_timeout=settings.webhook_timeout_seconds,
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        sender: Sender | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._sender = sender
+        self._schedule = schedule_from(settings)
+        self._rand = rand
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._listener: AsyncConnection | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._sender is None:
+            self._sender = sender_from(self.settings)
+        if self.settings.dev:
+            log.warning("DEV MODE: webhooks may reach loopback addresses and plain http://. Never use in production.")
+        await self._listen()
+        self._task = asyncio.create_task(self._run(), name="appinstall-webhook-worker")
+
+    async def stop(self) -> None:
+        """Stop claiming, give requests in flight a moment, then give back whatever is still unsent."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=SHUTDOWN_GRACE_SECONDS)
+        unfinished = list(self._inflight)
+        for task in self._inflight.values():
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await queue.release(self.store, self.owner, unfinished)
+        if self._listener is not None:
+            await self._listener.close()
+        if self._sender is not None:
+            await self._sender.close()
+
+    def wake(self) -> None:
+        """Look for due deliveries now (called after a publish in this process)."""
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake on ``NOTIFY`` from any process."""
+        if self.store.dialect != "postgresql":
+            return
+        self._listener = await self.store.engine.connect()
+        raw = await self._listener.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+
+    # --- the loop ---------------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_housekeeping = 0.0
+        while not self._stopping.is_set():
+            try:
+                if loop.time() >= next_housekeeping:
+                    await self._housekeeping()
+                    next_housekeeping = loop.time() + HOUSEKEEPING_SECONDS
+                free = self.settings.webhook_concurrency - len(self._inflight)
+                claimed = (
+                    await queue.claim(
+                        self.store, self.owner, min(free, CLAIM_BATCH), self.settings.webhook_lease_seconds * 1000
+                    )
+                    if free > 0
+                    else []
+                )
+                for job in claimed:
+                    task = asyncio.create_task(self._deliver(job), name=str(job.seq))
+                    self._inflight[job.seq] = task
+                    task.add_done_callback(self._finished)
+                if len(claimed) == CLAIM_BATCH:
+                    continue
+                await self._sleep()
+            except Exception:  # the store may be briefly unreachable: say so, wait, go on
+                log.exception("webhook worker loop failed; retrying in %.0f s", POLL_SECONDS)
+                await self._sleep(POLL_SECONDS)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(int(task.get_name()), None)
+        self._wake.set()
+
+    async def _sleep(self, seconds: float | None = None) -> None:
+        if seconds is None:
+            seconds = POLL_SECONDS
+            due = await queue.next_due_at(self.store)
+            if due is not None:
+                seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _housekeeping(self) -> None:
+        reclaimed = await queue.reclaim_expired(self.store)
+        unblocked = await queue.unblock_stalled(self.store)
+        if reclaimed or unblocked:
+            log.warning("took back %d expired leases, unblocked %d conversations", reclaimed, unblocked)
+        depth, oldest = await queue.queue_depth(self.store)
+        metrics.QUEUE_DEPTH.set(depth)
+        metrics.OLDEST_PENDING_AGE.set(0 if oldest is None else max(0, self.store.clock() - oldest) / 1000)
+
+    # --- one delivery -----------------------------------------------------------------------------------------
+
+    async def _deliver(self, job: Job) -> None:
+        try:
+            result, decision = await self._attempt(job)
+            kept = await queue.complete(
+                self.store,
+                job,
+                self.owner,
+                result,
+                decision,
+                disable_after_ms=self.settings.webhook_disable_after_seconds * 1000,
+            )
+        except Exception:  # never lose the delivery: its lease expires and another attempt follows
+            log.exception("delivery %s could not be recorded; it will be retried when its lease expires", job.id)
+            return
+        outcome = "refused" if result is None else {"pending": "retried"}.get(decision.status, decision.status)
+        metrics.DELIVERIES.labels(outcome).inc()
+        if not kept:
+            log.warning("delivery %s was taken over by another worker while in flight", job.id)
+
+    async def _attempt(self, job: Job) -> tuple[AttemptResult | None, Decision]:
+        if job.refusal is not None or job.endpoint is None:
+            return None, Decision("failed", reason=f"not sent: {job.refusal}")
+        now = self.store.clock()
+        refusal = endpoint_refusal(job.endpoint, dev=self.settings.dev)
+        if refusal is not None:
+            result = AttemptResult(started_at=now, latency_ms=0, error=f"endpoint refused: {refusal}")
+        else:
+            headers = {
+                **job.headers,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **signature_headers(
+                    account_id=job.account_id,
+                    client_id=job.installation_id,
+                    secrets=job.secrets,
+                    message_id=job.id,
+                    timestamp=now // 1000,
+                    body=job.body,
+                ),
+            }
+            assert self._sender is not None
+            result = await self._sender.send(job.endpoint, headers, job.body)
+            metrics.ATTEMPT_LATENCY.observe(result.latency_ms / 1000)
+        finished = self.store.clock()
+        retry_after = parse_retry_after(result.retry_after, finished) if result.status_code in (429, 503) else None
+        decision = decide(
+            classify(result.status_code),
+            budget=job.budget,
+            schedule=self._schedule,
+            attempts=job.round_attempts + 1,
+            round_started_at=job.round_started_at,
+            now=finished,
+            retry_after=retry_after,
+            rand=self._rand(),
+        )
+        return result, decision
