@@ -154,12 +154,15 @@ class Worker:
         self._wake.set()
 
     async def _sleep(self, seconds: float | None = None) -> None:
+        # Clear first: a wake-up that arrives while the next due time is being read still counts.
+        self._wake.clear()
+        if self._stopping.is_set():
+            return
         if seconds is None:
             seconds = POLL_SECONDS
             due = await queue.next_due_at(self.store)
             if due is not None:
                 seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
