@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         description="Private networks webhooks may reach despite the SSRF guard, as a JSON list of CIDRs "
         '(e.g. ["10.1.0.0/16"]).',
     )
+    webhook_ca_file: Path | None = Field(
+        None, description="Extra CA certificates (PEM) trusted for webhook endpoints, e.g. a private CA."
+    )
     webhook_connect_timeout_seconds: float = Field(5.0, gt=0, description="Connect timeout of a webhook request.")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="Total timeout of a webhook request.")
     webhook_retry_first_delay_seconds: float = Field(

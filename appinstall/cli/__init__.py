@@ -37,6 +37,7 @@ def _root(
 app.command("validate")(manifest.validate)
 app.command("schema")(manifest.schema)
 app.command("serve")(server.serve)
+app.command("worker")(server.worker)
 app.command("keygen")(server.keygen)
 app.add_typer(server.db_app, name="db")
 app.add_typer(server.accounts_app, name="accounts")

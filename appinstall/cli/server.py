@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -78,11 +79,25 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
     database_url: DatabaseOption = None,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Development mode: webhooks may reach loopback and http:// endpoints.")
+    ] = False,
+    worker: Annotated[
+        bool | None, typer.Option("--worker/--no-worker", help="Run the webhook worker in this process [default: yes].")
+    ] = None,
 ) -> None:
-    """Run the HTTP API (uvicorn, uvloop, httptools). Migrations are applied at start."""
+    """Run the HTTP API (uvicorn, uvloop, httptools) and, unless --no-worker, the webhook worker."""
     import uvicorn
 
-    settings = _settings(database_url, host=host, port=port)
+    settings = _settings(database_url, host=host, port=port, dev=dev or None, worker=worker)
+    if settings.dev:
+        typer.secho(
+            "appinstall: DEVELOPMENT MODE: webhooks may reach loopback addresses and plain http://. "
+            "Never run this in production.",
+            err=True,
+            fg="yellow",
+            bold=True,
+        )
     try:
         application = create_app(settings)
     except ConfigurationError as error:
@@ -98,6 +113,33 @@ def serve(
         log_level="info",
         server_header=False,
     )
+
+
+def worker(
+    database_url: DatabaseOption = None,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Development mode: webhooks may reach loopback and http:// endpoints.")
+    ] = False,
+) -> None:
+    """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines."""
+    from appinstall.webhooks.worker import Worker
+
+    settings = _settings(database_url, dev=dev or None)
+
+    async def run(store: Store) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        delivery = Worker(store, settings)
+        await delivery.start()
+        typer.echo(f"appinstall: webhook worker {delivery.owner} running; stop with Ctrl-C or SIGTERM", err=True)
+        await stop.wait()
+        typer.echo("appinstall: stopping: finishing or giving back deliveries in flight", err=True)
+        await delivery.stop()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _with_store(settings, run)
 
 
 @db_app.command("upgrade")

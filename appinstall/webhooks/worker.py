@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import ssl
 import uuid
 from collections.abc import Callable
 from typing import Any, Final
@@ -48,8 +49,11 @@ def schedule_from(settings: Settings) -> RetrySchedule:
 def sender_from(settings: Settings) -> Sender:
     """A sender whose connections pass the SSRF guard; dev mode admits loopback."""
     policy = AddressPolicy(allow=parse_allow_list(settings.webhook_allow_cidrs), allow_loopback=settings.dev)
+    tls = ssl.create_default_context()
+    if settings.webhook_ca_file is not None:
+        tls.load_verify_locations(cafile=settings.webhook_ca_file)
     connector = guarded_connector(
-        policy, limit=settings.webhook_concurrency, limit_per_host=settings.webhook_per_host_concurrency
+        policy, ssl=tls, limit=settings.webhook_concurrency, limit_per_host=settings.webhook_per_host_concurrency
     )
     return Sender(
         connector,

@@ -1,0 +1,40 @@
+"""Fixtures for delivery tests: a scripted HTTPS receiver, and settings that trust it and retry quickly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from appinstall.settings import Settings
+from tests.webhooks.receiver import Receiver, make_tls_files
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+async def receiver(tls_files: tuple[Path, Path, Path]) -> AsyncIterator[Receiver]:
+    _, cert, key = tls_files
+    server = Receiver(cert, key)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
+    """Dev mode (the receiver is on loopback), the test CA trusted, short timeouts and near-instant retries."""
+    return settings.model_copy(
+        update={
+            "dev": True,
+            "webhook_ca_file": tls_files[0],
+            "webhook_connect_timeout_seconds": 1.0,
+            "webhook_timeout_seconds": 1.0,
+            "webhook_retry_first_delay_seconds": 0.05,
+            "webhook_retry_jitter": 0.0,
+        }
+    )

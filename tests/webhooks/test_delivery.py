@@ -1,0 +1,457 @@
+"""Delivery end to end, over real HTTPS, on SQLite and PostgreSQL: publish → store → worker → receiver → log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from standardwebhooks.webhooks import Webhook
+
+from appinstall.webhooks.envelope import encode
+from appinstall.webhooks.signing import platform_signature, receiver_secret
+from tests.webhooks.receiver import Hang, Receiver, Reply, Reset, SlowBody
+
+pytestmark = pytest.mark.anyio
+
+ACCOUNT = "42257269"
+BASE = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
+CONTENT = "ms.MessagingEventNotification.ContentEvent"
+CHAT_STATE = "ms.MessagingEventNotification.ChatStateEvent"
+CONVERSATION = "cqm.ExConversationChangeNotification"
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+async def account(client: httpx.AsyncClient) -> str:
+    (await client.post("/api/accounts", json={"id": ACCOUNT})).raise_for_status()
+    return ACCOUNT
+
+
+async def install(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    *,
+    path: str = "/hook",
+    events: tuple[str, ...] = (CONTENT,),
+    max_retries: int = 0,
+    headers: list[dict[str, str]] | None = None,
+    retention: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    webhooks: dict[str, Any] = {
+        event: {"endpoint": receiver.url(path), "max_retries": max_retries, "headers": headers or []}
+        for event in events
+    }
+    if retention is not None:
+        webhooks["retry"] = {"retention_time": retention}
+    manifest = {
+        "client_name": f"app-{uuid.uuid4().hex[:8]}",
+        "grant_types": ["client_credentials"],
+        "scope": "msg.consumer",
+        "capabilities": {"webhooks": webhooks},
+        **fields,
+    }
+    response = await client.post(BASE, json=manifest)
+    assert response.status_code == 201, response.text
+    installed: dict[str, Any] = response.json()
+    return installed
+
+
+def message(conversation: str, text: str) -> dict[str, Any]:
+    return {
+        "kind": "notification",
+        "body": {
+            "changes": [
+                {
+                    "sequence": 0,
+                    "originatorId": "consumer-1",
+                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
+                    "serverTimestamp": 1528371161893,
+                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
+                    "conversationId": conversation,
+                    "dialogId": conversation,
+                }
+            ]
+        },
+        "type": "ms.MessagingEventNotification",
+    }
+
+
+async def publish(client: httpx.AsyncClient, document: Any, account: str = ACCOUNT) -> list[dict[str, Any]]:
+    response = await client.post(
+        f"/api/account/{account}/notifications", content=json.dumps(document), headers=JSON_TYPE
+    )
+    assert response.status_code == 202, response.text
+    created: list[dict[str, Any]] = response.json()["deliveries"]
+    return created
+
+
+async def settled(client: httpx.AsyncClient, installation_id: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """The installation's deliveries, oldest first, once ``count`` of them are finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"{BASE}/{installation_id}/deliveries", params={"limit": 200})
+        items = response.json()["items"]
+        done = [item for item in items if item["status"] in ("succeeded", "failed")]
+        if len(done) >= count:
+            return list(reversed(items))
+        if time.monotonic() > deadline:
+            raise AssertionError(f"deliveries did not settle: {items}")
+        await asyncio.sleep(0.05)
+
+
+# --- What arrives ----------------------------------------------------------------------------------------------
+
+
+async def test_a_notification_arrives_as_the_exact_compact_json_published(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    document = message("conv-1", "Hello from Consumer")
+    await publish(client, document)
+    await settled(client, installed["id"], 1)
+    assert receiver.bodies() == [encode(document)]
+    assert receiver.received[0].headers["Content-Type"] == "application/json"
+
+
+async def test_it_carries_the_platform_headers_and_signature(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    [request] = receiver.received
+    assert request.headers["x-liveperson-account-id"] == ACCOUNT
+    assert request.headers["x-liveperson-client-id"] == installed["client_id"]
+    assert request.headers["x-liveperson-signature"] == platform_signature(installed["client_secret"], request.body)
+
+
+async def test_the_standard_webhooks_package_verifies_what_arrives(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [request] = receiver.received
+    Webhook(receiver_secret(installed["client_secret"])).verify(request.body, request.headers)
+    assert request.headers["webhook-id"] == delivery["id"]
+
+
+async def test_the_manifests_custom_headers_are_sent(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    headers = [
+        {"header_name": "X-Tenant", "header_value": "blue"},
+        {"header_name": "Authorization", "header_value": "t"},
+    ]
+    installed = await install(client, receiver, headers=headers)
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    assert receiver.received[0].headers["X-Tenant"] == "blue"
+    assert receiver.received[0].headers["Authorization"] == "t"
+
+
+async def test_after_a_secret_rotation_both_secrets_sign(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    rotated = (await client.post(f"{BASE}/{installed['id']}/secret")).json()
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    [request] = receiver.received
+    for secret in (installed["client_secret"], rotated["client_secret"]):
+        Webhook(receiver_secret(secret)).verify(request.body, request.headers)
+    assert request.headers["x-liveperson-signature"] == platform_signature(rotated["client_secret"], request.body)
+
+
+# --- Fan-out ---------------------------------------------------------------------------------------------------
+
+
+async def test_publishing_fans_out_only_to_enabled_subscribed_installations(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    subscribed = await install(client, receiver, path="/a")
+    await install(client, receiver, path="/b", events=(CHAT_STATE,))
+    await install(client, receiver, path="/c", enabled=False)
+    created = await publish(client, message("conv-1", "hi"))
+    assert [d["installation_id"] for d in created] == [subscribed["id"]]
+    await settled(client, subscribed["id"], 1)
+    assert [r.path for r in receiver.received] == ["/a"]
+
+
+async def test_a_notification_nobody_subscribes_to_is_accepted_with_no_deliveries(
+    client: httpx.AsyncClient, account: str
+) -> None:
+    assert await publish(client, message("conv-1", "hi")) == []
+
+
+async def test_a_body_that_is_not_a_notification_is_a_problem_with_pointers(
+    client: httpx.AsyncClient, account: str
+) -> None:
+    response = await client.post(f"/api/account/{ACCOUNT}/notifications", json={"kind": "notification"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {"/type", "/body/changes"} <= {error["pointer"] for error in response.json()["errors"]}
+
+
+async def test_a_body_with_duplicate_keys_is_refused(client: httpx.AsyncClient, account: str) -> None:
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications", content=b'{"kind": "notification", "kind": "x"}', headers=JSON_TYPE
+    )
+    assert response.status_code == 400
+
+
+# --- Retries and outcomes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_retries", range(6))
+async def test_a_failing_endpoint_gets_exactly_one_attempt_plus_max_retries(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, max_retries: int
+) -> None:
+    installed = await install(client, receiver, max_retries=max_retries)
+    receiver.then("/hook", *[Reply(500)] * 10)
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    await asyncio.sleep(0.2)  # no late extra attempt
+    assert len(receiver.received) == 1 + max_retries
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 1 + max_retries)
+    assert [attempt["status_code"] for attempt in delivery["attempt_log"]] == [500] * (1 + max_retries)
+
+
+async def test_every_retry_carries_the_same_webhook_id(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=2)
+    receiver.then("/hook", Reply(503), Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+    assert {r.headers["webhook-id"] for r in receiver.received} == {delivery["id"]}
+    assert len(receiver.received) == 3
+
+
+async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=3)
+    receiver.then("/hook", Hang(3), Reset(), SlowBody(3))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+    errors = [attempt["error"] for attempt in delivery["attempt_log"]]
+    assert errors[0] is not None and "timeout" in errors[0]
+    assert errors[1] is not None
+    assert errors[2] is not None and "timeout" in errors[2]
+    assert errors[3] is None
+
+
+async def test_a_redirect_is_not_followed_and_is_a_failure(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(302, headers={"Location": receiver.url("/elsewhere")}))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "failed"
+    assert delivery["attempt_log"][0]["status_code"] == 302
+    assert "not followed" in delivery["attempt_log"][0]["error"]
+    assert [r.path for r in receiver.received] == ["/hook"]
+
+
+async def test_429_with_retry_after_waits_that_long(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=1)
+    receiver.then("/hook", Reply(429, headers={"Retry-After": "1"}))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+    first, second = receiver.received
+    assert second.at - first.at >= 0.9
+
+
+async def test_the_attempt_log_keeps_the_start_of_the_response(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500, body=b"database down" + b"." * 10_000))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    response = delivery["attempt_log"][0]["response"]
+    assert response.startswith("database down") and len(response) == 4096
+
+
+async def test_with_a_retention_time_a_failing_delivery_is_retried_beyond_max_retries(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=1, retention=2)
+    receiver.then("/hook", *[Reply(500)] * 100)
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    # 50 ms doubling: waits of 0.05 … 0.8 s fit in 2 s (1.55 s), so five retries: six attempts.
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 6)
+    assert "retention" in delivery["last_error"]
+
+
+# --- Order -----------------------------------------------------------------------------------------------------
+
+
+async def test_order_is_kept_per_conversation_while_others_go_ahead(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=3)
+    receiver.then("/hook", Reply(500), Reply(500), containing=b'"a1"')
+    for text in ("a1", "a2", "a3"):
+        await publish(client, message("conv-a", text))
+    await publish(client, message("conv-b", "b1"))
+    await settled(client, installed["id"], 4)
+    texts = [json.loads(body)["body"]["changes"][0]["event"]["message"] for body in receiver.bodies()]
+    assert [t for t in texts if t.startswith("a")] == ["a1", "a1", "a1", "a2", "a3"]
+    assert texts.index("b1") < texts.index("a2")
+
+
+async def test_a_delivery_given_up_does_not_hold_back_the_next_of_its_conversation(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=0)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-a", "a1"))
+    await publish(client, message("conv-a", "a2"))
+    first, second = await settled(client, installed["id"], 2)
+    assert (first["status"], second["status"]) == ("failed", "succeeded")
+
+
+# --- Endpoint health -------------------------------------------------------------------------------------------
+
+
+async def test_410_gone_disables_the_webhook_at_once(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=5)
+    receiver.then("/hook", Reply(410))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert (delivery["status"], len(receiver.received)) == ("failed", 1)
+    [health] = (await client.get(f"{BASE}/{installed['id']}/webhooks")).json()
+    assert (health["event_type"], health["enabled"]) == (CONTENT, False)
+    assert "410" in health["disabled_reason"]
+
+
+async def test_a_disabled_webhook_keeps_new_notifications_as_failed_until_recovered(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(410))
+    await publish(client, message("conv-1", "first"))
+    await settled(client, installed["id"], 1)
+    since = int(time.time() * 1000) - 60_000
+    [created] = await publish(client, message("conv-1", "second"))
+    assert created["status"] == "failed"
+    enabled = await client.post(f"{BASE}/{installed['id']}/webhooks/{CONTENT}/enable")
+    assert enabled.json()["enabled"] is True
+    recovered = await client.post(f"{BASE}/{installed['id']}/deliveries/recover", params={"since": since})
+    assert recovered.json() == {"requeued": 2}
+    deliveries = await settled(client, installed["id"], 2)
+    assert [d["status"] for d in deliveries] == ["succeeded", "succeeded"]
+    audit = (await client.get(f"{BASE}/{installed['id']}/audit")).json()
+    actions = [event["action"] for event in (audit["items"] if isinstance(audit, dict) else audit)]
+    assert {"webhook_disabled", "webhook_enabled", "delivery_recover"} <= set(actions)
+
+
+async def test_a_webhook_failing_for_longer_than_the_limit_is_disabled(
+    app: FastAPI, client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    app.state.worker.settings = app.state.worker.settings.model_copy(update={"webhook_disable_after_seconds": 0})
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    [health] = (await client.get(f"{BASE}/{installed['id']}/webhooks")).json()
+    assert health["enabled"] is False and "failing" in health["disabled_reason"]
+
+
+# --- Visibility and repair -------------------------------------------------------------------------------------
+
+
+async def test_deliveries_are_listed_newest_first_with_filters_and_cursor_paging(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    for index in range(5):
+        await publish(client, message(f"conv-{index % 2}", str(index)))
+    await settled(client, installed["id"], 5)
+    url = f"{BASE}/{installed['id']}/deliveries"
+    failed = (await client.get(url, params={"status": "failed"})).json()["items"]
+    assert len(failed) == 1
+    in_conv_1 = (await client.get(url, params={"conversation_id": "conv-1"})).json()["items"]
+    assert len(in_conv_1) == 2
+    first = await client.get(url, params={"limit": 2})
+    second = await client.get(url, params={"limit": 2, "cursor": first.json()["next_cursor"]})
+    ids = [d["id"] for d in first.json()["items"] + second.json()["items"]]
+    assert len(set(ids)) == 4
+    assert 'rel="next"' in first.headers["Link"]
+    everything = (await client.get(url)).json()["items"]
+    assert [d["created_at"] for d in everything] == sorted((d["created_at"] for d in everything), reverse=True)
+
+
+async def test_a_failed_delivery_can_be_retried_by_hand_with_the_same_id(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    response = await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")
+    assert response.status_code == 200
+    [again] = await settled(client, installed["id"], 1)
+    while again["status"] != "succeeded":
+        [again] = await settled(client, installed["id"], 1)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [delivery["id"]] * 2
+    assert again["attempts"] == 2
+
+
+async def test_an_unknown_delivery_is_not_found(client: httpx.AsyncClient, account: str, receiver: Receiver) -> None:
+    installed = await install(client, receiver)
+    response = await client.post(f"{BASE}/{installed['id']}/deliveries/msg_nope/retry")
+    assert response.status_code == 404
+
+
+async def test_another_accounts_key_cannot_see_or_retry_deliveries(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    await client.post("/api/accounts", json={"id": "other"})
+    key = (await client.post("/api/accounts/other/keys", json={})).json()["key"]
+    stranger = {"Authorization": f"Bearer {key}"}
+    base = f"{BASE}/{installed['id']}"
+    for method, url in [
+        ("GET", f"{base}/deliveries"),
+        ("GET", f"{base}/deliveries/{delivery['id']}"),
+        ("POST", f"{base}/deliveries/{delivery['id']}/retry"),
+        ("POST", f"{base}/deliveries/recover?since=0"),
+        ("GET", f"{base}/webhooks"),
+        ("POST", f"/api/account/{ACCOUNT}/notifications"),
+    ]:
+        response = await client.request(method, url, headers=stranger, json=message("c", "x"))
+        assert response.status_code == 404, (method, url, response.status_code)
+    other_base = f"/api/account/other/configuration/app-install/installations/{installed['id']}"
+    response = await client.get(f"{other_base}/deliveries", headers=stranger)
+    assert response.status_code == 404
+
+
+async def test_metrics_count_deliveries_by_outcome(client: httpx.AsyncClient, account: str, receiver: Receiver) -> None:
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    text = (await client.get("/metrics")).text
+    assert 'appinstall_webhook_deliveries_total{outcome="succeeded"}' in text
+    assert "appinstall_webhook_attempt_seconds_bucket" in text
