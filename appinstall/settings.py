@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,8 +90,20 @@ class Settings(BaseSettings):
         32, ge=1, description="Webhook requests in flight per endpoint host, per worker process."
     )
     webhook_lease_seconds: int = Field(
-        60, ge=15, description="How long a worker holds a delivery before another may take it over (after a crash)."
+        60,
+        ge=2,
+        description="How long a worker holds a delivery before another may take it over (after a crash); "
+        "longer than the webhook timeout.",
     )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_request(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                f"webhook_lease_seconds ({self.webhook_lease_seconds}) must be longer than "
+                f"webhook_timeout_seconds ({self.webhook_timeout_seconds}), or a slow request could be sent twice"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -78,3 +78,25 @@ def live_server(data_dir: Path, **environment: str) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def worker_process(data_dir: Path, **environment: str) -> Iterator[LiveServer]:
+    """Run ``appinstall worker`` until the block ends; ready when it says it is running."""
+    env = {**os.environ, "APPINSTALL_MASTER_KEY": TEST_MASTER_KEY, **environment}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "appinstall", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    worker = LiveServer("", process, log)
+    deadline = time.monotonic() + 30
+    while "running" not in log.read_text():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise AssertionError(f"the worker did not start:\n{worker.stop()}")
+        time.sleep(0.1)
+    try:
+        yield worker
+    finally:
+        worker.stop()

@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
+import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -118,7 +119,8 @@ def make_tls_files(directory: Path) -> tuple[Path, Path, Path]:
 
 
 class Receiver:
-    def __init__(self, cert: Path, key: Path) -> None:
+    def __init__(self, cert: Path, key: Path, *, delay: float = 0.0) -> None:
+        self.delay = delay
         self.received: list[Received] = []
         self.script: dict[str, deque[tuple[bytes | None, Behaviour]]] = defaultdict(deque)
         self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -151,6 +153,8 @@ class Receiver:
         self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
         self.arrived.set()
         behaviour = self._next(request.path, body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if isinstance(behaviour, Hang):
             await asyncio.sleep(behaviour.seconds)
             return web.Response(text="late")
@@ -181,3 +185,23 @@ class Receiver:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class ReceiverThread:
+    """A ``Receiver`` on its own event loop in a thread, for tests that drive real processes synchronously."""
+
+    def __init__(self, cert: Path, key: Path, *, delay: float = 0.0) -> None:
+        self.receiver = Receiver(cert, key, delay=delay)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.receiver.start(), self._loop).result(timeout=10)
+        return self.receiver
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.receiver.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
