@@ -83,7 +83,7 @@ def _report(error: RemoteError) -> None:
 
 
 @contextmanager
-def _registry(server: str, key: str | None, account: str | None) -> Iterator[RegistryClient]:
+def registry_session(server: str, key: str | None, account: str | None) -> Iterator[RegistryClient]:
     """A client for the account, turning the server's refusals and silences into exit 1 with one message."""
     if not key:
         _usage_error("no admin key: pass --key or set APPINSTALL_KEY")
@@ -163,7 +163,7 @@ def install(
 ) -> None:
     """Install an app from its manifest and print its client credentials (the secret is shown in full)."""
     data, _ = _load_manifest(file)
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         created = registry.create(data).installation
     if output_format is OutputFormat.json:
         _print_json(created)
@@ -181,7 +181,7 @@ def plan(
     """Show what `apply` would change in the installed app of the manifest's client_name. Changes nothing."""
     _, document = _load_manifest(file)
     name = document["client_name"]
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         found = _find(registry, name)
     changes = plan_changes(found.installation if found else {}, document)
     if output_format is OutputFormat.json:
@@ -223,7 +223,7 @@ def apply(
     data, document = _load_manifest(file)
     name = document["client_name"]
     changes: list[Change] = []
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         found = _find(registry, name)
         if found is None:
             action, result = "installed", registry.create(data)
@@ -270,7 +270,7 @@ def list_installations(
     include_deleted: Annotated[bool, typer.Option("--include-deleted", help="Also list deleted ones.")] = False,
 ) -> None:
     """List the account's installations, oldest first."""
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         found = registry.installations(include_deleted=include_deleted)
     if output_format is OutputFormat.json:
         _print_json(found)
@@ -304,13 +304,13 @@ def show(
     account: AccountOption = None,
 ) -> None:
     """Print one installation as JSON (deleted ones too)."""
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         _print_json(registry.get(installation_id).installation)
 
 
 def _set_enabled(installation_id: str, enabled: bool, server: str, key: str | None, account: str | None) -> None:
     word = "enabled" if enabled else "disabled"
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         current = registry.get(installation_id)
         name = current.installation.get("client_name")
         if current.installation.get("enabled") is enabled:
@@ -354,7 +354,7 @@ def delete(
     if not yes:
         typer.echo(f"error: deleting {installation_id} stops its credentials at once; pass --yes to confirm", err=True)
         raise typer.Exit(USAGE_ERROR)
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         registry.delete(installation_id)
     typer.echo(f"deleted {installation_id}")
 
@@ -378,7 +378,7 @@ def rotate_secret(
     output_format: FormatOption = OutputFormat.human,
 ) -> None:
     """Issue a new client secret and print it, with the time until which the previous one still works."""
-    with _registry(server, key, account) as registry:
+    with registry_session(server, key, account) as registry:
         rotated = registry.rotate_secret(installation_id, grace_seconds)
     if output_format is OutputFormat.json:
         _print_json(rotated)

@@ -198,6 +198,19 @@ class RegistryClient:
         params = {} if grace_seconds is None else {"grace_seconds": str(grace_seconds)}
         return self._object(self._request("POST", self._path(installation_id, "/secret"), params=params))
 
+    def deliveries(self, installation_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """One page of the installation's deliveries, newest first (``next_cursor`` leads on)."""
+        return self._object(self._request("GET", self._path(installation_id, "/deliveries"), params=params))
+
+    def retry_delivery(self, installation_id: str, delivery_id: str) -> dict[str, Any]:
+        path = self._path(installation_id, f"/deliveries/{quote(delivery_id, safe='')}/retry")
+        return self._object(self._request("POST", path))
+
+    def recover_deliveries(self, installation_id: str, since: str) -> int:
+        """Queue again every delivery that failed since ``since``; how many."""
+        response = self._request("POST", self._path(installation_id, "/deliveries/recover"), params={"since": since})
+        return int(self._object(response).get("requeued", 0))
+
 
 # --- Planning ------------------------------------------------------------------------------------------------
 

@@ -153,4 +153,3 @@ def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_fil
         with live_server(tmp_path / "data", **environment) as second:
             _wait(lambda: _statuses(second.url, installation_id).count("succeeded") == total, 90, "every delivery")
     _assert_all_delivered_in_order(receiver, published)
-

@@ -1,0 +1,123 @@
+"""``appinstall deliveries list/retry/recover`` against a real server that delivers to a real receiver."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from appinstall.cli import app
+from tests.conftest import SEED
+from tests.live_server import OPERATOR_TOKEN, live_server
+from tests.webhooks.receiver import Receiver, ReceiverThread, Reply, make_tls_files
+
+BASE = "/api/account/{account}/configuration/app-install/installations"
+CONTENT = "ms.MessagingEventNotification.ContentEvent"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def delivering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Receiver]]:
+    ca, cert, key = make_tls_files(tmp_path_factory.mktemp("tls"))
+    environment = {"APPINSTALL_DEV": "true", "APPINSTALL_WEBHOOK_CA_FILE": str(ca)}
+    with ReceiverThread(cert, key) as receiver, live_server(tmp_path_factory.mktemp("server"), **environment) as server:
+        yield server.url, receiver
+
+
+def _setup(server: str, receiver: Receiver, failures: int) -> tuple[dict[str, str], str, list[str]]:
+    """An account, an installation delivering to the receiver, and two notifications published; the first
+    ``failures`` attempts fail."""
+    account = f"cli{uuid.uuid4().hex[:8]}"
+    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    httpx.post(f"{server}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
+    path = f"/{account}"
+    receiver.then(path, *[Reply(500)] * failures)
+    manifest = json.loads(json.dumps(SEED))
+    manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(path), "max_retries": 0}}
+    installed = httpx.post(f"{server}{BASE.format(account=account)}", json=manifest, headers=admin).json()
+    ids = []
+    for text in ("one", "two"):
+        document = {
+            "kind": "notification",
+            "type": "ms.MessagingEventNotification",
+            "body": {"changes": [{"event": {"type": "ContentEvent", "message": text}, "conversationId": "c1"}]},
+        }
+        response = httpx.post(
+            f"{server}/api/account/{account}/notifications",
+            content=json.dumps(document),
+            headers={**admin, "Content-Type": "application/json"},
+        )
+        ids.append(response.json()["deliveries"][0]["id"])
+    env = {"APPINSTALL_SERVER": server, "APPINSTALL_ACCOUNT": account, "APPINSTALL_KEY": OPERATOR_TOKEN}
+    return env, installed["id"], ids
+
+
+def _listed(env: dict[str, str], installation_id: str, *options: str) -> list[dict[str, Any]]:
+    result = runner.invoke(app, ["deliveries", "list", installation_id, "--format", "json", *options], env=env)
+    assert result.exit_code == 0, result.output
+    items: list[dict[str, Any]] = json.loads(result.stdout)
+    return items
+
+
+def _until_settled(env: dict[str, str], installation_id: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 15
+    while True:
+        items = _listed(env, installation_id)
+        if all(item["status"] in ("succeeded", "failed") for item in items):
+            return items
+        assert time.monotonic() < deadline, items
+        time.sleep(0.1)
+
+
+def test_list_shows_each_delivery_with_its_outcome(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=1)
+    items = _until_settled(env, installation_id)
+    assert {item["id"]: item["status"] for item in items} == {ids[0]: "failed", ids[1]: "succeeded"}
+    human = runner.invoke(app, ["deliveries", "list", installation_id], env=env)
+    assert human.exit_code == 0 and ids[0] in human.stdout and "failed" in human.stdout
+
+
+def test_list_filters_by_status(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=1)
+    _until_settled(env, installation_id)
+    assert [item["id"] for item in _listed(env, installation_id, "--status", "failed")] == [ids[0]]
+
+
+def test_retry_sends_a_failed_delivery_again(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=1)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "retry", installation_id, ids[0]], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"queued {ids[0]} again" in result.stdout
+    deadline = time.monotonic() + 15
+    while {item["status"] for item in _listed(env, installation_id)} != {"succeeded"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_recover_queues_every_failure_since_a_time(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=2)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "2020-01-01T00:00:00Z"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "queued 2 failed deliveries again"
+
+
+def test_an_unknown_delivery_fails_with_the_servers_problem(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=0)
+    result = runner.invoke(app, ["deliveries", "retry", installation_id, "msg_unknown"], env=env)
+    assert result.exit_code == 1
+    assert "404" in result.stderr
+
+
+def test_a_bad_since_is_a_clear_error(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=0)
+    result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "yesterday"], env=env)
+    assert result.exit_code == 1
+    assert "since must be" in result.stderr
