@@ -114,7 +114,8 @@ def _load_manifest(file: str) -> tuple[bytes, dict[str, Any]]:
         # The server takes its own fields (``enabled``, and what a GET returned) beside the manifest's.
         if isinstance(document, dict):
             document = {key: value for key, value in document.items() if key not in SERVER_FIELDS}
-        result = validate_document(document)
+        # The server decides whether plain-http local endpoints are allowed (only a --dev server does).
+        result = validate_document(document, allow_local_http=True)
     print_problems(Console(stderr=True, highlight=False), name, result)
     if result.manifest is None:
         raise typer.Exit(FAILURE)

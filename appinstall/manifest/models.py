@@ -91,6 +91,18 @@ def _scope(value: str) -> str:
     return value
 
 
+# Validation context key: accept http://localhost-style webhook endpoints (development servers only).
+ALLOW_LOCAL_HTTP: Final = "allow_local_http"
+
+
+def _endpoint_url(value: str, info: ValidationInfo) -> str:
+    """An https URL; in development (context ``allow_local_http``) also http to this machine."""
+    local = isinstance(info.context, dict) and info.context.get(ALLOW_LOCAL_HTTP)
+    if local and rules.matches(rules.LOCAL_HTTP_URL_PATTERN, value):
+        return value
+    return _https_url(value)
+
+
 def _https_url(value: str) -> str:
     if not rules.matches(rules.HTTPS_URL_PATTERN, value):
         raise rule_error(
@@ -188,7 +200,7 @@ LogoUri = Annotated[
 Endpoint = Annotated[
     StrictStr,
     Field(max_length=rules.ENDPOINT_MAX, json_schema_extra={"pattern": rules.HTTPS_URL_PATTERN}),
-    AfterValidator(_https_url),
+    AfterValidator(_endpoint_url),
 ]
 HeaderName = Annotated[
     StrictStr,

@@ -120,6 +120,10 @@ _IPV6 = r"\[[0-9A-Fa-f:.]+\]"
 _PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _REST = rf"(?:[/?#][^ {_CONTROLS}]*)?"
 HTTPS_URL_PATTERN: Final = rf"^https://(?:{_HOSTNAME}|{_IPV6})(?::{_PORT})?{_REST}{END}"
+# Development only (``appinstall serve --dev``): plain http to this machine, for a local receiver.
+LOCAL_HTTP_URL_PATTERN: Final = (
+    rf"^http://(?:localhost|127\.[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}|\[::1\])(?::{_PORT})?{_REST}{END}"
+)
 # A logo is an absolute https URL or a path on the platform's own host ("/…", but not "//host/…").
 LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^ {_CONTROLS}]*{END}"
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from appinstall.manifest import rules
 from appinstall.manifest.errors import Problem, pointer, problems_from
-from appinstall.manifest.models import Manifest
+from appinstall.manifest.models import ALLOW_LOCAL_HTTP, Manifest
 from appinstall.manifest.parsing import DocumentError, parse_document
 
 
@@ -53,9 +53,12 @@ def _under_legacy_key(problem: Problem) -> Problem:
     return problem
 
 
-def validate_document(document: Any) -> ValidationResult:
-    """Validate already-parsed JSON. Use ``validate_manifest`` for raw bytes, which also catches duplicate keys."""
-    context: dict[str, list[str]] = {}
+def validate_document(document: Any, *, allow_local_http: bool = False) -> ValidationResult:
+    """Validate already-parsed JSON. Use ``validate_manifest`` for raw bytes, which also catches duplicate keys.
+
+    ``allow_local_http`` also accepts webhook endpoints on plain http to this machine (a development server's).
+    """
+    context: dict[str, Any] = {ALLOW_LOCAL_HTTP: allow_local_http}
     try:
         manifest = Manifest.model_validate(document, context=context)
     except ValidationError as error:
@@ -68,10 +71,10 @@ def validate_document(document: Any) -> ValidationResult:
     return ValidationResult(manifest, errors, warnings)
 
 
-def validate_manifest(data: bytes | str) -> ValidationResult:
+def validate_manifest(data: bytes | str, *, allow_local_http: bool = False) -> ValidationResult:
     """Parse and validate a manifest, reporting every problem at once."""
     try:
         document = parse_document(data)
     except DocumentError as error:
         return ValidationResult(None, error.problems)
-    return validate_document(document)
+    return validate_document(document, allow_local_http=allow_local_http)

@@ -48,7 +48,7 @@ def _parse(body: bytes) -> Any:
         raise _invalid(error.problems) from None
 
 
-def _split(document: Any) -> tuple[Manifest, dict[str, Any]]:
+def _split(document: Any, allow_local_http: bool = False) -> tuple[Manifest, dict[str, Any]]:
     """Separate the server's fields from the manifest, and validate the manifest."""
     if not isinstance(document, dict):
         raise _invalid([Problem("", "type", "must be an object")])
@@ -56,7 +56,9 @@ def _split(document: Any) -> tuple[Manifest, dict[str, Any]]:
     problems = []
     if "enabled" in given and not isinstance(given["enabled"], bool):
         problems.append(Problem("/enabled", "type", "must be true or false"))
-    result = validate_document({key: value for key, value in document.items() if key not in SERVER_FIELDS})
+    result = validate_document(
+        {key: value for key, value in document.items() if key not in SERVER_FIELDS}, allow_local_http=allow_local_http
+    )
     problems.extend(result.errors)
     if problems or result.manifest is None:
         raise _invalid(problems)
@@ -199,9 +201,14 @@ async def _ensure_name_free(
 # --- Operations ----------------------------------------------------------------------------------------------
 
 
-async def create(store: Store, account_id: str, body: bytes, actor: str) -> Installation:
-    """Install an app from a manifest: new id, new client secret, revision 1."""
-    manifest, given = _split(_parse(body))
+async def create(
+    store: Store, account_id: str, body: bytes, actor: str, *, allow_local_http: bool = False
+) -> Installation:
+    """Install an app from a manifest: new id, new client secret, revision 1.
+
+    ``allow_local_http`` (development servers) also accepts webhook endpoints on plain http to this machine.
+    """
+    manifest, given = _split(_parse(body), allow_local_http)
     document = manifest.to_document()
     now = store.clock()
     installation = Installation(
@@ -314,19 +321,33 @@ async def _store_change(
 
 
 async def replace(
-    store: Store, account_id: str, installation_id: str, body: bytes, if_match: str | None, actor: str
+    store: Store,
+    account_id: str,
+    installation_id: str,
+    body: bytes,
+    if_match: str | None,
+    actor: str,
+    *,
+    allow_local_http: bool = False,
 ) -> Installation:
     """PUT: the body is the whole object, as the platform's clients send it after a GET."""
     document = _parse(body)
     current = await get(store, account_id, installation_id, include_deleted=False)
     require_match(if_match, current.revision)
-    manifest, given = _split(document)
+    manifest, given = _split(document, allow_local_http)
     _check_server_fields(given, current)
     return await _store_change(store, current, manifest, given.get("enabled", current.enabled), actor, "replace")
 
 
 async def patch(
-    store: Store, account_id: str, installation_id: str, body: bytes, if_match: str | None, actor: str
+    store: Store,
+    account_id: str,
+    installation_id: str,
+    body: bytes,
+    if_match: str | None,
+    actor: str,
+    *,
+    allow_local_http: bool = False,
 ) -> Installation:
     """PATCH: an RFC 7396 merge patch over the object as GET shows it."""
     patch_document = _parse(body)
@@ -335,7 +356,7 @@ async def patch(
     current = await get(store, account_id, installation_id, include_deleted=False)
     require_match(if_match, current.revision)
     merged = merge_patch(current.to_wire(show_secret=True), patch_document)
-    manifest, given = _split(merged)
+    manifest, given = _split(merged, allow_local_http)
     _check_server_fields(given, current)
     return await _store_change(store, current, manifest, given.get("enabled", current.enabled), actor, "patch")
 

@@ -62,7 +62,9 @@ async def create_installation(
     account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
-    installation = await service.create(store, account_id, await request.body(), principal.actor)
+    installation = await service.create(
+        store, account_id, await request.body(), principal.actor, allow_local_http=_settings(request).dev
+    )
     return _respond(request, installation, 201, just_issued=True)
 
 
@@ -167,7 +169,9 @@ async def replace_installation(
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
     body = await request.body()
-    installation = await service.replace(store, account_id, installation_id, body, if_match, principal.actor)
+    installation = await service.replace(
+        store, account_id, installation_id, body, if_match, principal.actor, allow_local_http=_settings(request).dev
+    )
     return _respond(request, installation)
 
 
@@ -183,7 +187,9 @@ async def patch_installation(
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
     body = await request.body()
-    installation = await service.patch(store, account_id, installation_id, body, if_match, principal.actor)
+    installation = await service.patch(
+        store, account_id, installation_id, body, if_match, principal.actor, allow_local_http=_settings(request).dev
+    )
     return _respond(request, installation)
 
 

@@ -1,5 +1,7 @@
 from typing import Any
 
+import pytest
+
 from appinstall import validate_document, validate_manifest
 from appinstall.manifest import rules
 from tests.conftest import SEED_BYTES
@@ -213,3 +215,32 @@ def test_the_retry_policy_needs_a_retention_time(seed: dict[str, Any]) -> None:
 def test_raw_bytes_with_duplicate_keys_are_invalid() -> None:
     result = validate_manifest(b'{"client_name": "a", "client_name": "b"}')
     assert [(p.pointer, p.code) for p in result.errors] == [("/client_name", "duplicate_key")]
+
+
+_CONTENT = "ms.MessagingEventNotification.ContentEvent"
+
+
+def _with_endpoint(seed: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    seed["capabilities"]["webhooks"][_CONTENT]["endpoint"] = endpoint
+    return seed
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://localhost/hook", "http://localhost:9000/hook", "http://127.0.0.1:8443/", "http://[::1]:80/x"]
+)
+def test_a_development_server_accepts_plain_http_to_this_machine(seed: dict[str, Any], endpoint: str) -> None:
+    assert validate_document(_with_endpoint(seed, endpoint), allow_local_http=True).errors == []
+
+
+@pytest.mark.parametrize("endpoint", ["http://localhost/hook", "http://127.0.0.1:8443/"])
+def test_otherwise_plain_http_to_this_machine_is_refused(seed: dict[str, Any], endpoint: str) -> None:
+    [problem] = validate_document(_with_endpoint(seed, endpoint)).errors
+    assert problem.pointer == f"/capabilities/webhooks/{_CONTENT}/endpoint"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://example.com/hook", "http://localhost.example.com/", "http://10.0.0.1/", "http://user@localhost/"],
+)
+def test_even_a_development_server_refuses_plain_http_elsewhere(seed: dict[str, Any], endpoint: str) -> None:
+    assert validate_document(_with_endpoint(seed, endpoint), allow_local_http=True).errors != []

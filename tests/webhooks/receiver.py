@@ -119,18 +119,22 @@ def make_tls_files(directory: Path) -> tuple[Path, Path, Path]:
 
 
 class Receiver:
-    def __init__(self, cert: Path, key: Path, *, delay: float = 0.0) -> None:
+    def __init__(self, cert: Path | None, key: Path | None, *, delay: float = 0.0) -> None:
+        """HTTPS with ``cert`` and ``key``; plain HTTP when they are None."""
         self.delay = delay
         self.received: list[Received] = []
         self.script: dict[str, deque[tuple[bytes | None, Behaviour]]] = defaultdict(deque)
-        self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._tls.load_cert_chain(cert, key)
+        self._tls: ssl.SSLContext | None = None
+        if cert is not None and key is not None:
+            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._tls.load_cert_chain(cert, key)
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.arrived = asyncio.Event()
 
     def url(self, path: str = "/hook") -> str:
-        return f"https://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def then(self, path: str, *behaviours: Behaviour, containing: bytes | None = None) -> None:
         """Queue behaviours for the next requests to ``path`` (only those whose body contains ``containing``)."""

@@ -20,7 +20,7 @@ from appinstall.webhooks.worker import Worker
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, live_server, worker_process
 from tests.webhooks.receiver import Receiver, ReceiverThread
-from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, JSON_TYPE, install, message, publish, settled
+from tests.webhooks.test_delivery import ACCOUNT, CONTENT, JSON_TYPE, install, message, publish, settled
 
 
 @pytest.mark.anyio
@@ -63,23 +63,26 @@ def _fast_webhooks(ca_file: Path) -> dict[str, str]:
     }
 
 
-def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, dict[str, list[str]]]:
-    """Install an app that subscribes to text messages, publish many per conversation; the ids per conversation."""
+def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, str, dict[str, list[str]]]:
+    """In a new account, install an app that subscribes to text messages and publish many notifications per
+    conversation. The account shares the session's PostgreSQL database with other tests, hence its unique id."""
+    account = f"crash{uuid.uuid4().hex[:8]}"
+    base = f"/api/account/{account}/configuration/app-install/installations"
     admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    httpx.post(f"{api}/api/accounts", json={"id": ACCOUNT}, headers=admin)
+    httpx.post(f"{api}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
     manifest = json.loads(json.dumps(SEED))
     manifest["client_name"] = f"crash-{uuid.uuid4().hex[:8]}"
     manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(), "max_retries": 5}}
-    installed = httpx.post(f"{api}{BASE}", json=manifest, headers=admin).json()
+    installed = httpx.post(f"{api}{base}", json=manifest, headers=admin).json()
     published: dict[str, list[str]] = defaultdict(list)
     with httpx.Client(base_url=api, headers={**admin, **JSON_TYPE}) as http:
         for index in range(PER_CONVERSATION):
             for conversation in range(CONVERSATIONS):
                 document = message(f"conv-{conversation}", f"{conversation}:{index}")
-                response = http.post(f"/api/account/{ACCOUNT}/notifications", content=json.dumps(document))
+                response = http.post(f"/api/account/{account}/notifications", content=json.dumps(document))
                 assert response.status_code == 202, response.text
                 published[f"conv-{conversation}"].append(response.json()["deliveries"][0]["id"])
-    return installed["id"], published
+    return account, installed["id"], published
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -90,13 +93,14 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _statuses(api: str, installation_id: str) -> list[str]:
+def _statuses(api: str, account: str, installation_id: str) -> list[str]:
+    base = f"/api/account/{account}/configuration/app-install/installations"
     admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     statuses: list[str] = []
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{api}{BASE}/{installation_id}/deliveries", params=params, headers=admin).json()
+        page = httpx.get(f"{api}{base}/{installation_id}/deliveries", params=params, headers=admin).json()
         statuses += [item["status"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -129,12 +133,12 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
         worker_process(tmp_path / "w1", **environment) as doomed,
         worker_process(tmp_path / "w2", **environment) as survivor,
     ):
-        installation_id, published = _install_and_publish(api.url, receiver)
+        account, installation_id, published = _install_and_publish(api.url, receiver)
         total = CONVERSATIONS * PER_CONVERSATION
         _wait(lambda: len(receiver.received) >= total // 4, 60, "a quarter of the deliveries")
         doomed.process.kill()  # SIGKILL: no chance to give anything back
         doomed.process.wait()
-        _wait(lambda: _statuses(api.url, installation_id).count("succeeded") == total, 90, "every delivery")
+        _wait(lambda: _statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
         log = survivor.stop()
     _assert_all_delivered_in_order(receiver, published)
     assert "took back" in log, "the surviving worker never took over an expired lease"
@@ -145,11 +149,15 @@ def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_fil
     environment = _fast_webhooks(ca)
     with ReceiverThread(cert, key, delay=0.03) as receiver:
         with live_server(tmp_path / "data", **environment) as first:
-            installation_id, published = _install_and_publish(first.url, receiver)
+            account, installation_id, published = _install_and_publish(first.url, receiver)
             _wait(lambda: len(receiver.received) >= 20, 60, "the first deliveries")
             first.process.kill()
             first.process.wait()
         total = CONVERSATIONS * PER_CONVERSATION
         with live_server(tmp_path / "data", **environment) as second:
-            _wait(lambda: _statuses(second.url, installation_id).count("succeeded") == total, 90, "every delivery")
+            _wait(
+                lambda: _statuses(second.url, account, installation_id).count("succeeded") == total,
+                90,
+                "every delivery",
+            )
     _assert_all_delivered_in_order(receiver, published)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,8 +15,11 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
+from appinstall.app import create_app
+from appinstall.settings import Settings
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import platform_signature, receiver_secret
+from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.webhooks.receiver import Hang, Receiver, Reply, Reset, SlowBody
 
 pytestmark = pytest.mark.anyio
@@ -455,3 +460,62 @@ async def test_metrics_count_deliveries_by_outcome(client: httpx.AsyncClient, ac
     text = (await client.get("/metrics")).text
     assert 'appinstall_webhook_deliveries_total{outcome="succeeded"}' in text
     assert "appinstall_webhook_attempt_seconds_bucket" in text
+
+
+# --- Development mode and the SSRF guard -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def plain_receiver() -> Any:
+    server = Receiver(None, None)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_in_dev_mode_a_plain_http_localhost_endpoint_is_installed_and_delivered_to(
+    client: httpx.AsyncClient, account: str, plain_receiver: Receiver
+) -> None:
+    installed = await install(client, plain_receiver)
+    assert installed["capabilities"]["webhooks"][CONTENT]["endpoint"].startswith("http://127.0.0.1:")
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+
+
+async def test_without_dev_mode_a_plain_http_endpoint_is_refused_at_install(
+    settings: Settings, plain_receiver: Receiver
+) -> None:
+    async with _client(settings.model_copy(update={"dev": False})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        manifest = {
+            "client_name": "plain",
+            "capabilities": {"webhooks": {CONTENT: {"endpoint": plain_receiver.url()}}},
+        }
+        response = await client.post(BASE, json=manifest)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["pointer"] == f"/capabilities/webhooks/{CONTENT}/endpoint"
+
+
+async def test_without_dev_mode_a_loopback_endpoint_is_refused_by_the_ssrf_guard(
+    settings: Settings, receiver: Receiver
+) -> None:
+    async with _client(settings.model_copy(update={"dev": False})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver, max_retries=1)
+        await publish(client, message("conv-1", "hi"))
+        [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "failed"
+    assert "loopback address 127.0.0.1" in delivery["attempt_log"][0]["error"]
+    assert receiver.received == []
+
+
+@contextlib.asynccontextmanager
+async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on a separate app built from ``settings``, authenticated as the operator."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+            yield http
