@@ -103,18 +103,6 @@ def _installation(row: Any, secret: str | None = None) -> Installation:
     )
 
 
-async def _current_secret(store: Store, connection: AsyncConnection, installation_id: str) -> str | None:
-    ciphertext = (
-        await connection.execute(
-            select(client_secrets.c.ciphertext)
-            .where(client_secrets.c.installation_id == installation_id, client_secrets.c.expires_at.is_(None))
-            .order_by(client_secrets.c.id.desc())
-            .limit(1)
-        )
-    ).scalar()
-    return None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
-
-
 async def _current_secrets(store: Store, connection: AsyncConnection, ids: list[str]) -> dict[str, str]:
     """The current secrets of many installations in one query (a page of a list)."""
     if not ids:
@@ -136,11 +124,24 @@ async def _load(
     include_deleted: bool,
     with_secret: bool = True,
 ) -> Installation:
-    query = select(installations).where(installations.c.id == installation_id, installations.c.account_id == account_id)
+    """One installation, with its current secret joined in (one statement) unless ``with_secret`` is False."""
+    where = (installations.c.id == installation_id, installations.c.account_id == account_id)
+    if with_secret:
+        current = and_(client_secrets.c.installation_id == installations.c.id, client_secrets.c.expires_at.is_(None))
+        query = (
+            select(installations, client_secrets.c.ciphertext)
+            .select_from(installations.outerjoin(client_secrets, current))
+            .where(*where)
+            .order_by(client_secrets.c.id.desc())
+            .limit(1)
+        )
+    else:
+        query = select(installations).where(*where)
     row = (await connection.execute(query)).first()
     if row is None or (row.deleted and not include_deleted):
         raise ProblemError(404, "installation-not-found", f"there is no installation {installation_id!r}")
-    secret = await _current_secret(store, connection, installation_id) if with_secret else None
+    ciphertext = row.ciphertext if with_secret else None
+    secret = None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
     return _installation(row, secret)
 
 
@@ -253,12 +254,21 @@ async def create(store: Store, account_id: str, body: bytes, actor: str) -> Inst
 
 
 async def get(
-    store: Store, account_id: str, installation_id: str, *, include_deleted: bool = True, with_secret: bool = True
+    store: Store,
+    account_id: str,
+    installation_id: str,
+    *,
+    include_deleted: bool = True,
+    with_secret: bool = True,
+    connection: AsyncConnection | None = None,
 ) -> Installation:
-    """One installation; ``with_secret=False`` skips reading and decrypting its secret (``client_secret`` None)."""
-    async with store.read() as connection:
+    """One installation; ``with_secret=False`` skips reading and decrypting its secret (``client_secret`` None).
+
+    ``connection``: the request's read connection, when it has one.
+    """
+    async with store.read(connection) as reader:
         return await _load(
-            store, connection, account_id, installation_id, include_deleted=include_deleted, with_secret=with_secret
+            store, reader, account_id, installation_id, include_deleted=include_deleted, with_secret=with_secret
         )
 
 
@@ -497,7 +507,13 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 async def search(
-    store: Store, account_id: str | None, criteria: InstallationFilter, cursor: str | None, limit: int
+    store: Store,
+    account_id: str | None,
+    criteria: InstallationFilter,
+    cursor: str | None,
+    limit: int,
+    *,
+    connection: AsyncConnection | None = None,
 ) -> Page:
     """Installations of one account (or, for the operator, of all) matching ``criteria``, oldest first."""
     query = select(installations)
@@ -526,19 +542,21 @@ async def search(
             | ((installations.c.created_at == created_at) & (installations.c.id > last_id))
         )
     query = query.order_by(installations.c.created_at, installations.c.id).limit(limit + 1)
-    async with store.read() as connection:
-        rows = (await connection.execute(query)).all()
-        secrets = await _current_secrets(store, connection, [row.id for row in rows[:limit]])
+    async with store.read(connection) as reader:
+        rows = (await reader.execute(query)).all()
+        secrets = await _current_secrets(store, reader, [row.id for row in rows[:limit]])
         items = [_installation(row, secrets.get(row.id)) for row in rows[:limit]]
     next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
     return Page(items, next_cursor)
 
 
-async def history(store: Store, account_id: str, installation_id: str) -> list[dict[str, Any]]:
+async def history(
+    store: Store, account_id: str, installation_id: str, *, connection: AsyncConnection | None = None
+) -> list[dict[str, Any]]:
     """The audit trail of one installation, oldest first."""
-    await get(store, account_id, installation_id, with_secret=False)
-    async with store.read() as connection:
-        rows = await connection.execute(
+    async with store.read(connection) as reader:
+        await _load(store, reader, account_id, installation_id, include_deleted=True, with_secret=False)
+        rows = await reader.execute(
             select(audit_events)
             .where(audit_events.c.installation_id == installation_id, audit_events.c.account_id == account_id)
             .order_by(audit_events.c.id)
