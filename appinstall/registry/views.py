@@ -69,7 +69,7 @@ async def create_installation(
 ListQuery = Annotated[list[str], Query()]
 
 
-def discovery_filter(
+async def discovery_filter(
     client_name: str | None = None,
     enabled: bool | None = None,
     include_deleted: bool = False,
@@ -83,7 +83,8 @@ def discovery_filter(
     """The list's filters, shared by the account list and the operator's query across accounts.
 
     Every filter must hold: ``event_type`` (repeatable) keeps apps subscribed to each given notification type;
-    the engagement filters keep apps whose engagement lists each given value.
+    the engagement filters keep apps whose engagement lists each given value. (Async only so that FastAPI does not
+    hand it to its thread pool.)
     """
     engagement = {
         "entry_point": entry_point,

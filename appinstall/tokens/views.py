@@ -38,7 +38,8 @@ _FORM_BODY: dict[str, Any] = {
 }
 
 
-def _tokens(request: Request) -> TokenService:
+async def _tokens(request: Request) -> TokenService:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request."""
     service: TokenService = request.app.state.tokens
     return service
 
