@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
 from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
@@ -47,15 +48,16 @@ class Authenticator:
             return cls(store, stored), None
         return cls(store, credentials.token_hash(token)), token
 
-    async def authenticate(self, token: str) -> Principal | None:
+    async def authenticate(self, token: str, connection: AsyncConnection | None = None) -> Principal | None:
+        """The caller ``token`` stands for, or None. ``connection``: the request's read connection, if any."""
         digest = credentials.token_hash(token)
         if credentials.same_hash(digest, self.operator_hash):
             return OPERATOR
         if not token.startswith(credentials.ADMIN_KEY_PREFIX):
             return None
-        async with self.store.read() as connection:
+        async with self.store.read(connection) as reader:
             row = (
-                await connection.execute(
+                await reader.execute(
                     select(admin_keys.c.id, admin_keys.c.account_id).where(
                         admin_keys.c.key_hash == digest, admin_keys.c.revoked_at.is_(None)
                     )
@@ -70,12 +72,20 @@ def _not_found(account_id: str) -> ProblemError:
     return ProblemError(404, "account-not-found", f"there is no account {account_id!r}")
 
 
-async def require_account(store: Store, principal: Principal, account_id: str) -> None:
-    """Raise 404 unless the account exists and the caller may see it (a foreign account looks absent)."""
+async def require_account(
+    store: Store, principal: Principal, account_id: str, connection: AsyncConnection | None = None
+) -> None:
+    """Raise 404 unless the account exists and the caller may see it (a foreign account looks absent).
+
+    An admin key's own account needs no query: the key was just read from ``admin_keys``, whose ``account_id``
+    is a foreign key to ``accounts``, so the account exists. Only the operator's requests ask.
+    """
     if not principal.may_access(account_id):
         raise _not_found(account_id)
-    async with store.read() as connection:
-        found = (await connection.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
+    if principal.account_id == account_id:
+        return
+    async with store.read(connection) as reader:
+        found = (await reader.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
     if found is None:
         raise _not_found(account_id)
 
@@ -96,9 +106,9 @@ async def list_accounts(store: Store) -> list[Account]:
     return [Account(id=row.id, created_at=row.created_at) for row in rows]
 
 
-async def get_account(store: Store, account_id: str) -> Account:
-    async with store.read() as connection:
-        row = (await connection.execute(select(accounts).where(accounts.c.id == account_id))).first()
+async def get_account(store: Store, account_id: str, connection: AsyncConnection | None = None) -> Account:
+    async with store.read(connection) as reader:
+        row = (await reader.execute(select(accounts).where(accounts.c.id == account_id))).first()
     if row is None:
         raise _not_found(account_id)
     return Account(id=row.id, created_at=row.created_at)
@@ -121,9 +131,9 @@ async def create_key(store: Store, account_id: str, name: str | None) -> KeyCrea
     return KeyCreated(id=key_id, name=name, created_at=created_at, revoked_at=None, key=key)
 
 
-async def list_keys(store: Store, account_id: str) -> list[KeyInfo]:
-    async with store.read() as connection:
-        rows = await connection.execute(
+async def list_keys(store: Store, account_id: str, connection: AsyncConnection | None = None) -> list[KeyInfo]:
+    async with store.read(connection) as reader:
+        rows = await reader.execute(
             select(admin_keys).where(admin_keys.c.account_id == account_id).order_by(admin_keys.c.created_at)
         )
     return [KeyInfo(id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at) for row in rows]

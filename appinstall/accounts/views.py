@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from appinstall.accounts import service
-from appinstall.accounts.auth import OperatorDep, PrincipalDep, StoreDep
+from appinstall.accounts.auth import OperatorDep, PrincipalDep, ReadingDep, StoreDep
 from appinstall.accounts.models import Account, AccountCreate, KeyCreate, KeyCreated, KeyInfo
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
@@ -24,9 +24,9 @@ async def list_accounts(store: StoreDep, _: OperatorDep) -> list[Account]:
 
 
 @router.get("/{account_id}", response_model=Account)
-async def get_account(account_id: str, store: StoreDep, principal: PrincipalDep) -> Account:
-    await service.require_account(store, principal, account_id)
-    return await service.get_account(store, account_id)
+async def get_account(account_id: str, reading: ReadingDep) -> Account:
+    await service.require_account(reading.store, reading.principal, account_id, reading.connection)
+    return await service.get_account(reading.store, account_id, reading.connection)
 
 
 @router.post("/{account_id}/keys", status_code=201, response_model=KeyCreated)
@@ -38,9 +38,9 @@ async def create_key(
 
 
 @router.get("/{account_id}/keys", response_model=list[KeyInfo])
-async def list_keys(account_id: str, store: StoreDep, principal: PrincipalDep) -> list[KeyInfo]:
-    await service.require_account(store, principal, account_id)
-    return await service.list_keys(store, account_id)
+async def list_keys(account_id: str, reading: ReadingDep) -> list[KeyInfo]:
+    await service.require_account(reading.store, reading.principal, account_id, reading.connection)
+    return await service.list_keys(reading.store, account_id, reading.connection)
 
 
 @router.delete("/{account_id}/keys/{key_id}", status_code=204)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from appinstall.accounts.auth import OperatorDep, PrincipalDep, StoreDep
+from appinstall.accounts.auth import OperatorDep, PrincipalDep, ReadingDep, StoreDep
 from appinstall.accounts.service import require_account
 from appinstall.http.conditional import revision_headers
 from appinstall.http.problems import ProblemError
@@ -71,7 +71,7 @@ async def create_installation(
 ListQuery = Annotated[list[str], Query()]
 
 
-def discovery_filter(
+async def discovery_filter(
     client_name: str | None = None,
     enabled: bool | None = None,
     include_deleted: bool = False,
@@ -85,7 +85,8 @@ def discovery_filter(
     """The list's filters, shared by the account list and the operator's query across accounts.
 
     Every filter must hold: ``event_type`` (repeatable) keeps apps subscribed to each given notification type;
-    the engagement filters keep apps whose engagement lists each given value.
+    the engagement filters keep apps whose engagement lists each given value. (Async only so that FastAPI does not
+    hand it to its thread pool.)
     """
     engagement = {
         "entry_point": entry_point,
@@ -119,8 +120,7 @@ def _page_response(request: Request, page: Page) -> JSONResponse:
 async def list_installations(
     account_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    reading: ReadingDep,
     criteria: FilterDep,
     cursor: str | None = None,
     limit: Limit = 100,
@@ -128,8 +128,10 @@ async def list_installations(
 ) -> JSONResponse:
     """Installations of the account, oldest first, as a JSON array (the platform's shape); more pages are
     linked with ``Link: <…>; rel="next"``."""
-    await require_account(store, principal, account_id)
-    return _page_response(request, await service.search(store, account_id, criteria, cursor, limit))
+    store, connection = reading.store, reading.connection
+    await require_account(store, reading.principal, account_id, connection)
+    page = await service.search(store, account_id, criteria, cursor, limit, connection=connection)
+    return _page_response(request, page)
 
 
 @router.get("/api/installations", summary="Discover installations across all accounts (operator)")
@@ -149,12 +151,13 @@ async def get_installation(
     account_id: str,
     installation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    reading: ReadingDep,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await require_account(store, principal, account_id)
-    return _respond(request, await service.get(store, account_id, installation_id, include_deleted=True))
+    store, connection = reading.store, reading.connection
+    await require_account(store, reading.principal, account_id, connection)
+    installation = await service.get(store, account_id, installation_id, include_deleted=True, connection=connection)
+    return _respond(request, installation)
 
 
 @router.put(BASE + "/{installation_id}", openapi_extra=_MANIFEST_BODY, summary="Replace an installation")
@@ -226,10 +229,11 @@ async def rotate_secret(
 
 @router.get(BASE + "/{installation_id}/audit", summary="The installation's change history")
 async def audit(
-    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
+    account_id: str, installation_id: str, reading: ReadingDep, v: VersionQuery = None
 ) -> list[dict[str, Any]]:
-    await require_account(store, principal, account_id)
-    return await service.history(store, account_id, installation_id)
+    store, connection = reading.store, reading.connection
+    await require_account(store, reading.principal, account_id, connection)
+    return await service.history(store, account_id, installation_id, connection=connection)
 
 
 def manifest_component() -> dict[str, Any]:

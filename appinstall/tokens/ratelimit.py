@@ -4,13 +4,17 @@ Counts live in the store in fixed windows: a failure increments its buckets with
 refused (429, ``Retry-After``) while a bucket of the current window is at its limit. Checking happens before the
 secret is examined, so a client under attack is refused even with the right secret until the window ends: that is
 what stops guessing.
+
+The check is an SQL condition (``exhausted``) so that the token endpoint can fold it into the one query it runs
+anyway to read the client: on the success path the limit then costs an indexed ``EXISTS``, not a round trip of
+its own, and it still reads the shared table, so it holds across processes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,28 +56,28 @@ class FailureLimiter:
             buckets[f"address:{address[:150]}"] = self.limits.per_address
         return buckets
 
-    async def check(self, client_id: str | None, address: str | None) -> None:
-        """Raise 429 while the client or the address has used up its failures in this window."""
+    def exhausted(self, client_id: str | None, address: str | None, now: int) -> ColumnElement[bool] | None:
+        """True in SQL while the client or the address has used up its failures in the window of ``now``.
+
+        None when there is nothing to limit by (no client id and no address).
+        """
         buckets = self._buckets(client_id, address)
         if not buckets:
-            return
-        now = self.store.clock()
-        async with self.store.read() as connection:
-            rows = await connection.execute(
-                select(auth_failures.c.bucket, auth_failures.c.count.label("failures")).where(
-                    auth_failures.c.bucket.in_(buckets),
-                    auth_failures.c.window_start == window_start(now, self._window_ms),
-                )
-            )
-            exhausted = [row.bucket for row in rows if row.failures >= buckets[row.bucket]]
-        if exhausted:
-            wait = retry_after_seconds(now, self._window_ms)
-            raise OAuthError(
-                "temporarily_unavailable",
-                f"too many failed authentications; retry after {wait} s",
-                429,
-                {"Retry-After": str(wait)},
-            )
+            return None
+        at_limit = [
+            and_(auth_failures.c.bucket == bucket, auth_failures.c.count >= limit) for bucket, limit in buckets.items()
+        ]
+        return exists().where(auth_failures.c.window_start == window_start(now, self._window_ms), or_(*at_limit))
+
+    def refusal(self, now: int) -> OAuthError:
+        """The 429 to answer while a bucket is exhausted."""
+        wait = retry_after_seconds(now, self._window_ms)
+        return OAuthError(
+            "temporarily_unavailable",
+            f"too many failed authentications; retry after {wait} s",
+            429,
+            {"Retry-After": str(wait)},
+        )
 
     async def record_failure(self, client_id: str | None, address: str | None) -> None:
         buckets = self._buckets(client_id, address)

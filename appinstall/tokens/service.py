@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
 
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
@@ -112,13 +113,46 @@ class TokenService:
     # --- Client authentication -------------------------------------------------------------------------------
 
     async def authenticate_client(
-        self, client_id: str | None, client_secret: str | None, *, account_id: str | None, basic: bool
+        self,
+        client_id: str | None,
+        client_secret: str | None,
+        *,
+        account_id: str | None,
+        basic: bool,
+        address: str | None = None,
     ) -> Installation:
         """The installation these credentials belong to, or ``invalid_client``. One answer for every failure
-        that would otherwise reveal whether a client exists in an account."""
-        if not client_id or not client_secret:
+        that would otherwise reveal whether a client exists in an account.
+
+        Failed authentication is rate limited per client and per ``address``: a 429 comes first, before the
+        secret is examined, and every ``invalid_client`` is counted. The limit's check and the client's row and
+        secrets are read in one statement on one connection.
+        """
+        now = self.store.clock()
+        gate = self.limiter.exhausted(client_id, address, now)
+        record = None
+        async with self.store.read() as connection:
+            if client_id and client_secret:
+                record = await registry.read_client(connection, client_id, gate)
+            if (record is None or record.flag is None) and gate is not None:
+                # No row carried the condition (no credentials, or no such client): ask on its own.
+                limited = bool((await connection.execute(select(gate))).scalar())
+            else:
+                limited = bool(record and record.flag)
+        if limited:
+            raise self.limiter.refusal(now)
+        try:
+            return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
+        except OAuthError:
+            await self.limiter.record_failure(client_id, address)
+            raise
+
+    def _authenticated(
+        self, record: registry.ClientRecord | None, client_secret: str | None, *, account_id: str | None, basic: bool
+    ) -> Installation:
+        if record is None or not client_secret:
             raise invalid_client("client_id and client_secret are required", basic=basic)
-        installation = await registry.verify_client_secret(self.store, client_id, client_secret)
+        installation = registry.match_client_secret(self.store, record, client_secret)
         if installation is None or (account_id is not None and installation.account_id != account_id):
             raise invalid_client("client authentication failed", basic=basic)
         if installation.deleted:

@@ -38,7 +38,8 @@ _FORM_BODY: dict[str, Any] = {
 }
 
 
-def _tokens(request: Request) -> TokenService:
+async def _tokens(request: Request) -> TokenService:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request."""
     service: TokenService = request.app.state.tokens
     return service
 
@@ -108,14 +109,9 @@ async def _grant(tokens: Tokens, request: Request, account_id: str | None, *, wi
         raise OAuthError("invalid_request", "authenticate with Basic or with the form, not both")
     client_id, secret = basic if basic is not None else (parameters.get("client_id"), parameters.get("client_secret"))
     address = request.client.host if request.client else None
-    await tokens.limiter.check(client_id, address)
-    try:
-        installation = await tokens.authenticate_client(
-            client_id, secret, account_id=account_id, basic=basic is not None
-        )
-    except OAuthError:
-        await tokens.limiter.record_failure(client_id, address)
-        raise
+    installation = await tokens.authenticate_client(
+        client_id, secret, account_id=account_id, basic=basic is not None, address=address
+    )
     scope = granted_scope(str(installation.manifest.get("scope", rules.REQUIRED_SCOPE)), parameters.get("scope"))
     token = await tokens.issue_app_jwt(installation, scope)
     return _token_response(token, tokens.ttl_seconds, scope if account_id is None else None)

@@ -16,6 +16,7 @@ from appinstall.registry import service
 from appinstall.store import Store
 from appinstall.store.tables import client_secrets
 from tests.conftest import SEED, SEED_BYTES
+from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
 
@@ -164,6 +165,20 @@ async def test_get_returns_the_installation_with_its_revision(client: httpx.Asyn
     assert response.status_code == 200
     assert response.json() == created
     assert response.headers["ac-revision"] == "1"
+
+
+async def test_get_with_an_admin_key_reads_on_one_connection(
+    client: httpx.AsyncClient, account: str, app: FastAPI
+) -> None:
+    """The key's lookup and the installation with its current secret (joined): one checkout, two queries."""
+    created = await _install(client)
+    rotated = (await client.post(f"{BASE}/{created['id']}/secret", params={"grace_seconds": 60})).json()
+    key = (await client.post(f"/api/accounts/{ACCOUNT}/keys", json={})).json()["key"]
+    with counting(_store(app).engine) as work:
+        response = await client.get(f"{BASE}/{created['id']}", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert response.json()["client_secret"] == rotated["client_secret"]
+    assert (work.checkouts, work.queries) == (1, 2)
 
 
 async def test_an_unknown_installation_is_404(client: httpx.AsyncClient, account: str) -> None:

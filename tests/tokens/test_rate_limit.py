@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from appinstall.settings import Settings
+from appinstall.store.tables import auth_failures
 from appinstall.tokens.ratelimit import retry_after_seconds, window_start
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, live_server
@@ -64,6 +66,29 @@ async def test_an_address_is_refused_after_failures_spread_over_clients(
         for _ in range(5):
             assert (await _token(http, str(uuid.uuid4()), "wrong")).status_code == 401
         assert (await _token(http, installed["id"], installed["client_secret"])).status_code == 429
+
+
+async def test_an_exhausted_address_is_refused_for_unknown_clients_and_missing_credentials_too(
+    app: FastAPI, installed: dict[str, Any]
+) -> None:
+    """Without a client row to carry the check, it is still made (on its own) before anything else."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        for _ in range(5):
+            assert (await _token(http, str(uuid.uuid4()), "wrong")).status_code == 401
+        assert (await _token(http, str(uuid.uuid4()), "wrong")).status_code == 429
+        assert (await http.post(SENTINEL.format(account="1"), data={})).status_code == 429
+
+
+async def test_a_refusal_is_not_counted_as_a_failure(app: FastAPI, installed: dict[str, Any]) -> None:
+    """429s are answered before authentication, so they do not add to the counts they were refused by."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        for _ in range(3):
+            assert (await _token(http, installed["id"], "wrong")).status_code == 401
+        for _ in range(4):
+            assert (await _token(http, installed["id"], "wrong")).status_code == 429
+    async with app.state.store.read() as connection:
+        counts = (await connection.execute(select(auth_failures.c.bucket, auth_failures.c.count))).all()
+    assert sorted(count for _, count in counts) == [3, 3]
 
 
 async def test_the_limit_ends_with_its_window(app: FastAPI, installed: dict[str, Any]) -> None:

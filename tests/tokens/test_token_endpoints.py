@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from appinstall.store import Store
 from tests.conftest import SEED
+from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
 
@@ -216,3 +217,17 @@ async def test_the_jwks_holds_public_keys_only(anonymous: httpx.AsyncClient) -> 
     [key] = (await anonymous.get("/.well-known/jwks.json")).json()["keys"]
     assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
     assert "d" not in key and "p" not in key
+
+
+# --- What a token costs the store ----------------------------------------------------------------------------
+
+
+async def test_a_token_request_reads_the_store_once(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient, installed: dict[str, Any], app: FastAPI
+) -> None:
+    """One connection and one statement: the client, all its secrets and the rate limit's check, joined."""
+    rotated = (await client.post(f"{INSTALLATIONS}/{installed['id']}/secret", params={"grace_seconds": 60})).json()
+    for credentials in (installed, rotated):
+        with counting(app.state.store.engine) as work:
+            assert (await anonymous.post(SENTINEL, data=_form(credentials))).status_code == 200
+        assert (work.checkouts, work.queries) == (1, 1)
