@@ -92,7 +92,8 @@ def settings_markdown() -> str:
     """The configuration table: one row per ``APPINSTALL_*`` environment variable."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = "" if field.default is None else f"`{field.default}`"
+        value = field.get_default(call_default_factory=True)
+        default = "" if value is None else f"`{json.dumps(value)}`" if isinstance(value, list) else f"`{value}`"
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `APPINSTALL_{name.upper()}` | {default} | {description} |")
     return "\n".join(rows) + "\n"

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         description="Run the webhook worker inside `appinstall serve`. On PostgreSQL, set false on API processes "
         "and run `appinstall worker` processes instead (or as well).",
     )
+    worker_metrics_port: int | None = Field(
+        None,
+        description="Port on which `appinstall worker` serves Prometheus metrics (on APPINSTALL_HOST); none if unset.",
+    )
     webhook_allow_cidrs: list[str] = Field(
         default_factory=list,
         description="Private networks webhooks may reach despite the SSRF guard, as a JSON list of CIDRs "

@@ -117,6 +117,9 @@ def serve(
 
 def worker(
     database_url: DatabaseOption = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Serve Prometheus metrics on this port.", show_default=False)
+    ] = None,
     dev: Annotated[
         bool, typer.Option("--dev", help="Development mode: webhooks may reach loopback and http:// endpoints.")
     ] = False,
@@ -124,7 +127,7 @@ def worker(
     """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines."""
     from appinstall.webhooks.worker import Worker
 
-    settings = _settings(database_url, dev=dev or None)
+    settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port)
 
     async def run(store: Store) -> None:
         stop = asyncio.Event()
@@ -133,6 +136,13 @@ def worker(
             loop.add_signal_handler(signum, stop.set)
         delivery = Worker(store, settings)
         await delivery.start()
+        if settings.worker_metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
+            typer.echo(
+                f"appinstall: metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics", err=True
+            )
         typer.echo(f"appinstall: webhook worker {delivery.owner} running; stop with Ctrl-C or SIGTERM", err=True)
         await stop.wait()
         typer.echo("appinstall: stopping: finishing or giving back deliveries in flight", err=True)

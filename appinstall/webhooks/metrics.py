@@ -1,12 +1,17 @@
 """Prometheus metrics of webhook delivery, exposed at ``/metrics``.
 
-Counters and the latency histogram are per process (Prometheus sums them across processes); the queue gauges are
-read from the store, so every process reports the same, shared queue.
+Counters and the latency histogram are per process: a worker's are served by the process that runs it
+(``appinstall serve``, or ``appinstall worker --metrics-port``), and Prometheus sums them across processes. The
+queue gauges describe the one shared queue: ``/metrics`` reads them from the store at each scrape, and a worker
+refreshes them as it goes.
 """
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from appinstall.store import Store
+from appinstall.webhooks import queue
 
 DELIVERIES = Counter(
     "appinstall_webhook_deliveries",
@@ -22,3 +27,9 @@ QUEUE_DEPTH = Gauge("appinstall_webhook_queue_depth", "Deliveries not yet finish
 OLDEST_PENDING_AGE = Gauge(
     "appinstall_webhook_oldest_pending_age_seconds", "Age of the oldest unfinished delivery (0 when none)."
 )
+
+
+async def refresh_queue_gauges(store: Store) -> None:
+    depth, oldest = await queue.queue_depth(store)
+    QUEUE_DEPTH.set(depth)
+    OLDEST_PENDING_AGE.set(0 if oldest is None else max(0, store.clock() - oldest) / 1000)

@@ -62,11 +62,10 @@ class RetrySchedule:
     retry_after_cap: float = 300.0
 
     def delay(self, retry: int, rand: float, *, cap: float | None = None) -> float:
-        """Exponential from ``first_delay``, times a factor in [1 - jitter, 1 + jitter] chosen by ``rand`` in [0, 1)."""
-        base = self.first_delay * self.factor ** (retry - 1)
-        if cap is not None:
-            base = min(base, cap)
-        return base * (1 + self.jitter * (2 * rand - 1))
+        """Exponential from ``first_delay``, times a factor in [1 - jitter, 1 + jitter] chosen by ``rand`` in [0, 1),
+        and at most ``cap`` (jitter included)."""
+        delay = self.first_delay * self.factor ** min(retry - 1, 64) * (1 + self.jitter * (2 * rand - 1))
+        return delay if cap is None else min(delay, cap)
 
 
 @dataclass(frozen=True)

@@ -152,11 +152,13 @@ async def claim(store: Store, owner: str, limit: int, lease_ms: int) -> list[Job
                 .order_by(client_secrets.c.id.desc())
             )
         ).all()
+    # Newest first (the query's order); the current secret (no expiry) ahead of those in their grace period.
     secrets: dict[str, list[tuple[bool, str]]] = {}
     for installation_id, ciphertext, expires_at in secret_rows:
         plain = store.keyring.open(ciphertext, installation_id)
         secrets.setdefault(installation_id, []).append((expires_at is not None, plain))
-    return [_job(row, [plain for _, plain in sorted(secrets.get(row.installation_id, []))]) for row in rows]
+    ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
+    return [_job(row, ordered.get(row.installation_id, [])) for row in rows]
 
 
 def _job(row: Any, secrets: list[str]) -> Job:
@@ -330,6 +332,20 @@ async def release(store: Store, owner: str, seqs: Iterable[int]) -> None:
 # --- Housekeeping ----------------------------------------------------------------------------------------------
 
 
+async def extend_leases(store: Store, owner: str, seqs: list[int], lease_ms: int) -> None:
+    """Renew the leases ``owner`` still holds on ``seqs`` (a heartbeat, so long waits are not taken over)."""
+    if not seqs:
+        return
+    async with store.transaction() as connection:
+        await connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.seq.in_(seqs), deliveries.c.lease_owner == owner, deliveries.c.status == Status.IN_FLIGHT
+            )
+            .values(lease_expires_at=store.clock() + lease_ms)
+        )
+
+
 async def reclaim_expired(store: Store) -> int:
     """Make deliveries whose worker's lease ran out due again (the worker died or hung)."""
     now = store.clock()
@@ -393,6 +409,7 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "claim",
     "complete",
+    "extend_leases",
     "first_status",
     "lock_conversations",
     "next_due_at",

@@ -7,11 +7,14 @@ comes back as an ``AttemptResult`` rather than an exception.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 import aiohttp
+from yarl import URL
 
 from appinstall import __version__
 from appinstall.webhooks.models import AttemptResult
@@ -33,6 +36,35 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class HostSlots:
+    """At most ``limit`` requests at once per endpoint host; a waiting request's clock has not started yet.
+
+    aiohttp's own per-host limit would make a request wait for a pooled connection inside its timeout, so a busy
+    host would turn queued deliveries into timeouts. Entries are dropped when a host has no request left.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        semaphore, users = self._hosts.get(host, (asyncio.Semaphore(self._limit), 0))
+        self._hosts[host] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, users = self._hosts[host]
+            if users == 1:
+                del self._hosts[host]
+            else:
+                self._hosts[host] = (semaphore, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+
 class Sender:
     """Posts signed bodies; one per worker, sharing its connection pool across requests."""
 
@@ -43,16 +75,27 @@ class Sender:
         connect_timeout: float = 5.0,
         total_timeout: float = 10.0,
         max_response_bytes: int = 65_536,
+        per_host: int = 32,
     ) -> None:
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=total_timeout, connect=connect_timeout),
+            timeout=aiohttp.ClientTimeout(total=total_timeout, sock_connect=connect_timeout),
             trust_env=False,
             auto_decompress=False,
         )
         self._max_response_bytes = max_response_bytes
+        self.hosts = HostSlots(per_host)
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
+        try:
+            target = URL(url)
+            host = f"{target.host}:{target.port}"
+        except ValueError as error:
+            return AttemptResult(started_at=time.time_ns() // 1_000_000, latency_ms=0, error=f"bad URL: {error}")
+        async with self.hosts.hold(host):
+            return await self._send(url, headers, body)
+
+    async def _send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
         started_at = time.time_ns() // 1_000_000
         clock = time.perf_counter()
         try:

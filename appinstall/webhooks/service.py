@@ -264,7 +264,7 @@ async def _delivery_row(connection: AsyncConnection, account_id: str, installati
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "not-found", f"no delivery {delivery_id} for installation {installation_id}")
+        raise ProblemError(404, "delivery-not-found", f"no delivery {delivery_id} for installation {installation_id}")
     return row
 
 
@@ -383,6 +383,8 @@ async def enable_webhook(
             )
         ).first()
         if row is None:
-            raise ProblemError(404, "not-found", f"the {event_type} webhook of {installation_id} has no health record")
+            raise ProblemError(
+                404, "webhook-not-found", f"the {event_type} webhook of {installation_id} has no health record"
+            )
         await _audit(connection, account_id, installation_id, actor, "webhook_enabled", now, {"event_type": event_type})
     return health_view(row)

@@ -14,6 +14,7 @@ from appinstall.http.problems import ProblemError
 from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.views import BASE
 from appinstall.webhooks import service
+from appinstall.webhooks.metrics import refresh_queue_gauges
 from appinstall.webhooks.models import DeliveryPage, DeliveryView, PublishResult, Status, WebhookHealthView
 
 router = APIRouter(tags=["webhooks"])
@@ -163,5 +164,7 @@ async def enable_webhook(
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-async def metrics() -> Response:
+async def metrics(store: StoreDep) -> Response:
+    """Counters of this process, and the shared queue's depth and oldest age read from the store now."""
+    await refresh_queue_gauges(store)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -52,13 +52,14 @@ def sender_from(settings: Settings) -> Sender:
     tls = ssl.create_default_context()
     if settings.webhook_ca_file is not None:
         tls.load_verify_locations(cafile=settings.webhook_ca_file)
-    connector = guarded_connector(
-        policy, ssl=tls, limit=settings.webhook_concurrency, limit_per_host=settings.webhook_per_host_concurrency
-    )
+    # The pool is as large as the worker's concurrency, so no request ever waits for a connection inside its
+    # timeout; the per-host bound is the sender's, outside the timeout.
+    connector = guarded_connector(policy, ssl=tls, limit=settings.webhook_concurrency, limit_per_host=0)
     return Sender(
         connector,
         connect_timeout=settings.webhook_connect_timeout_seconds,
         total_timeout=settings.webhook_timeout_seconds,
+        per_host=settings.webhook_per_host_concurrency,
     )
 
 
@@ -133,7 +134,7 @@ class Worker:
             try:
                 if loop.time() >= next_housekeeping:
                     await self._housekeeping()
-                    next_housekeeping = loop.time() + HOUSEKEEPING_SECONDS
+                    next_housekeeping = loop.time() + min(HOUSEKEEPING_SECONDS, self.settings.webhook_lease_seconds / 3)
                 free = self.settings.webhook_concurrency - len(self._inflight)
                 claimed = (
                     await queue.claim(
@@ -171,13 +172,16 @@ class Worker:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     async def _housekeeping(self) -> None:
+        # Renew the leases of what this worker holds (some may wait for a busy host), then take back the
+        # leases that other, dead, workers let expire.
+        await queue.extend_leases(
+            self.store, self.owner, list(self._inflight), self.settings.webhook_lease_seconds * 1000
+        )
         reclaimed = await queue.reclaim_expired(self.store)
         unblocked = await queue.unblock_stalled(self.store)
         if reclaimed or unblocked:
             log.warning("took back %d expired leases, unblocked %d conversations", reclaimed, unblocked)
-        depth, oldest = await queue.queue_depth(self.store)
-        metrics.QUEUE_DEPTH.set(depth)
-        metrics.OLDEST_PENDING_AGE.set(0 if oldest is None else max(0, self.store.clock() - oldest) / 1000)
+        await metrics.refresh_queue_gauges(self.store)
 
     # --- one delivery -----------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from appinstall.settings import Settings
 from appinstall.webhooks import queue
 from appinstall.webhooks.worker import Worker
 from tests.conftest import SEED
-from tests.live_server import OPERATOR_TOKEN, live_server, worker_process
+from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
 from tests.webhooks.receiver import Receiver, ReceiverThread
 from tests.webhooks.test_delivery import ACCOUNT, CONTENT, JSON_TYPE, install, message, publish, settled
 
@@ -127,11 +127,12 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
 ) -> None:
     ca, cert, key = tls_files
     environment = {"APPINSTALL_DATABASE_URL": postgres_database, **_fast_webhooks(ca)}
+    metrics_port = free_port()
     with (
         ReceiverThread(cert, key, delay=0.03) as receiver,
         live_server(tmp_path / "api", APPINSTALL_WORKER="false", **environment) as api,
         worker_process(tmp_path / "w1", **environment) as doomed,
-        worker_process(tmp_path / "w2", **environment) as survivor,
+        worker_process(tmp_path / "w2", APPINSTALL_WORKER_METRICS_PORT=str(metrics_port), **environment) as survivor,
     ):
         account, installation_id, published = _install_and_publish(api.url, receiver)
         total = CONVERSATIONS * PER_CONVERSATION
@@ -139,9 +140,11 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
         doomed.process.kill()  # SIGKILL: no chance to give anything back
         doomed.process.wait()
         _wait(lambda: _statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         log = survivor.stop()
     _assert_all_delivered_in_order(receiver, published)
     assert "took back" in log, "the surviving worker never took over an expired lease"
+    assert 'appinstall_webhook_deliveries_total{outcome="succeeded"}' in scraped
 
 
 def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_files: tuple[Path, Path, Path]) -> None:

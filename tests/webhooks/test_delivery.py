@@ -519,3 +519,13 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
             yield http
+
+
+async def test_metrics_report_the_shared_queue_read_from_the_store(settings: Settings, receiver: Receiver) -> None:
+    async with _client(settings.model_copy(update={"worker": False})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        await install(client, receiver)
+        for index in range(3):
+            await publish(client, message(f"conv-{index}", "hi"))
+        text = (await client.get("/metrics")).text
+    assert "appinstall_webhook_queue_depth 3.0" in text

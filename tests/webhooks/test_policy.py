@@ -140,3 +140,9 @@ def test_a_short_retry_after_does_not_shorten_the_schedule() -> None:
 )
 def test_retry_after_is_read_as_seconds_or_an_http_date(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, now_ms=10_000) == seconds
+
+
+def test_the_cap_applies_after_jitter() -> None:
+    schedule = RetrySchedule(first_delay=1.0, jitter=0.2)
+    assert schedule.delay(20, 0.999, cap=300.0) == 300.0
+    assert schedule.delay(2, 0.999, cap=300.0) < 2.4
