@@ -107,6 +107,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         master_key=TEST_MASTER_KEY,
         operator_token=TEST_OPERATOR_TOKEN,
+        worker=False,  # no background deliveries, except in the tests about them (tests/webhooks)
     )
 
 

@@ -27,10 +27,12 @@ async def receiver(tls_files: tuple[Path, Path, Path]) -> AsyncIterator[Receiver
 
 @pytest.fixture
 def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
-    """Dev mode (the receiver is on loopback), the test CA trusted, short timeouts and near-instant retries."""
+    """A worker in the app, dev mode (the receiver is on loopback), the test CA trusted, short timeouts and
+    near-instant retries."""
     return settings.model_copy(
         update={
             "dev": True,
+            "worker": True,
             "webhook_ca_file": tls_files[0],
             "webhook_connect_timeout_seconds": 1.0,
             "webhook_timeout_seconds": 1.0,
