@@ -71,6 +71,7 @@ class Worker:
         *,
         sender: Sender | None = None,
         rand: Callable[[], float] = random.random,
+        shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -78,6 +79,7 @@ class Worker:
         self._sender = sender
         self._schedule = schedule_from(settings)
         self._rand = rand
+        self._shutdown_grace = shutdown_grace
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -101,7 +103,7 @@ class Worker:
         if self._task is not None:
             await self._task
         if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=SHUTDOWN_GRACE_SECONDS)
+            await asyncio.wait(list(self._inflight.values()), timeout=self._shutdown_grace)
         unfinished = list(self._inflight)
         for task in self._inflight.values():
             task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -17,10 +18,10 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.webhooks import queue
 from appinstall.webhooks.worker import Worker
-from tests.conftest import SEED
+from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
-from tests.webhooks.receiver import Receiver, ReceiverThread
-from tests.webhooks.test_delivery import ACCOUNT, CONTENT, JSON_TYPE, install, message, publish, settled
+from tests.webhooks.receiver import Hang, Receiver, ReceiverThread
+from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, JSON_TYPE, install, message, publish, settled
 
 
 @pytest.mark.anyio
@@ -164,3 +165,31 @@ def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_fil
                 "every delivery",
             )
     _assert_all_delivered_in_order(receiver, published)
+
+
+@pytest.mark.anyio
+async def test_a_graceful_stop_gives_back_what_it_could_not_finish(settings: Settings, receiver: Receiver) -> None:
+    receiver.then("/hook", Hang(3))
+    app = create_app(settings.model_copy(update={"worker": False, "webhook_timeout_seconds": 5.0}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            await client.post("/api/accounts", json={"id": ACCOUNT})
+            installed = await install(client, receiver)
+            [published] = await publish(client, message("conv-1", "hi"))
+            stopping = Worker(app.state.store, app.state.settings, shutdown_grace=0.1)
+            await stopping.start()
+            await asyncio.wait_for(receiver.arrived.wait(), 5)
+            await stopping.stop()
+            url = f"{BASE}/{installed['id']}/deliveries/{published['id']}"
+            given_back = (await client.get(url)).json()
+            assert (given_back["status"], given_back["attempts"]) == ("pending", 0)
+            successor = Worker(app.state.store, app.state.settings)
+            await successor.start()
+            try:
+                [delivery] = await settled(client, installed["id"], 1)
+            finally:
+                await successor.stop()
+    assert delivery["status"] == "succeeded"
+    assert [r.headers["webhook-id"] for r in receiver.received] == [published["id"]] * 2
