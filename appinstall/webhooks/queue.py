@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,21 +74,29 @@ async def first_status(connection: AsyncConnection, installation_id: str, conver
     return Status.BLOCKED if waiting else Status.PENDING
 
 
-async def promote_next(connection: AsyncConnection, installation_id: str, conversation_id: str | None) -> None:
-    """Make the earliest blocked delivery of this pair due, if nothing of the pair is pending or in flight."""
-    if conversation_id is None:
-        return
-    pair = and_(deliveries.c.installation_id == installation_id, deliveries.c.conversation_id == conversation_id)
-    busy = await connection.scalar(
-        select(exists().where(pair, deliveries.c.status.in_((Status.PENDING, Status.IN_FLIGHT))))
+async def _promote_heads(connection: AsyncConnection, pairs: set[tuple[str, str | None]] | None = None) -> int:
+    """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
+    nothing pending or in flight; all pairs when ``pairs`` is None. How many were promoted."""
+    query = select(
+        deliveries.c.installation_id,
+        deliveries.c.conversation_id,
+        func.min(deliveries.c.seq).label("seq"),
+    ).where(deliveries.c.status == Status.BLOCKED)
+    if pairs is not None:
+        query = query.where(tuple_(deliveries.c.installation_id, deliveries.c.conversation_id).in_(list(pairs)))
+    heads = query.group_by(deliveries.c.installation_id, deliveries.c.conversation_id).subquery()
+    ahead = deliveries.alias("ahead")
+    free = select(heads.c.seq).where(
+        ~exists().where(
+            ahead.c.installation_id == heads.c.installation_id,
+            ahead.c.conversation_id == heads.c.conversation_id,
+            ahead.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
+        )
     )
-    if busy:
-        return
-    head = await connection.scalar(
-        select(func.min(deliveries.c.seq)).where(pair, deliveries.c.status == Status.BLOCKED)
+    result = await connection.execute(
+        update(deliveries).where(deliveries.c.seq.in_(free.scalar_subquery())).values(status=Status.PENDING)
     )
-    if head is not None:
-        await connection.execute(update(deliveries).where(deliveries.c.seq == head).values(status=Status.PENDING))
+    return result.rowcount or 0
 
 
 # --- Claiming --------------------------------------------------------------------------------------------------
@@ -198,117 +207,163 @@ def _job(row: Any, secrets: list[str]) -> Job:
 # --- Finishing -------------------------------------------------------------------------------------------------
 
 
-async def complete(
-    store: Store,
-    job: Job,
-    owner: str,
-    result: AttemptResult | None,
-    decision: Decision,
-    *,
-    disable_after_ms: int,
-) -> bool:
-    """Record an attempt (``result``; None if it was refused unsent) and apply ``decision``.
+@dataclass(frozen=True)
+class Completion:
+    """One finished attempt to record: ``result`` is None when the delivery was refused unsent."""
 
-    Returns False if the lease was lost (another worker took the delivery over): the attempt is still recorded,
-    but the delivery's state is left to its new owner.
+    job: Job
+    result: AttemptResult | None
+    decision: Decision
+
+
+async def complete_many(store: Store, owner: str, completions: list[Completion], *, disable_after_ms: int) -> set[int]:
+    """Record a batch of attempts and apply their decisions, in one transaction; the seqs that were still ours.
+
+    A delivery whose lease was lost (another worker took it over) still gets its attempt recorded, but its state
+    is left to its new owner. Recording in batches is what lets one worker keep up with its HTTP client.
     """
+    if not completions:
+        return set()
     now = store.clock()
     async with store.transaction() as connection:
-        await lock_conversations(connection, [(job.installation_id, job.conversation_id)])
-        error = decision.reason if result is None else (result.error or decision.reason)
-        if result is not None:
-            await connection.execute(
-                insert(delivery_attempts).values(
-                    delivery_seq=job.seq,
-                    number=job.attempts + 1,
-                    started_at=result.started_at,
-                    latency_ms=result.latency_ms,
-                    status_code=result.status_code,
-                    error=result.error[:ERROR_CHARS] if result.error else None,
-                    response_excerpt=result.excerpt[:EXCERPT_CHARS] if result.excerpt is not None else None,
+        await lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
+        seqs = [c.job.seq for c in completions]
+        mine = set(
+            (
+                await connection.execute(
+                    select(deliveries.c.seq).where(
+                        deliveries.c.seq.in_(seqs),
+                        deliveries.c.lease_owner == owner,
+                        deliveries.c.status == Status.IN_FLIGHT,
+                    )
                 )
-            )
-        sent = 1 if result is not None else 0
-        updated = await connection.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.seq == job.seq,
-                deliveries.c.lease_owner == owner,
-                deliveries.c.status == Status.IN_FLIGHT,
-            )
-            .values(
-                status=decision.status,
-                attempts=deliveries.c.attempts + sent,
-                round_attempts=deliveries.c.round_attempts + sent,
-                next_attempt_at=decision.retry_at if decision.retry_at is not None else now,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-                last_status_code=result.status_code if result is not None else None,
-                last_error=error[:ERROR_CHARS] if error else None,
-            )
+            ).scalars()
         )
-        if updated.rowcount == 0:
-            return False
-        if result is not None:
-            await _track_health(connection, job, now, decision, disable_after_ms)
-        if decision.status != Status.PENDING:
-            await promote_next(connection, job.installation_id, job.conversation_id)
-        if decision.status == Status.PENDING:
+        attempts = [_attempt_row(c.job, c.result) for c in completions if c.result is not None]
+        if attempts:
+            await connection.execute(insert(delivery_attempts), attempts)
+        kept = [c for c in completions if c.job.seq in mine]
+        if kept:
+            await connection.execute(_FINISH, [_finish_params(c, now) for c in kept])
+        await _track_health(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
+        finished: set[tuple[str, str | None]] = {
+            (c.job.installation_id, c.job.conversation_id)
+            for c in kept
+            if c.decision.status != Status.PENDING and c.job.conversation_id is not None
+        }
+        if finished:
+            await _promote_heads(connection, finished)
+        if any(c.decision.status == Status.PENDING for c in kept):
             await wake_workers(connection)
-    return True
+    return mine
+
+
+def _attempt_row(job: Job, result: AttemptResult) -> dict[str, Any]:
+    return {
+        "delivery_seq": job.seq,
+        "number": job.attempts + 1,
+        "started_at": result.started_at,
+        "latency_ms": result.latency_ms,
+        "status_code": result.status_code,
+        "error": result.error[:ERROR_CHARS] if result.error else None,
+        "response_excerpt": result.excerpt[:EXCERPT_CHARS] if result.excerpt is not None else None,
+    }
+
+
+_FINISH = (
+    update(deliveries)
+    .where(deliveries.c.seq == bindparam("b_seq"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=deliveries.c.attempts + bindparam("b_sent"),
+        round_attempts=deliveries.c.round_attempts + bindparam("b_sent"),
+        next_attempt_at=bindparam("b_next"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("b_now"),
+        last_status_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+    )
+)
+
+
+def _finish_params(completion: Completion, now: int) -> dict[str, Any]:
+    result, decision = completion.result, completion.decision
+    error = decision.reason if result is None else (result.error or decision.reason)
+    return {
+        "b_seq": completion.job.seq,
+        "b_status": decision.status,
+        "b_sent": 0 if result is None else 1,
+        "b_next": decision.retry_at if decision.retry_at is not None else now,
+        "b_now": now,
+        "b_code": result.status_code if result is not None else None,
+        "b_error": error[:ERROR_CHARS] if error else None,
+    }
 
 
 def _upsert(connection: AsyncConnection) -> Any:
     return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
-async def _track_health(
-    connection: AsyncConnection, job: Job, now: int, decision: Decision, disable_after_ms: int
-) -> None:
-    """Count unbroken failures; disable the webhook on 410 or after ``disable_after_ms`` of failing."""
-    key = {"installation_id": job.installation_id, "event_type": job.event_type}
+async def _track_health(connection: AsyncConnection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
+    """Per webhook: a success resets the count of unbroken failures; failures after the last success add to it.
+    The webhook is disabled on 410 Gone, or once it has been failing for ``disable_after_ms``."""
+    by_webhook: dict[tuple[str, str], list[Completion]] = {}
+    for completion in sent:
+        by_webhook.setdefault((completion.job.installation_id, completion.job.event_type), []).append(completion)
     table = webhook_health
-    if decision.status == Status.SUCCEEDED:
-        values = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
-        statement = _upsert(connection)(table).values(**key, **values)
-        await connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
-        return
-    failing = {
-        "consecutive_failures": table.c.consecutive_failures + 1,
-        "failing_since": func.coalesce(table.c.failing_since, now),
-        "last_failure_at": now,
-    }
-    statement = _upsert(connection)(table).values(**key, consecutive_failures=1, failing_since=now, last_failure_at=now)
-    row = (
-        await connection.execute(
-            statement.on_conflict_do_update(index_elements=list(key), set_=failing).returning(
-                table.c.failing_since, table.c.disabled_at
-            )
+    for (installation_id, event_type), group in by_webhook.items():
+        key = {"installation_id": installation_id, "event_type": event_type}
+        successes = [index for index, c in enumerate(group) if c.decision.status == Status.SUCCEEDED]
+        failures = group[successes[-1] + 1 :] if successes else group
+        if successes:
+            values = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
+            statement = _upsert(connection)(table).values(**key, **values)
+            await connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+        if not failures:
+            continue
+        failing = {
+            "consecutive_failures": table.c.consecutive_failures + len(failures),
+            "failing_since": func.coalesce(table.c.failing_since, now),
+            "last_failure_at": now,
+        }
+        statement = _upsert(connection)(table).values(
+            **key, consecutive_failures=len(failures), failing_since=now, last_failure_at=now
         )
-    ).one()
-    if row.disabled_at is not None:
-        return
-    reason = None
-    if decision.disable_webhook:
-        reason = "the endpoint answered 410 Gone"
-    elif now - row.failing_since >= disable_after_ms:
-        reason = f"failing without a success for {(now - row.failing_since) // 1000} s"
-    if reason is None:
-        return
+        row = (
+            await connection.execute(
+                statement.on_conflict_do_update(index_elements=list(key), set_=failing).returning(
+                    table.c.failing_since, table.c.disabled_at
+                )
+            )
+        ).one()
+        if row.disabled_at is not None:
+            continue
+        reason = None
+        if any(c.decision.disable_webhook for c in failures):
+            reason = "the endpoint answered 410 Gone"
+        elif now - row.failing_since >= disable_after_ms:
+            reason = f"failing without a success for {(now - row.failing_since) // 1000} s"
+        if reason is not None:
+            await _disable(connection, group[0].job.account_id, installation_id, event_type, reason, now)
+
+
+async def _disable(
+    connection: AsyncConnection, account_id: str, installation_id: str, event_type: str, reason: str, now: int
+) -> None:
     await connection.execute(
-        update(table)
-        .where(table.c.installation_id == job.installation_id, table.c.event_type == job.event_type)
+        update(webhook_health)
+        .where(webhook_health.c.installation_id == installation_id, webhook_health.c.event_type == event_type)
         .values(disabled_at=now, disabled_reason=reason)
     )
     await connection.execute(
         insert(audit_events).values(
-            account_id=job.account_id,
-            installation_id=job.installation_id,
+            account_id=account_id,
+            installation_id=installation_id,
             actor="webhooks",
             action="webhook_disabled",
             at=now,
-            detail={"event_type": job.event_type, "reason": reason},
+            detail={"event_type": event_type, "reason": reason},
         )
     )
 
@@ -360,29 +415,8 @@ async def reclaim_expired(store: Store) -> int:
 
 async def unblock_stalled(store: Store) -> int:
     """Promote the head of every conversation that is blocked with nothing ahead of it (a safety net)."""
-    heads = (
-        select(
-            deliveries.c.installation_id,
-            deliveries.c.conversation_id,
-            func.min(deliveries.c.seq).label("seq"),
-        )
-        .where(deliveries.c.status == Status.BLOCKED)
-        .group_by(deliveries.c.installation_id, deliveries.c.conversation_id)
-        .subquery()
-    )
-    ahead = deliveries.alias("ahead")
-    stalled = select(heads.c.seq).where(
-        ~exists().where(
-            ahead.c.installation_id == heads.c.installation_id,
-            ahead.c.conversation_id == heads.c.conversation_id,
-            ahead.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
-        )
-    )
     async with store.transaction() as connection:
-        result = await connection.execute(
-            update(deliveries).where(deliveries.c.seq.in_(stalled.scalar_subquery())).values(status=Status.PENDING)
-        )
-    return result.rowcount or 0
+        return await _promote_heads(connection)
 
 
 async def next_due_at(store: Store) -> int | None:
@@ -407,13 +441,13 @@ async def queue_depth(store: Store) -> tuple[int, int | None]:
 
 __all__ = [
     "NOTIFY_CHANNEL",
+    "Completion",
     "claim",
-    "complete",
+    "complete_many",
     "extend_leases",
     "first_status",
     "lock_conversations",
     "next_due_at",
-    "promote_next",
     "queue_depth",
     "reclaim_expired",
     "release",

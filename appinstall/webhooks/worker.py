@@ -26,6 +26,7 @@ from appinstall.store import Store
 from appinstall.webhooks import metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
+from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.sender import USER_AGENT, Sender
 from appinstall.webhooks.signing import signature_headers
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
@@ -85,6 +86,7 @@ class Worker:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
+        self._recorder = Recorder(store, self.owner, disable_after_ms=settings.webhook_disable_after_seconds * 1000)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -94,6 +96,7 @@ class Worker:
         if self.settings.dev:
             log.warning("DEV MODE: webhooks may reach loopback addresses and plain http://. Never use in production.")
         await self._listen()
+        self._recorder.start()
         self._task = asyncio.create_task(self._run(), name="appinstall-webhook-worker")
 
     async def stop(self) -> None:
@@ -108,6 +111,7 @@ class Worker:
         for task in self._inflight.values():
             task.cancel()
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await self._recorder.stop()
         await queue.release(self.store, self.owner, unfinished)
         if self._listener is not None:
             await self._listener.close()
@@ -190,14 +194,7 @@ class Worker:
     async def _deliver(self, job: Job) -> None:
         try:
             result, decision = await self._attempt(job)
-            kept = await queue.complete(
-                self.store,
-                job,
-                self.owner,
-                result,
-                decision,
-                disable_after_ms=self.settings.webhook_disable_after_seconds * 1000,
-            )
+            kept = await self._recorder.record(queue.Completion(job, result, decision))
         except Exception:  # never lose the delivery: its lease expires and another attempt follows
             log.exception("delivery %s could not be recorded; it will be retried when its lease expires", job.id)
             return

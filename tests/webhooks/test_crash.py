@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -94,6 +96,22 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _leased_by(database_url: str, owner: str) -> int:
+    """How many deliveries ``owner`` holds in flight right now, read from PostgreSQL."""
+
+    async def count() -> int:
+        connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            found = await connection.fetchval(
+                "SELECT count(*) FROM deliveries WHERE lease_owner = $1 AND status = 'in_flight'", owner
+            )
+            return int(found)
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
 def _statuses(api: str, account: str, installation_id: str) -> list[str]:
     base = f"/api/account/{account}/configuration/app-install/installations"
     admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -130,15 +148,17 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
     environment = {"APPINSTALL_DATABASE_URL": postgres_database, **_fast_webhooks(ca)}
     metrics_port = free_port()
     with (
-        ReceiverThread(cert, key, delay=0.03) as receiver,
+        ReceiverThread(cert, key, delay=0.2) as receiver,
         live_server(tmp_path / "api", APPINSTALL_WORKER="false", **environment) as api,
         worker_process(tmp_path / "w1", **environment) as doomed,
         worker_process(tmp_path / "w2", APPINSTALL_WORKER_METRICS_PORT=str(metrics_port), **environment) as survivor,
     ):
         account, installation_id, published = _install_and_publish(api.url, receiver)
         total = CONVERSATIONS * PER_CONVERSATION
-        _wait(lambda: len(receiver.received) >= total // 4, 60, "a quarter of the deliveries")
-        doomed.process.kill()  # SIGKILL: no chance to give anything back
+        owner = re.search(r"webhook worker (\S+) running", doomed.log.read_text())
+        assert owner is not None
+        _wait(lambda: _leased_by(postgres_database, owner[1]) > 0, 60, "the doomed worker to hold deliveries")
+        doomed.process.kill()  # SIGKILL mid-request: no chance to give anything back
         doomed.process.wait()
         _wait(lambda: _statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
         scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
 from appinstall.app import create_app
@@ -369,15 +368,15 @@ async def test_a_disabled_webhook_keeps_new_notifications_as_failed_until_recove
     assert {"webhook_disabled", "webhook_enabled", "delivery_recover"} <= set(actions)
 
 
-async def test_a_webhook_failing_for_longer_than_the_limit_is_disabled(
-    app: FastAPI, client: httpx.AsyncClient, account: str, receiver: Receiver
-) -> None:
-    app.state.worker.settings = app.state.worker.settings.model_copy(update={"webhook_disable_after_seconds": 0})
-    installed = await install(client, receiver)
-    receiver.then("/hook", Reply(500))
-    await publish(client, message("conv-1", "hi"))
-    await settled(client, installed["id"], 1)
-    [health] = (await client.get(f"{BASE}/{installed['id']}/webhooks")).json()
+async def test_a_webhook_failing_for_longer_than_the_limit_is_disabled(settings: Settings, receiver: Receiver) -> None:
+    # A limit of 0 s (below what the settings accept) disables the webhook at its first failure.
+    async with _client(settings.model_copy(update={"webhook_disable_after_seconds": 0})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver)
+        receiver.then("/hook", Reply(500))
+        await publish(client, message("conv-1", "hi"))
+        await settled(client, installed["id"], 1)
+        [health] = (await client.get(f"{BASE}/{installed['id']}/webhooks")).json()
     assert health["enabled"] is False and "failing" in health["disabled_reason"]
 
 
