@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -25,6 +25,7 @@ class Store:
     engine: AsyncEngine
     keyring: Keyring
     clock: Callable[[], int] = field(default=now_ms)
+    _sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -45,9 +46,20 @@ class Store:
             await connection.execution_options(**{READ_ONLY: True})
             yield connection
 
-    def transaction(self) -> AsyncContextManager[AsyncConnection]:
-        """A connection in a transaction that commits when the block ends (and rolls back on error)."""
-        return self.engine.begin()
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction that commits when the block ends (and rolls back on error).
+
+        SQLite has one writer at a time. Within this process, writers queue on an asyncio lock instead of in
+        SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes still meet the busy
+        handler (``busy_timeout``).
+        """
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._sqlite_writer, self.engine.begin() as connection:
+            yield connection
 
     async def close(self) -> None:
         await self.engine.dispose()

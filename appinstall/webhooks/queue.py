@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,23 +74,56 @@ async def first_status(connection: AsyncConnection, installation_id: str, conver
     return Status.BLOCKED if waiting else Status.PENDING
 
 
-async def _promote_heads(connection: AsyncConnection, pairs: set[tuple[str, str | None]] | None = None) -> int:
+_AHEAD = deliveries.alias("ahead")
+# For one pair: its earliest blocked delivery becomes due, unless something of the pair is pending or in flight.
+# Both lookups walk the (installation, conversation, status, seq) index, however long the queue is.
+_PROMOTE_HEAD = (
+    update(deliveries)
+    .where(
+        deliveries.c.seq
+        == select(func.min(_AHEAD.c.seq))
+        .where(
+            _AHEAD.c.installation_id == bindparam("b_installation"),
+            _AHEAD.c.conversation_id == bindparam("b_conversation"),
+            _AHEAD.c.status == Status.BLOCKED,
+        )
+        .scalar_subquery(),
+        ~exists().where(
+            _AHEAD.c.installation_id == bindparam("b_installation"),
+            _AHEAD.c.conversation_id == bindparam("b_conversation"),
+            # not IN (…): an expanding parameter cannot be executed many times
+            or_(_AHEAD.c.status == Status.PENDING, _AHEAD.c.status == Status.IN_FLIGHT),
+        ),
+    )
+    .values(status=Status.PENDING)
+)
+
+
+async def _promote_heads(connection: AsyncConnection, pairs: set[tuple[str, str | None]]) -> None:
     """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
-    nothing pending or in flight; all pairs when ``pairs`` is None. How many were promoted."""
-    query = select(
-        deliveries.c.installation_id,
-        deliveries.c.conversation_id,
-        func.min(deliveries.c.seq).label("seq"),
-    ).where(deliveries.c.status == Status.BLOCKED)
-    if pairs is not None:
-        query = query.where(tuple_(deliveries.c.installation_id, deliveries.c.conversation_id).in_(list(pairs)))
-    heads = query.group_by(deliveries.c.installation_id, deliveries.c.conversation_id).subquery()
-    ahead = deliveries.alias("ahead")
+    nothing pending or in flight (one statement, executed for each pair)."""
+    params = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
+    if params:
+        await connection.execute(_PROMOTE_HEAD, params)
+
+
+async def _promote_all_stalled(connection: AsyncConnection) -> int:
+    """Promote the head of every pair that is blocked with nothing ahead of it; reads every blocked row."""
+    heads = (
+        select(
+            deliveries.c.installation_id,
+            deliveries.c.conversation_id,
+            func.min(deliveries.c.seq).label("seq"),
+        )
+        .where(deliveries.c.status == Status.BLOCKED)
+        .group_by(deliveries.c.installation_id, deliveries.c.conversation_id)
+        .subquery()
+    )
     free = select(heads.c.seq).where(
         ~exists().where(
-            ahead.c.installation_id == heads.c.installation_id,
-            ahead.c.conversation_id == heads.c.conversation_id,
-            ahead.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
+            _AHEAD.c.installation_id == heads.c.installation_id,
+            _AHEAD.c.conversation_id == heads.c.conversation_id,
+            _AHEAD.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
         )
     )
     result = await connection.execute(
@@ -312,16 +345,25 @@ async def _track_health(connection: AsyncConnection, sent: list[Completion], now
     for completion in sent:
         by_webhook.setdefault((completion.job.installation_id, completion.job.event_type), []).append(completion)
     table = webhook_health
+    healthy = []
+    failing_groups = []
     for (installation_id, event_type), group in by_webhook.items():
-        key = {"installation_id": installation_id, "event_type": event_type}
         successes = [index for index, c in enumerate(group) if c.decision.status == Status.SUCCEEDED]
-        failures = group[successes[-1] + 1 :] if successes else group
         if successes:
-            values = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
-            statement = _upsert(connection)(table).values(**key, **values)
-            await connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
-        if not failures:
-            continue
+            healthy.append({"installation_id": installation_id, "event_type": event_type})
+        failures = group[successes[-1] + 1 :] if successes else group
+        if failures:
+            failing_groups.append((installation_id, event_type, group, failures))
+    if healthy:  # the common case, one statement for every webhook that succeeded in the batch
+        reset = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
+        statement = _upsert(connection)(table).values(
+            installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset
+        )
+        await connection.execute(
+            statement.on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset), healthy
+        )
+    for installation_id, event_type, group, failures in failing_groups:
+        key = {"installation_id": installation_id, "event_type": event_type}
         failing = {
             "consecutive_failures": table.c.consecutive_failures + len(failures),
             "failing_since": func.coalesce(table.c.failing_since, now),
@@ -416,7 +458,7 @@ async def reclaim_expired(store: Store) -> int:
 async def unblock_stalled(store: Store) -> int:
     """Promote the head of every conversation that is blocked with nothing ahead of it (a safety net)."""
     async with store.transaction() as connection:
-        return await _promote_heads(connection)
+        return await _promote_all_stalled(connection)
 
 
 async def next_due_at(store: Store) -> int | None:

@@ -35,7 +35,10 @@ log = logging.getLogger("appinstall.webhooks")
 
 POLL_SECONDS: Final = 1.0
 HOUSEKEEPING_SECONDS: Final = 5.0
-CLAIM_BATCH: Final = 64
+# The stall check reads every blocked delivery; it is a safety net (publishing and finishing lock each
+# conversation), so it runs rarely.
+STALL_CHECK_SECONDS: Final = 300.0
+CLAIM_BATCH: Final = 128
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
 
 
@@ -86,6 +89,7 @@ class Worker:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
+        self._next_stall_check = 0.0
         self._recorder = Recorder(store, self.owner, disable_after_ms=settings.webhook_disable_after_seconds * 1000)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -117,6 +121,10 @@ class Worker:
             await self._listener.close()
         if self._sender is not None:
             await self._sender.close()
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
 
     def wake(self) -> None:
         """Look for due deliveries now (called after a publish in this process)."""
@@ -184,9 +192,13 @@ class Worker:
             self.store, self.owner, list(self._inflight), self.settings.webhook_lease_seconds * 1000
         )
         reclaimed = await queue.reclaim_expired(self.store)
-        unblocked = await queue.unblock_stalled(self.store)
-        if reclaimed or unblocked:
-            log.warning("took back %d expired leases, unblocked %d conversations", reclaimed, unblocked)
+        if reclaimed:
+            log.warning("took back %d deliveries whose worker's lease expired", reclaimed)
+        if self._loop_time() >= self._next_stall_check:
+            self._next_stall_check = self._loop_time() + STALL_CHECK_SECONDS
+            unblocked = await queue.unblock_stalled(self.store)
+            if unblocked:
+                log.warning("unblocked %d conversations that had nothing in flight", unblocked)
         await metrics.refresh_queue_gauges(self.store)
 
     # --- one delivery -----------------------------------------------------------------------------------------

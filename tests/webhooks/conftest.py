@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,12 @@ def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings
             "webhook_retry_jitter": 0.0,
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A delivery test fails if the engine logged an error, even when its retries hid the consequence."""
+    caplog.set_level(logging.WARNING, logger="appinstall")
+    yield
+    errors = [r.getMessage() for r in caplog.records if r.name.startswith("appinstall") and r.levelno >= logging.ERROR]
+    assert not errors, errors

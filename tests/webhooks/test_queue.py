@@ -1,0 +1,125 @@
+"""The outbox's claims and batched completions, on both engines, without sending anything."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from appinstall.app import create_app
+from appinstall.settings import Settings
+from appinstall.store import Store
+from appinstall.store.tables import deliveries
+from appinstall.webhooks import queue
+from appinstall.webhooks.models import AttemptResult
+from appinstall.webhooks.policy import Decision
+from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.webhooks.receiver import Receiver
+from tests.webhooks.test_delivery import ACCOUNT, BASE, install, message, publish
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def quiet_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with no worker: the test plays the worker."""
+    app = create_app(settings.model_copy(update={"worker": False}))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(quiet_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+    transport = httpx.ASGITransport(app=quiet_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+        await http.post("/api/accounts", json={"id": ACCOUNT})
+        yield http
+
+
+async def _statuses(client: httpx.AsyncClient, installation_id: str) -> dict[str, str]:
+    items = (await client.get(f"{BASE}/{installation_id}/deliveries", params={"limit": 200})).json()["items"]
+    return {item["id"]: item["status"] for item in items}
+
+
+def _ok(started_at: int) -> AttemptResult:
+    return AttemptResult(started_at=started_at, latency_ms=1, status_code=200)
+
+
+async def test_only_the_first_delivery_of_each_conversation_is_due(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    published = [await publish(client, message(f"conv-{n % 3}", str(n))) for n in range(6)]
+    statuses = await _statuses(client, installed["id"])
+    assert [statuses[p[0]["id"]] for p in published] == ["pending"] * 3 + ["blocked"] * 3
+
+
+async def test_a_batch_finishing_three_conversations_makes_each_ones_next_delivery_due(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    installed = await install(client, receiver)
+    ids = [(await publish(client, message(f"conv-{n % 3}", str(n))))[0]["id"] for n in range(6)]
+    jobs = await queue.claim(store, "me", 10, lease_ms=60_000)
+    assert sorted(job.id for job in jobs) == sorted(ids[:3])
+    now = store.clock()
+    completions = [queue.Completion(job, _ok(now), Decision("succeeded")) for job in jobs]
+    kept = await queue.complete_many(store, "me", completions, disable_after_ms=60_000)
+    assert kept == {job.seq for job in jobs}
+    statuses = await _statuses(client, installed["id"])
+    assert [statuses[i] for i in ids] == ["succeeded"] * 3 + ["pending"] * 3
+
+
+async def test_a_retry_decision_keeps_the_conversation_blocked_behind_it(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    installed = await install(client, receiver)
+    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+    [job] = await queue.claim(store, "me", 10, lease_ms=60_000)
+    retry = Decision("pending", retry_at=store.clock() + 60_000)
+    failed = AttemptResult(started_at=store.clock(), latency_ms=1, status_code=500)
+    await queue.complete_many(store, "me", [queue.Completion(job, failed, retry)], disable_after_ms=60_000)
+    statuses = await _statuses(client, installed["id"])
+    assert [statuses[i] for i in ids] == ["pending", "blocked"]
+    assert await queue.claim(store, "me", 10, lease_ms=60_000) == []  # not due for a minute
+
+
+async def test_a_completion_whose_lease_was_taken_over_records_the_attempt_but_not_the_outcome(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    installed = await install(client, receiver)
+    [published] = await publish(client, message("conv-1", "hi"))
+    [job] = await queue.claim(store, "first", 10, lease_ms=1)
+    real_clock = store.clock
+    store.clock = lambda: real_clock() + 10  # type: ignore[method-assign]
+    try:
+        assert await queue.reclaim_expired(store) == 1
+        [again] = await queue.claim(store, "second", 10, lease_ms=60_000)
+    finally:
+        store.clock = real_clock  # type: ignore[method-assign]
+    assert again.id == job.id
+    completion = queue.Completion(job, _ok(store.clock()), Decision("succeeded"))
+    assert await queue.complete_many(store, "first", [completion], disable_after_ms=60_000) == set()
+    delivery = (await client.get(f"{BASE}/{installed['id']}/deliveries/{published['id']}")).json()
+    assert delivery["status"] == "in_flight"
+    assert len(delivery["attempt_log"]) == 1
+
+
+async def test_the_stall_check_unblocks_a_conversation_with_nothing_ahead(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    installed = await install(client, receiver)
+    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+    # Simulate the impossible: the head finished without promoting its successor.
+    async with store.transaction() as connection:
+        await connection.execute(update(deliveries).where(deliveries.c.id == ids[0]).values(status="succeeded"))
+    assert await queue.unblock_stalled(store) == 1
+    statuses = await _statuses(client, installed["id"])
+    assert statuses[ids[1]] == "pending"
