@@ -305,19 +305,23 @@ def pending_memory(directory: Path, receiver: Receiver, counts: list[int], conso
     table.add_column("pending", justify="right")
     table.add_column("RSS after start", justify="right")
     table.add_column("RSS after 10 s of delivering", justify="right")
+    table.add_column("delivered in those 10 s", justify="right")
     for count in counts:
         token = f"aio_{secrets.token_urlsafe(16)}"
         data = directory / f"pending-{count}"
+        data.mkdir()
         environment = server_environment(data, token, None) | {"APPINSTALL_DEV": "true"}
         with running_server(data / "setup.log", environment | {"APPINSTALL_WORKER": "false"}) as server:
             [installation] = install_apps(server, token, receiver, 1)
             uvloop.run(publish_many(server, token, 1))
         insert_backlog(data / "appinstall.db", installation, count)
+        receiver.reset()
         with running_server(data / "serve.log", environment) as server:
             started = rss_mb(server.process.pid)
             time.sleep(10)
             later = rss_mb(server.process.pid)
-        table.add_row(f"{count:,}", f"{started:.0f} MB", f"{later:.0f} MB")
+        delivered = receiver.stats()["count"]
+        table.add_row(f"{count:,}", f"{started:.0f} MB", f"{later:.0f} MB", f"{delivered:,}")
     console.print(table)
 
 
@@ -386,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pending", type=int, nargs="*", help="Measure memory with these backlogs instead.")
     parser.add_argument("--check", action="store_true", help="Exit 1 when the SQLite target is missed.")
     options = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     os.environ.pop("APPINSTALL_DATABASE_URL", None)
     with tempfile.TemporaryDirectory(prefix="appinstall-bench-") as temporary, receiver_process() as receiver:
         directory = Path(temporary)

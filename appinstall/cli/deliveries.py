@@ -23,7 +23,9 @@ from appinstall.cli.installations import (
 )
 from appinstall.cli.manifest import OutputFormat
 
-deliveries_app = typer.Typer(help="Webhook deliveries of an installation: list, retry, recover.", no_args_is_help=True)
+deliveries_app = typer.Typer(
+    help="Webhook deliveries of an installation: list, retry, recover; webhook health.", no_args_is_help=True
+)
 
 SinceOption = Annotated[
     str | None,
@@ -116,3 +118,42 @@ def recover(
     with registry_session(server, key, account) as registry:
         count = registry.recover_deliveries(installation_id, since)
     typer.echo(f"queued {count} failed deliver{'y' if count == 1 else 'ies'} again")
+
+
+@deliveries_app.command("health")
+def health(
+    installation_id: IdArgument,
+    server: ServerOption = DEFAULT_SERVER,
+    key: KeyOption = None,
+    account: AccountOption = None,
+    output_format: FormatOption = OutputFormat.human,
+) -> None:
+    """Each webhook's health: enabled or why disabled, unbroken failures, last success."""
+    with registry_session(server, key, account) as registry:
+        webhooks = registry.webhook_health(installation_id)
+    if output_format is OutputFormat.json:
+        typer.echo(json.dumps(webhooks, indent=2, ensure_ascii=False))
+        return
+    if not webhooks:
+        typer.echo("no webhook has been tried yet")
+        return
+    for item in webhooks:
+        state = "enabled" if item.get("enabled") else f"DISABLED ({item.get('disabled_reason')})"
+        typer.echo(
+            f"{item.get('event_type')}: {state}; {item.get('consecutive_failures')} failure(s) in a row; "
+            f"last success {_time(item.get('last_success_at')) or 'never'}"
+        )
+
+
+@deliveries_app.command("enable")
+def enable(
+    installation_id: IdArgument,
+    event_type: Annotated[str, typer.Argument(metavar="EVENT_TYPE", help="The subscription key of the webhook.")],
+    server: ServerOption = DEFAULT_SERVER,
+    key: KeyOption = None,
+    account: AccountOption = None,
+) -> None:
+    """Re-enable a webhook disabled by 410 Gone or by failing too long (then recover what failed meanwhile)."""
+    with registry_session(server, key, account) as registry:
+        registry.enable_webhook(installation_id, event_type)
+    typer.echo(f"{event_type} is enabled again; queue what failed meanwhile with 'appinstall deliveries recover'")

@@ -206,6 +206,17 @@ class RegistryClient:
         path = self._path(installation_id, f"/deliveries/{quote(delivery_id, safe='')}/retry")
         return self._object(self._request("POST", path))
 
+    def webhook_health(self, installation_id: str) -> list[dict[str, Any]]:
+        response = self._request("GET", self._path(installation_id, "/webhooks"))
+        body = response.json()
+        if not isinstance(body, list):
+            raise RemoteError(response.status_code, "the server answered with something that is not a list")
+        return [item for item in body if isinstance(item, dict)]
+
+    def enable_webhook(self, installation_id: str, event_type: str) -> dict[str, Any]:
+        path = self._path(installation_id, f"/webhooks/{quote(event_type, safe='')}/enable")
+        return self._object(self._request("POST", path))
+
     def recover_deliveries(self, installation_id: str, since: str) -> int:
         """Queue again every delivery that failed since ``since``; how many."""
         response = self._request("POST", self._path(installation_id, "/deliveries/recover"), params={"since": since})

@@ -121,3 +121,29 @@ def test_a_bad_since_is_a_clear_error(delivering: tuple[str, Receiver]) -> None:
     result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "yesterday"], env=env)
     assert result.exit_code == 1
     assert "since must be" in result.stderr
+
+
+def test_health_shows_a_webhook_disabled_by_gone_and_enable_restores_it(delivering: tuple[str, Receiver]) -> None:
+    server, receiver = delivering
+    env, installation_id, _ = _setup(server, receiver, failures=0)
+    path = f"/{env['APPINSTALL_ACCOUNT']}"
+    receiver.script[path].clear()
+    receiver.then(path, Reply(410))
+    document = {
+        "kind": "notification",
+        "type": "ms.MessagingEventNotification",
+        "body": {"changes": [{"event": {"type": "ContentEvent", "message": "x"}, "conversationId": "c2"}]},
+    }
+    httpx.post(
+        f"{server}/api/account/{env['APPINSTALL_ACCOUNT']}/notifications",
+        content=json.dumps(document),
+        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"},
+    )
+    _until_settled(env, installation_id)
+    shown = runner.invoke(app, ["deliveries", "health", installation_id], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert f"{CONTENT}: DISABLED (the endpoint answered 410 Gone)" in shown.stdout
+    enabled = runner.invoke(app, ["deliveries", "enable", installation_id, CONTENT], env=env)
+    assert enabled.exit_code == 0, enabled.output
+    again = runner.invoke(app, ["deliveries", "health", installation_id, "--format", "json"], env=env)
+    assert json.loads(again.stdout)[0]["enabled"] is True
