@@ -20,6 +20,7 @@ from appinstall.http.limits import RequestLimits
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.registry.views import manifest_component
 from appinstall.registry.views import router as registry_router
+from appinstall.sandbox.views import router as sandbox_router
 from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine, is_sqlite
 from appinstall.store.migrate import upgrade
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(registry_router)
     app.include_router(tokens_router)
     app.include_router(webhooks_router)
+    app.include_router(sandbox_router)
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
     )

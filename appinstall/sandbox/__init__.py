@@ -1,0 +1,1 @@
+"""The messaging sandbox: what a connector developer needs to run the platform's whole loop on a laptop."""
