@@ -1,0 +1,389 @@
+"""The receiving end: verify a webhook request and read it as typed models, for connectors written in Python.
+
+Verification works on the raw body bytes (re-serialized JSON would not match), compares in constant time, accepts
+any of several secrets (so a receiver can hold the new and the old one during a rotation) and checks whichever of
+the two signature schemes the request carries. Only then is the body parsed.
+
+The models follow the platform's wire format and keep every field they do not name (the platform adds fields over
+time), and a messaging event of a type they do not know still parses, as ``OtherEvent``, instead of failing: a
+receiver should not start answering 401 to genuine requests because the platform grew.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING
+from appinstall.webhooks.signing import (
+    ID_HEADER,
+    PLATFORM_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    verify_platform_signature,
+    verify_standard_signature,
+)
+
+Scheme = Literal["any", "platform", "standard"]
+_STANDARD_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+
+
+class WebhookVerificationError(ValueError):
+    """The request is not a genuine, well-formed notification; ``reason`` says why (never a secret)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- Models --------------------------------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    """Snake-case attributes over the platform's camelCase keys; unnamed fields are kept, not refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True)
+
+
+class ContentEvent(_Wire):
+    """A message: text (``message`` is a string) or a file (``message`` is an object with its details)."""
+
+    type: Literal["ContentEvent"] = "ContentEvent"
+    message: str | dict[str, Any]
+    content_type: str | None = None
+
+
+class RichContentEvent(_Wire):
+    """Structured content (cards, carousels, quick replies): ``content`` is the platform's JSON as sent."""
+
+    type: Literal["RichContentEvent"] = "RichContentEvent"
+    content: dict[str, Any]
+
+
+class AcceptStatusEvent(_Wire):
+    """A receipt: ``status`` (``ACCEPT``, ``READ``, …) for the messages whose ``sequence`` is in ``sequence_list``."""
+
+    type: Literal["AcceptStatusEvent"] = "AcceptStatusEvent"
+    status: str
+    sequence_list: list[int] = Field(default_factory=list)
+
+
+class ChatStateEvent(_Wire):
+    """Typing and presence: ``chat_state`` is ``COMPOSING``, ``PAUSE``, ``ACTIVE``, ``INACTIVE``, ``GONE``…"""
+
+    type: Literal["ChatStateEvent"] = "ChatStateEvent"
+    chat_state: str
+
+
+class OtherEvent(_Wire):
+    """An event type these models do not know; its fields are in ``model_extra``."""
+
+    type: str
+
+
+_KNOWN_EVENTS = ("ContentEvent", "RichContentEvent", "AcceptStatusEvent", "ChatStateEvent")
+
+
+def _event_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in _KNOWN_EVENTS else "other"
+
+
+Event = Annotated[
+    Annotated[ContentEvent, Tag("ContentEvent")]
+    | Annotated[RichContentEvent, Tag("RichContentEvent")]
+    | Annotated[AcceptStatusEvent, Tag("AcceptStatusEvent")]
+    | Annotated[ChatStateEvent, Tag("ChatStateEvent")]
+    | Annotated[OtherEvent, Tag("other")],
+    Discriminator(_event_tag),
+]
+
+
+class Originator(_Wire):
+    """Who caused a messaging event: ``role`` is ``CONSUMER``, ``ASSIGNED_AGENT``, ``CONTROLLER``…"""
+
+    id: str | None = None
+    role: str | None = None
+
+
+class MessagingChange(_Wire):
+    """One change of an ``ms.MessagingEventNotification``. Chat states carry no ``sequence`` or timestamp."""
+
+    event: Event
+    sequence: int | None = None
+    originator_id: str | None = None
+    originator_metadata: Originator | None = None
+    server_timestamp: int | None = None
+    conversation_id: str | None = None
+    dialog_id: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        """The subscription key this change is delivered under, ``ms.MessagingEventNotification.<event type>``."""
+        return f"{MESSAGING}.{self.event.type}"
+
+    @property
+    def conversation(self) -> str | None:
+        """The conversation, as delivery orders it: ``conversationId``, else ``dialogId``."""
+        return self.conversation_id or self.dialog_id
+
+    @property
+    def role(self) -> str | None:
+        """The originator's role, when the platform sent it."""
+        return self.originator_metadata.role if self.originator_metadata else None
+
+
+class Participant(_Wire):
+    id: str | None = None
+    role: str | None = None
+
+
+class Dialog(_Wire):
+    dialog_id: str | None = None
+    dialog_type: str | None = None
+    channel_type: str | None = None
+    state: str | None = None
+    closed_by: str | None = None
+    participants_details: list[Participant] = Field(default_factory=list)
+
+
+class ConversationDetails(_Wire):
+    """The conversation after the change: ``state`` ``OPEN``/``CLOSE``, and why it closed."""
+
+    state: str | None = None
+    stage: str | None = None
+    close_reason: str | None = None
+    skill_id: str | None = None
+    brand_id: str | None = None
+    start_ts: int | None = None
+    end_ts: int | None = None
+    participants: list[Participant] = Field(default_factory=list)
+    dialogs: list[Dialog] = Field(default_factory=list)
+
+
+class ConversationResult(_Wire):
+    conv_id: str | None = None
+    effective_ttr: int | None = None
+    conversation_details: ConversationDetails | None = None
+
+
+class ConversationChange(_Wire):
+    """One change of a ``cqm.ExConversationChangeNotification``: ``type`` ``UPSERT`` or ``DELETE``."""
+
+    type: str
+    result: ConversationResult = Field(default_factory=ConversationResult)
+
+    @property
+    def event_type(self) -> str:
+        return CONVERSATION_CHANGE
+
+    @property
+    def conversation(self) -> str | None:
+        return self.result.conv_id
+
+
+class OtherChange(_Wire):
+    """A change of an envelope type these models do not know; its fields are in ``model_extra``."""
+
+    @property
+    def event_type(self) -> str | None:
+        return None
+
+    @property
+    def conversation(self) -> str | None:
+        return None
+
+
+def _change_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return "messaging" if "event" in value else "conversation" if "result" in value else "other"
+    if isinstance(value, MessagingChange):
+        return "messaging"
+    return "conversation" if isinstance(value, ConversationChange) else "other"
+
+
+Change = Annotated[
+    Annotated[MessagingChange, Tag("messaging")]
+    | Annotated[ConversationChange, Tag("conversation")]
+    | Annotated[OtherChange, Tag("other")],
+    Discriminator(_change_tag),
+]
+
+
+class NotificationBody(_Wire):
+    changes: list[Change] = Field(min_length=1)
+
+
+class Notification(_Wire):
+    """The platform's envelope: ``kind`` ``notification``, the envelope ``type`` and ``body.changes``.
+
+    appinstall sends one subscription key and one conversation per request, so ``event_type`` and
+    ``conversation_id`` are what most receivers need; the plural forms cover a notification taken straight from
+    the platform, which may mix them.
+    """
+
+    kind: Literal["notification"]
+    type: str
+    body: NotificationBody
+
+    @model_validator(mode="after")
+    def _changes_match_the_envelope(self) -> Notification:
+        expected = {MESSAGING: MessagingChange, CONVERSATION_CHANGE: ConversationChange}.get(self.type)
+        for index, change in enumerate(self.body.changes):
+            if expected is not None and not isinstance(change, expected):
+                shape = "an event" if expected is MessagingChange else "a result"
+                raise ValueError(f"change {index} of a {self.type} must have {shape}")
+        return self
+
+    @property
+    def changes(self) -> list[MessagingChange | ConversationChange | OtherChange]:
+        return list(self.body.changes)
+
+    @property
+    def event_types(self) -> list[str]:
+        """The subscription keys of the changes, each once, in order."""
+        return list(dict.fromkeys(key for change in self.body.changes if (key := change.event_type)))
+
+    @property
+    def event_type(self) -> str | None:
+        """The subscription key of the first change (of every change, in a request from appinstall)."""
+        keys = self.event_types
+        return keys[0] if keys else None
+
+    @property
+    def conversation_ids(self) -> list[str]:
+        """The conversations of the changes, each once, in order."""
+        return list(dict.fromkeys(key for change in self.body.changes if (key := change.conversation)))
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The conversation of the first change (of every change, in a request from appinstall)."""
+        ids = self.conversation_ids
+        return ids[0] if ids else None
+
+
+# --- Verifying -----------------------------------------------------------------------------------------------
+
+
+def _check_platform(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> None:
+    header = headers.get(PLATFORM_SIGNATURE_HEADER)
+    if header is None:
+        raise WebhookVerificationError(f"missing header {PLATFORM_SIGNATURE_HEADER}")
+    matched = False
+    for secret in secrets:  # every secret is tried, so the time taken does not say which one matched
+        matched |= verify_platform_signature(secret, body, header)
+    if not matched:
+        raise WebhookVerificationError(f"bad signature in {PLATFORM_SIGNATURE_HEADER}")
+
+
+def _check_standard(body: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: int, tolerance: int) -> None:
+    for name in _STANDARD_HEADERS:
+        if not headers.get(name):
+            raise WebhookVerificationError(f"missing header {name}")
+    try:
+        timestamp = int(headers[TIMESTAMP_HEADER])
+    except ValueError:
+        raise WebhookVerificationError(f"{TIMESTAMP_HEADER} is not a number of seconds") from None
+    if abs(now - timestamp) > tolerance:
+        raise WebhookVerificationError(
+            f"stale timestamp: {TIMESTAMP_HEADER} is {abs(now - timestamp)} s from now (tolerance {tolerance} s)"
+        )
+    if not verify_standard_signature(secrets, headers, body, now=now, tolerance=tolerance):
+        raise WebhookVerificationError(f"bad signature in {SIGNATURE_HEADER}")
+
+
+def parse(body: bytes) -> Notification:
+    """Read a body as a notification, without verifying it: for bodies already verified some other way."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WebhookVerificationError(f"not JSON: {error}") from None
+    try:
+        return Notification.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'/'.join(str(part) for part in problem['loc']) or '/'}: {problem['msg']}"
+            for problem in error.errors(include_url=False)[:3]
+        )
+        raise WebhookVerificationError(f"not a notification: {problems}") from None
+
+
+def verify(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str | Sequence[str],
+    *,
+    scheme: Scheme = "any",
+    now: int | None = None,
+    tolerance: int = 300,
+) -> Notification:
+    """Verify a request's signatures over its raw ``body`` and return the notification, or raise
+    ``WebhookVerificationError``.
+
+    ``secret`` is the installation's client secret, or several (during a rotation: the new and the old).
+    ``scheme`` ``"platform"`` checks ``x-liveperson-signature``, ``"standard"`` the ``webhook-*`` headers, and
+    ``"any"`` whichever are present: at least one scheme must be, and every one present must verify.
+    ``tolerance`` is how far, in seconds, ``webhook-timestamp`` may be from ``now`` (default: the clock).
+    """
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    if not secrets or not all(secrets):
+        raise ValueError("verify needs at least one secret, and no empty one")
+    lowered = {name.lower(): value for name, value in headers.items()}
+    has_platform = PLATFORM_SIGNATURE_HEADER in lowered
+    has_standard = any(name in lowered for name in _STANDARD_HEADERS)
+    if scheme == "any" and not (has_platform or has_standard):
+        raise WebhookVerificationError(f"missing header: neither {PLATFORM_SIGNATURE_HEADER} nor {SIGNATURE_HEADER}")
+    if scheme == "platform" or (scheme == "any" and has_platform):
+        _check_platform(body, lowered, secrets)
+    if scheme == "standard" or (scheme == "any" and has_standard):
+        _check_standard(body, lowered, secrets, int(time.time()) if now is None else now, tolerance)
+    return parse(body)
+
+
+# --- Framework helpers ---------------------------------------------------------------------------------------
+
+
+def fastapi_verifier(
+    secret: str | Sequence[str], *, scheme: Scheme = "any", tolerance: int = 300
+) -> Callable[[Request], Awaitable[Notification]]:
+    """A FastAPI dependency (``Depends(fastapi_verifier(secret))``) giving the verified notification, or 401.
+
+    Plain Starlette can ``await`` it in an endpoint: the ``HTTPException`` it raises is Starlette's.
+    """
+
+    async def verified_notification(request: Request) -> Notification:
+        body = await request.body()
+        try:
+            return verify(body, request.headers, secret, scheme=scheme, tolerance=tolerance)
+        except WebhookVerificationError as error:
+            raise HTTPException(status_code=401, detail=error.reason) from None
+
+    return verified_notification
+
+
+class _Headers(Protocol):
+    def items(self) -> Any: ...
+
+
+class FlaskLikeRequest(Protocol):
+    """What ``flask_verify`` uses of ``flask.request``, so that this module does not need Flask."""
+
+    @property
+    def headers(self) -> _Headers: ...
+
+    def get_data(self) -> bytes: ...
+
+
+def flask_verify(
+    request: FlaskLikeRequest, secret: str | Sequence[str], *, scheme: Scheme = "any", tolerance: int = 300
+) -> Notification:
+    """Verify ``flask.request`` and return the notification; raises ``WebhookVerificationError`` (answer 401)."""
+    headers: dict[str, str] = dict(request.headers.items())
+    return verify(request.get_data(), headers, secret, scheme=scheme, tolerance=tolerance)
