@@ -294,12 +294,13 @@ async def test_the_attempt_log_keeps_the_start_of_the_response(
 async def test_with_a_retention_time_a_failing_delivery_is_retried_beyond_max_retries(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
-    installed = await install(client, receiver, max_retries=1, retention=2)
+    installed = await install(client, receiver, max_retries=1, retention=4)
     receiver.then("/hook", *[Reply(500)] * 100)
     await publish(client, message("conv-1", "hi"))
     [delivery] = await settled(client, installed["id"], 1)
-    # 50 ms doubling: waits of 0.05 … 0.8 s fit in 2 s (1.55 s), so five retries: six attempts.
-    assert (delivery["status"], delivery["attempts"]) == ("failed", 6)
+    # Waits double from 50 ms: six of them (3.15 s in all) fit in 4 s, with 0.85 s to spare for the attempts
+    # themselves; the seventh (3.2 s more) would end after it. So seven attempts, whatever the machine's load.
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 7)
     assert "retention" in delivery["last_error"]
 
 
