@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # The service names a connector looks up in domain discovery, all answered by this server: tokens ("sentinel"),
 # consumer identities ("idp"), the Send API ("asyncMessagingEnt") and the app-install registry
@@ -26,3 +26,74 @@ class BaseUri(BaseModel):
 
 class Discovery(BaseModel):
     baseURIs: list[BaseUri]  # noqa: N815
+
+
+# --- The Send API's requests ------------------------------------------------------------------------------------
+
+CHAT_STATES: Final = ("ACTIVE", "INACTIVE", "GONE", "COMPOSING", "PAUSE")
+ACCEPT_STATUSES: Final = ("ACCEPT", "READ", "ACCESS", "NACK", "ACTION")
+
+
+class Request(BaseModel):
+    """One request of the platform's messaging protocol: ``{"kind": "req", "id", "type", "body"}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["req"]
+    id: str | int
+    type: str
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContentEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["ContentEvent"]
+    message: str | dict[str, Any] = Field(description="Text, or for hosted/file the file's description.")
+    contentType: str = "text/plain"  # noqa: N815
+
+
+class RichContentEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["RichContentEvent"]
+    content: dict[str, Any]
+
+
+class AcceptStatusEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["AcceptStatusEvent"]
+    status: Literal["ACCEPT", "READ", "ACCESS", "NACK", "ACTION"]
+    sequenceList: list[int] = Field(min_length=1)  # noqa: N815
+
+
+class ChatStateEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["ChatStateEvent"]
+    chatState: Literal["ACTIVE", "INACTIVE", "GONE", "COMPOSING", "PAUSE"]  # noqa: N815
+
+
+Event = Annotated[ContentEvent | RichContentEvent | AcceptStatusEvent | ChatStateEvent, Field(discriminator="type")]
+
+
+class PublishEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    dialogId: str = Field(min_length=1, max_length=36)  # noqa: N815
+    event: Event
+
+
+class ConversationField(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    field: Literal["ConversationStateField"]
+    conversationState: Literal["CLOSE"]  # noqa: N815
+
+
+class UpdateConversationField(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conversationId: str = Field(min_length=1, max_length=36)  # noqa: N815
+    conversationField: ConversationField  # noqa: N815

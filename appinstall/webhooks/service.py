@@ -27,7 +27,7 @@ from appinstall.store.tables import (
     notifications,
     webhook_health,
 )
-from appinstall.webhooks.envelope import EnvelopeError, route
+from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import (
     UNFINISHED,
     AttemptView,
@@ -67,66 +67,71 @@ async def publish(store: Store, account_id: str, document: Any) -> list[Publishe
             raise ProblemError(
                 400, "invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters"
             )
-    now = store.clock()
-    created: list[PublishedDelivery] = []
     async with store.transaction() as connection:
-        subscribers = await _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
-        await lock_conversations(
-            connection,
-            [
-                (installation, envelope.conversation_id)
-                for envelope in routed
-                for installation, _ in subscribers.get(envelope.event_type, [])
-            ],
+        return await publish_in(connection, account_id, routed, store.clock())
+
+
+async def publish_in(
+    connection: AsyncConnection, account_id: str, routed: list[Routed], now: int
+) -> list[PublishedDelivery]:
+    """Publish inside the caller's transaction: the change that caused the notifications and their deliveries
+    commit together, or not at all (the transactional outbox)."""
+    created: list[PublishedDelivery] = []
+    subscribers = await _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
+    await lock_conversations(
+        connection,
+        [
+            (installation, envelope.conversation_id)
+            for envelope in routed
+            for installation, _ in subscribers.get(envelope.event_type, [])
+        ],
+    )
+    for envelope in routed:
+        notification_id = await connection.scalar(
+            insert(notifications)
+            .values(
+                account_id=account_id,
+                event_type=envelope.event_type,
+                conversation_id=envelope.conversation_id,
+                body=envelope.body,
+                created_at=now,
+            )
+            .returning(notifications.c.id)
         )
-        for envelope in routed:
-            notification_id = await connection.scalar(
-                insert(notifications)
-                .values(
+        for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
+            status = await first_status(connection, installation_id, envelope.conversation_id)
+            if disabled_reason is not None:
+                status = Status.FAILED
+            delivery_id = new_delivery_id()
+            await connection.execute(
+                insert(deliveries).values(
+                    id=delivery_id,
                     account_id=account_id,
+                    installation_id=installation_id,
+                    notification_id=notification_id,
                     event_type=envelope.event_type,
                     conversation_id=envelope.conversation_id,
-                    body=envelope.body,
+                    status=status,
+                    attempts=0,
+                    round_attempts=0,
+                    round_started_at=now,
+                    next_attempt_at=now,
                     created_at=now,
+                    updated_at=now,
+                    last_error=f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
                 )
-                .returning(notifications.c.id)
             )
-            for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
-                status = await first_status(connection, installation_id, envelope.conversation_id)
-                if disabled_reason is not None:
-                    status = Status.FAILED
-                delivery_id = new_delivery_id()
-                await connection.execute(
-                    insert(deliveries).values(
-                        id=delivery_id,
-                        account_id=account_id,
-                        installation_id=installation_id,
-                        notification_id=notification_id,
-                        event_type=envelope.event_type,
-                        conversation_id=envelope.conversation_id,
-                        status=status,
-                        attempts=0,
-                        round_attempts=0,
-                        round_started_at=now,
-                        next_attempt_at=now,
-                        created_at=now,
-                        updated_at=now,
-                        last_error=f"not sent: the webhook is disabled ({disabled_reason})"
-                        if disabled_reason
-                        else None,
-                    )
+            created.append(
+                PublishedDelivery(
+                    id=delivery_id,
+                    installation_id=installation_id,
+                    event_type=envelope.event_type,
+                    conversation_id=envelope.conversation_id,
+                    status=status,
                 )
-                created.append(
-                    PublishedDelivery(
-                        id=delivery_id,
-                        installation_id=installation_id,
-                        event_type=envelope.event_type,
-                        conversation_id=envelope.conversation_id,
-                        status=status,
-                    )
-                )
-        if created:
-            await wake_workers(connection)
+            )
+    if created:
+        await wake_workers(connection)
     return created
 
 

@@ -1,0 +1,216 @@
+"""The whole loop over the platform's paths: install → AppJWT → ConsumerJWS → conversation → webhooks verified."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from appinstall.webhooks import verify
+from tests.webhooks.receiver import Receiver
+
+pytestmark = pytest.mark.anyio
+
+ACCOUNT = "123"
+BASE = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
+CONVERSATION = f"/api/account/{ACCOUNT}/messaging/consumer/conversation?v=3"
+EVENTS = (
+    "ms.MessagingEventNotification.ContentEvent",
+    "ms.MessagingEventNotification.RichContentEvent",
+    "ms.MessagingEventNotification.AcceptStatusEvent",
+    "ms.MessagingEventNotification.ChatStateEvent",
+    "cqm.ExConversationChangeNotification",
+)
+OPEN = [
+    {
+        "kind": "req",
+        "id": "1,",
+        "type": "userprofile.SetUserProfile",
+        "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
+    },
+    {
+        "kind": "req",
+        "id": "2,",
+        "type": "cm.ConsumerRequestConversation",
+        "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
+    },
+]
+
+
+@pytest.fixture
+async def connector(app: FastAPI, client: httpx.AsyncClient, receiver: Receiver) -> dict[str, Any]:
+    """An installed app subscribed to every notification type, with its AppJWT."""
+    await client.post("/api/accounts", json={"id": ACCOUNT})
+    manifest = {
+        "client_name": "connector",
+        "grant_types": ["client_credentials"],
+        "scope": "msg.consumer",
+        "capabilities": {"webhooks": {event: {"endpoint": receiver.url()} for event in EVENTS}},
+    }
+    installed: dict[str, Any] = (await client.post(BASE, json=manifest)).json()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as anonymous:
+        token = await anonymous.post(
+            f"/sentinel/api/account/{ACCOUNT}/app/token?v=1.0&grant_type=client_credentials",
+            data={"client_id": installed["client_id"], "client_secret": installed["client_secret"]},
+        )
+    installed["app_jwt"] = token.json()["access_token"]
+    return installed
+
+
+async def consumer_headers(client: httpx.AsyncClient, app_jwt: str, ext_id: str) -> dict[str, str]:
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/consumer?v=1.0", json={"ext_consumer_id": ext_id}, headers={"Authorization": app_jwt}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": app_jwt, "X-LP-ON-BEHALF": response.json()["token"]}
+
+
+def publish_event(conversation_id: str, event: dict[str, Any], request_id: str = "1") -> dict[str, Any]:
+    return {
+        "kind": "req",
+        "id": request_id,
+        "type": "ms.PublishEvent",
+        "body": {"dialogId": conversation_id, "event": event},
+    }
+
+
+async def open_conversation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    response = await client.post(CONVERSATION, json=OPEN, headers=headers)
+    assert response.status_code == 200, response.text
+    answers = response.json()
+    assert answers[0] == {"code": "OK", "body": {"msg": "OK User Profile set successfully"}, "reqId": "1,"}
+    assert answers[1]["code"] == "OK" and answers[1]["reqId"] == "2,"
+    conversation_id: str = answers[1]["body"]["conversationId"]
+    return conversation_id
+
+
+async def arrivals(receiver: Receiver, count: int, timeout: float = 15) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while len(receiver.received) < count:
+        assert time.monotonic() < deadline, f"only {len(receiver.received)} of {count} notifications arrived"
+        await asyncio.sleep(0.05)
+    return list(receiver.received)
+
+
+async def test_a_consumers_conversation_reaches_the_connector_as_signed_notifications_in_order(
+    client: httpx.AsyncClient, connector: dict[str, Any], receiver: Receiver
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "John_Doe_facebook12345")
+    conversation_id = await open_conversation(client, headers)
+    send = f"{CONVERSATION.replace('?v=3', '')}/send?v=3"
+    text = {"type": "ContentEvent", "contentType": "text/plain", "message": "hello"}
+    answers = [
+        (await client.post(send, json=publish_event(conversation_id, event), headers=headers)).json()
+        for event in (
+            text,
+            {"type": "ChatStateEvent", "chatState": "COMPOSING"},
+            {"type": "RichContentEvent", "content": {"type": "vertical", "elements": []}},
+            {"type": "AcceptStatusEvent", "status": "READ", "sequenceList": [0]},
+        )
+    ]
+    assert answers[0] == {"reqId": "1", "code": "OK", "body": {"sequence": 0}}
+    assert answers[1] == {"reqId": "1", "code": "OK", "body": {}}
+    assert [answer["body"].get("sequence") for answer in answers[2:]] == [1, 2]
+    close = {
+        "kind": "req",
+        "id": 1,
+        "type": "cm.UpdateConversationField",
+        "body": {
+            "conversationId": conversation_id,
+            "conversationField": {"field": "ConversationStateField", "conversationState": "CLOSE"},
+        },
+    }
+    assert (await client.post(send, json=close, headers=headers)).json()["code"] == "OK"
+
+    received = await arrivals(receiver, 6)
+    notifications = [verify(r.body, r.headers, connector["client_secret"]) for r in received]
+    kinds = [n.event_type for n in notifications]
+    assert kinds == [
+        "cqm.ExConversationChangeNotification",
+        "ms.MessagingEventNotification.ContentEvent",
+        "ms.MessagingEventNotification.ChatStateEvent",
+        "ms.MessagingEventNotification.RichContentEvent",
+        "ms.MessagingEventNotification.AcceptStatusEvent",
+        "cqm.ExConversationChangeNotification",
+    ]
+    assert {n.conversation_id for n in notifications} == {conversation_id}
+    message = notifications[1].changes[0]
+    assert message.role == "CONSUMER"  # type: ignore[union-attr]
+    closed = notifications[-1].changes[0].result.conversation_details  # type: ignore[union-attr]
+    assert (closed.state, closed.close_reason) == ("CLOSE", "CONSUMER")
+
+
+async def test_a_consumer_cannot_write_to_another_consumers_conversation(
+    client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    john = await consumer_headers(client, connector["app_jwt"], "john")
+    jane = await consumer_headers(client, connector["app_jwt"], "jane")
+    conversation_id = await open_conversation(client, john)
+    event = {"type": "ContentEvent", "message": "not yours"}
+    send = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
+    response = await client.post(send, json=publish_event(conversation_id, event), headers=jane)
+    assert response.status_code == 404
+    assert response.json()["type"] == ".ReqBody$ErrorResp"
+
+
+async def test_without_a_consumer_jws_the_platforms_40104_is_answered(
+    client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    response = await client.post(CONVERSATION, json=OPEN, headers={"Authorization": connector["app_jwt"]})
+    assert response.status_code == 401
+    assert response.json()["body"]["errorCode"] == 40104
+
+
+async def test_without_an_app_jwt_the_platforms_40105_is_answered(
+    app: FastAPI, client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "john")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as anonymous:
+        response = await anonymous.post(CONVERSATION, json=OPEN, headers={"X-LP-ON-BEHALF": headers["X-LP-ON-BEHALF"]})
+    assert response.status_code == 401
+    assert response.json()["body"]["errorCode"] == 40105
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "ChatStateEvent", "chatState": "SHOUTING"},
+        {"type": "AcceptStatusEvent", "status": "READ", "sequenceList": []},
+        {"type": "TeleportEvent"},
+        {"type": "ContentEvent"},
+    ],
+)
+async def test_a_malformed_event_is_a_platform_400(
+    client: httpx.AsyncClient, connector: dict[str, Any], event: dict[str, Any]
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "john")
+    conversation_id = await open_conversation(client, headers)
+    send = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
+    response = await client.post(send, json=publish_event(conversation_id, event), headers=headers)
+    assert response.status_code == 400
+    assert response.json()["body"]["errorCode"] == 40001
+
+
+async def test_a_closed_conversation_takes_no_more_messages(
+    client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "john")
+    conversation_id = await open_conversation(client, headers)
+    send = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
+    close = {
+        "kind": "req",
+        "id": 1,
+        "type": "cm.UpdateConversationField",
+        "body": {
+            "conversationId": conversation_id,
+            "conversationField": {"field": "ConversationStateField", "conversationState": "CLOSE"},
+        },
+    }
+    await client.post(send, json=close, headers=headers)
+    event = {"type": "ContentEvent", "message": "late"}
+    response = await client.post(send, json=publish_event(conversation_id, event), headers=headers)
+    assert response.status_code == 400
