@@ -97,3 +97,20 @@ class UpdateConversationField(BaseModel):
 
     conversationId: str = Field(min_length=1, max_length=36)  # noqa: N815
     conversationField: ConversationField  # noqa: N815
+
+
+# --- The sandbox's agent API ------------------------------------------------------------------------------------
+
+DEFAULT_AGENT: Final = "sandbox-agent"
+
+
+class AgentAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: str = Field(DEFAULT_AGENT, min_length=1, max_length=64, description="The agent's participant id.")
+
+
+class AgentEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: Event

@@ -28,6 +28,7 @@ class Conversation:
     updated_at: int
     ended_at: int | None = None
     close_reason: str | None = None
+    agent_id: str | None = None
 
 
 def messaging(
@@ -50,6 +51,8 @@ def messaging(
 def conversation_upsert(conversation: Conversation) -> dict[str, Any]:
     """The whole conversation, as the platform's conversation-change UPSERT shows it."""
     participants = [{"id": conversation.consumer_id, "role": "CONSUMER"}]
+    if conversation.agent_id is not None:
+        participants.append({"id": conversation.agent_id, "role": "ASSIGNED_AGENT"})
     dialog: dict[str, Any] = {
         "dialogId": conversation.id,
         "participantsDetails": participants,

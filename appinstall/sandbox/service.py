@@ -17,10 +17,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts.service import get_account
+from appinstall.http.problems import ProblemError
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
     BaseUri,
     Discovery,
+    Event,
     PublishEvent,
     Request,
     UpdateConversationField,
@@ -98,6 +100,7 @@ def _snapshot(row: Any) -> Conversation:
         updated_at=row.updated_at,
         ended_at=row.ended_at,
         close_reason=row.close_reason,
+        agent_id=row.agent_id,
     )
 
 
@@ -153,21 +156,13 @@ async def _open(store: Store, account_id: str, consumer: ConsumerIdentity, reque
     return conversation.id
 
 
-async def _own_open_conversation(
-    connection: AsyncConnection, account_id: str, consumer: ConsumerIdentity, conversation_id: str
-) -> Any:
-    """The consumer's conversation, locked for update; another consumer's looks like no conversation at all."""
-    row = (
-        await connection.execute(
-            select(conversations)
-            .where(
-                conversations.c.id == conversation_id,
-                conversations.c.account_id == account_id,
-                conversations.c.consumer_id == consumer.lp_consumer_id,
-            )
-            .with_for_update()
-        )
-    ).first()
+async def _open_row(connection: AsyncConnection, account_id: str, conversation_id: str, consumer_id: str | None) -> Any:
+    """The open conversation, locked for update. With ``consumer_id``, only that consumer's: another consumer's
+    conversation looks like no conversation at all."""
+    query = select(conversations).where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
+    if consumer_id is not None:
+        query = query.where(conversations.c.consumer_id == consumer_id)
+    row = (await connection.execute(query.with_for_update())).first()
     if row is None:
         raise PlatformError(404, CONVERSATION_NOT_FOUND, "Not Found", f"no conversation {conversation_id}")
     if row.state != "OPEN":
@@ -175,45 +170,53 @@ async def _own_open_conversation(
     return row
 
 
+async def _append(
+    connection: AsyncConnection, row: Any, originator_id: str, role: str, event: dict[str, Any], now: int
+) -> int | None:
+    """Store one event of the conversation and publish it; its sequence number (None for a chat state)."""
+    sequence = None if event["type"] == "ChatStateEvent" else row.next_sequence
+    await connection.execute(
+        update(conversations)
+        .where(conversations.c.id == row.id)
+        .values(next_sequence=row.next_sequence + (0 if sequence is None else 1), updated_at=now)
+    )
+    await connection.execute(
+        insert(conversation_events).values(
+            conversation_id=row.id,
+            sequence=sequence,
+            originator_id=originator_id,
+            role=role,
+            event=event,
+            server_timestamp=now,
+        )
+    )
+    await _notify(connection, row.account_id, messaging(row.id, originator_id, role, event, sequence, now), now)
+    return sequence
+
+
 async def send(store: Store, account_id: str, consumer: ConsumerIdentity, request: Request) -> dict[str, Any]:
     """``ms.PublishEvent`` (a message, rich content, a read receipt, a chat state) or a close."""
     if request.type == "cm.UpdateConversationField":
         update_field = _body(UpdateConversationField, request)
-        await close(store, account_id, consumer, update_field.conversationId, "CONSUMER")
+        await close(store, account_id, update_field.conversationId, "CONSUMER", consumer.lp_consumer_id)
         return {"reqId": request.id, "code": "OK", "body": {}}
     if request.type != "ms.PublishEvent":
         raise _bad_request(f"unknown request type {request.type!r}; send ms.PublishEvent or cm.UpdateConversationField")
     publish = _body(PublishEvent, request)
-    event = publish.event.model_dump(mode="json")
-    numbered = publish.event.type != "ChatStateEvent"
-    now = store.clock()
     async with store.transaction() as connection:
-        row = await _own_open_conversation(connection, account_id, consumer, publish.dialogId)
-        sequence = row.next_sequence if numbered else None
-        await connection.execute(
-            update(conversations)
-            .where(conversations.c.id == row.id)
-            .values(next_sequence=row.next_sequence + (1 if numbered else 0), updated_at=now)
-        )
-        await connection.execute(
-            insert(conversation_events).values(
-                conversation_id=row.id,
-                sequence=sequence,
-                originator_id=consumer.lp_consumer_id,
-                role="CONSUMER",
-                event=event,
-                server_timestamp=now,
-            )
-        )
-        document = messaging(row.id, consumer.lp_consumer_id, "CONSUMER", event, sequence, now)
-        await _notify(connection, account_id, document, now)
-    return {"reqId": request.id, "code": "OK", "body": {"sequence": sequence} if numbered else {}}
+        row = await _open_row(connection, account_id, publish.dialogId, consumer.lp_consumer_id)
+        event = publish.event.model_dump(mode="json")
+        sequence = await _append(connection, row, consumer.lp_consumer_id, "CONSUMER", event, store.clock())
+    return {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
 
 
-async def close(store: Store, account_id: str, consumer: ConsumerIdentity, conversation_id: str, reason: str) -> None:
+async def close(
+    store: Store, account_id: str, conversation_id: str, reason: str, consumer_id: str | None = None
+) -> None:
+    """Close the conversation (``reason``: CONSUMER or AGENT); with ``consumer_id``, only that consumer's."""
     now = store.clock()
     async with store.transaction() as connection:
-        row = await _own_open_conversation(connection, account_id, consumer, conversation_id)
+        row = await _open_row(connection, account_id, conversation_id, consumer_id)
         await connection.execute(
             update(conversations)
             .where(conversations.c.id == row.id)
@@ -221,3 +224,29 @@ async def close(store: Store, account_id: str, consumer: ConsumerIdentity, conve
         )
         closed = replace(_snapshot(row), state="CLOSE", close_reason=reason, ended_at=now, updated_at=now)
         await _notify(connection, account_id, conversation_upsert(closed), now)
+
+
+# --- The agent side (the sandbox's own API, for tests and demos) -------------------------------------------------
+
+
+async def accept(store: Store, account_id: str, conversation_id: str, agent_id: str) -> None:
+    """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published."""
+    now = store.clock()
+    async with store.transaction() as connection:
+        row = await _open_row(connection, account_id, conversation_id, None)
+        await connection.execute(
+            update(conversations).where(conversations.c.id == row.id).values(agent_id=agent_id, updated_at=now)
+        )
+        accepted = replace(_snapshot(row), agent_id=agent_id, updated_at=now)
+        await _notify(connection, account_id, conversation_upsert(accepted), now)
+
+
+async def agent_event(store: Store, account_id: str, conversation_id: str, event: Event) -> int | None:
+    """The assigned agent publishes an event (text, rich content, typing, a read receipt); its sequence."""
+    async with store.transaction() as connection:
+        row = await _open_row(connection, account_id, conversation_id, None)
+        if row.agent_id is None:
+            raise ProblemError(409, "not-accepted", f"no agent has accepted conversation {conversation_id} yet")
+        return await _append(
+            connection, row, row.agent_id, "ASSIGNED_AGENT", event.model_dump(mode="json"), store.clock()
+        )

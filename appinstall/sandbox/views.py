@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from appinstall.accounts.auth import StoreDep
+from appinstall.accounts.auth import PrincipalDep, StoreDep
+from appinstall.accounts.service import require_account
 from appinstall.sandbox import service
-from appinstall.sandbox.models import Discovery
+from appinstall.sandbox.models import DEFAULT_AGENT, AgentAccept, AgentEvent, Discovery
 from appinstall.tokens import errors
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
 from appinstall.tokens.views import Tokens, app_identity
@@ -71,3 +72,46 @@ async def send(
     answer = await service.send(store, account_id, consumer, single)
     _wake_worker(request)
     return JSONResponse(answer)
+
+
+# --- The agent side: the sandbox's own API (admin key or operator), for tests and demos -----------------------
+
+AGENT = "/api/account/{account_id}/sandbox/conversations/{conversation_id}"
+
+
+@router.post(AGENT + "/accept", summary="Accept a conversation as an agent (sandbox)")
+async def accept(
+    account_id: str,
+    conversation_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    body: AgentAccept | None = None,
+) -> dict[str, str]:
+    """The agent joins as ASSIGNED_AGENT; subscribed connectors get the conversation's UPSERT."""
+    await require_account(store, principal, account_id)
+    agent_id = body.agent_id if body is not None else DEFAULT_AGENT
+    await service.accept(store, account_id, conversation_id, agent_id)
+    _wake_worker(request)
+    return {"conversationId": conversation_id, "agentId": agent_id}
+
+
+@router.post(AGENT + "/events", summary="Publish an event as the assigned agent (sandbox)")
+async def agent_event(
+    account_id: str, conversation_id: str, request: Request, store: StoreDep, principal: PrincipalDep, body: AgentEvent
+) -> dict[str, int | None]:
+    """Text or rich content, typing (a chat state) or a read receipt, from the agent, with role ASSIGNED_AGENT."""
+    await require_account(store, principal, account_id)
+    sequence = await service.agent_event(store, account_id, conversation_id, body.event)
+    _wake_worker(request)
+    return {"sequence": sequence}
+
+
+@router.post(AGENT + "/close", summary="Close a conversation as the agent (sandbox)")
+async def agent_close(
+    account_id: str, conversation_id: str, request: Request, store: StoreDep, principal: PrincipalDep
+) -> dict[str, str]:
+    await require_account(store, principal, account_id)
+    await service.close(store, account_id, conversation_id, "AGENT")
+    _wake_worker(request)
+    return {"conversationId": conversation_id, "state": "CLOSE"}

@@ -222,6 +222,7 @@ conversations = Table(
     Column("id", String(36), primary_key=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
     Column("consumer_id", String(64), nullable=False),
+    Column("agent_id", String(64), nullable=True),  # the ASSIGNED_AGENT, once one has accepted
     Column("state", String(16), nullable=False),
     Column("close_reason", String(32), nullable=True),
     Column("skill_id", String(32), nullable=False),

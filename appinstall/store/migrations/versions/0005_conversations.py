@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("account_id", sa.String(length=64), nullable=False),
         sa.Column("consumer_id", sa.String(length=64), nullable=False),
+        sa.Column("agent_id", sa.String(length=64), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("close_reason", sa.String(length=32), nullable=True),
         sa.Column("skill_id", sa.String(length=32), nullable=False),
