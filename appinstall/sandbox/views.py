@@ -14,6 +14,7 @@ from appinstall.sandbox.models import DEFAULT_AGENT, AgentAccept, AgentEvent, Di
 from appinstall.tokens import errors
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
 from appinstall.tokens.views import Tokens, app_identity
+from appinstall.webhooks.worker import wake_local_worker
 
 CONVERSATION = "/api/account/{account_id}/messaging/consumer/conversation"
 VersionQuery = Annotated[str | None, Query(alias="v", description="The platform's API version; ignored.")]
@@ -45,12 +46,6 @@ AppDep = Annotated[AppIdentity, Depends(app_identity)]
 ConsumerDep = Annotated[ConsumerIdentity, Depends(consumer_identity)]
 
 
-def _wake_worker(request: Request) -> None:
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.wake()
-
-
 @router.post(CONVERSATION, summary="Open a conversation as a consumer (Send API)")
 async def open_conversation(
     account_id: str, request: Request, store: StoreDep, _: AppDep, consumer: ConsumerDep, v: VersionQuery = None
@@ -58,7 +53,7 @@ async def open_conversation(
     """``[userprofile.SetUserProfile, cm.ConsumerRequestConversation]`` → one answer per request, in order."""
     requests = service.parse_requests(await request.body(), many=True)
     answers = await service.open_conversations(store, account_id, consumer, requests)
-    _wake_worker(request)
+    wake_local_worker(request.app.state)
     return JSONResponse(answers)
 
 
@@ -70,7 +65,7 @@ async def send(
     ``cm.UpdateConversationField`` to close."""
     [single] = service.parse_requests(await request.body(), many=False)
     answer = await service.send(store, account_id, consumer, single)
-    _wake_worker(request)
+    wake_local_worker(request.app.state)
     return JSONResponse(answer)
 
 
@@ -92,7 +87,7 @@ async def accept(
     await require_account(store, principal, account_id)
     agent_id = body.agent_id if body is not None else DEFAULT_AGENT
     await service.accept(store, account_id, conversation_id, agent_id)
-    _wake_worker(request)
+    wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "agentId": agent_id}
 
 
@@ -103,7 +98,7 @@ async def agent_event(
     """Text or rich content, typing (a chat state) or a read receipt, from the agent, with role ASSIGNED_AGENT."""
     await require_account(store, principal, account_id)
     sequence = await service.agent_event(store, account_id, conversation_id, body.event)
-    _wake_worker(request)
+    wake_local_worker(request.app.state)
     return {"sequence": sequence}
 
 
@@ -113,5 +108,5 @@ async def agent_close(
 ) -> dict[str, str]:
     await require_account(store, principal, account_id)
     await service.close(store, account_id, conversation_id, "AGENT")
-    _wake_worker(request)
+    wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "state": "CLOSE"}

@@ -16,6 +16,7 @@ from appinstall.registry.views import BASE
 from appinstall.webhooks import service
 from appinstall.webhooks.metrics import refresh_queue_gauges
 from appinstall.webhooks.models import DeliveryPage, DeliveryView, PublishResult, Status, WebhookHealthView
+from appinstall.webhooks.worker import wake_local_worker
 
 router = APIRouter(tags=["webhooks"])
 
@@ -63,9 +64,8 @@ async def publish(account_id: str, request: Request, store: StoreDep, principal:
     except DocumentError as error:
         raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
     created = await service.publish(store, account_id, document)
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None and created:
-        worker.wake()
+    if created:
+        wake_local_worker(request.app.state)
     return PublishResult(deliveries=created)
 
 
@@ -124,9 +124,8 @@ async def recover(
     moment = _moment(since, "since")
     assert moment is not None
     count = await service.recover(store, account_id, installation_id, moment, principal.actor)
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None and count:
-        worker.wake()
+    if count:
+        wake_local_worker(request.app.state)
     return {"requeued": count}
 
 
@@ -141,9 +140,7 @@ async def retry(
 ) -> DeliveryView:
     await require_account(store, principal, account_id)
     view = await service.retry(store, account_id, installation_id, delivery_id, principal.actor)
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.wake()
+    wake_local_worker(request.app.state)
     return view
 
 

@@ -67,6 +67,14 @@ def sender_from(settings: Settings) -> Sender:
     )
 
 
+def wake_local_worker(app_state: Any) -> None:
+    """After a commit that made deliveries due: wake this process's worker, if it runs one, without waiting for a
+    poll. (Other processes hear of it by ``NOTIFY`` on PostgreSQL.)"""
+    worker = getattr(app_state, "worker", None)
+    if worker is not None:
+        worker.wake()
+
+
 class Worker:
     def __init__(
         self,
