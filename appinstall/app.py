@@ -94,11 +94,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
-    app.include_router(accounts_router)
-    app.include_router(registry_router)
+    # Routes are matched in order, one regular expression each: the most frequent requests come first.
     app.include_router(tokens_router)
-    app.include_router(webhooks_router)
     app.include_router(sandbox_router)
+    app.include_router(webhooks_router)
+    app.include_router(registry_router)
+    app.include_router(accounts_router)
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
     )

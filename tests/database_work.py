@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from appinstall.store import Store
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
@@ -24,7 +25,8 @@ class DatabaseWork:
 
 
 @contextmanager
-def counting(engine: AsyncEngine) -> Iterator[DatabaseWork]:
+def counting(store: Store) -> Iterator[DatabaseWork]:
+    """Checkouts of the store's pool, and statements on every connection of it, inline reader included."""
     work = DatabaseWork()
 
     def on_checkout(*_: Any) -> None:
@@ -34,11 +36,14 @@ def counting(engine: AsyncEngine) -> Iterator[DatabaseWork]:
         if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
             work.queries += 1
 
-    pool, sync_engine = engine.sync_engine.pool, engine.sync_engine
+    pool = store.engine.sync_engine.pool
+    engines = [store.engine.sync_engine] + ([store.inline_engine] if store.inline_engine is not None else [])
     event.listen(pool, "checkout", on_checkout)
-    event.listen(sync_engine, "before_cursor_execute", on_execute)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_execute)
     try:
         yield work
     finally:
         event.remove(pool, "checkout", on_checkout)
-        event.remove(sync_engine, "before_cursor_execute", on_execute)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_execute)

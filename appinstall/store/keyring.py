@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -40,6 +40,8 @@ class Keyring:
     """The master keys, newest first. The first seals; any of them opens what it sealed."""
 
     keys: tuple[bytes, ...]
+    # Each key's cipher by key id, made once: token requests open a secret each, and a key id costs a SHA-256.
+    _ciphers: dict[bytes, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -47,6 +49,10 @@ class Keyring:
         for key in self.keys:
             if len(key) != KEY_BYTES:
                 raise KeyringError(f"a master key must be {KEY_BYTES} bytes, not {len(key)}")
+        ciphers: dict[bytes, AESGCM] = {}
+        for key in self.keys:
+            ciphers.setdefault(_key_id(key), AESGCM(key))
+        object.__setattr__(self, "_ciphers", ciphers)
 
     @classmethod
     def parse(cls, text: str) -> Keyring:
@@ -71,11 +77,11 @@ class Keyring:
 
     @property
     def current_key_id(self) -> bytes:
-        return _key_id(self.keys[0])
+        return next(iter(self._ciphers))
 
     def seal(self, plaintext: str, context: str) -> bytes:
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[0]).encrypt(nonce, plaintext.encode(), context.encode())
+        sealed = self._ciphers[self.current_key_id].encrypt(nonce, plaintext.encode(), context.encode())
         return _VERSION + self.current_key_id + nonce + sealed
 
     def open(self, ciphertext: bytes, context: str) -> str:
@@ -84,13 +90,13 @@ class Keyring:
         if len(ciphertext) < _HEADER_BYTES + _TAG_BYTES:
             raise KeyringError("ciphertext is truncated")
         key_id, nonce, sealed = ciphertext[1:5], ciphertext[5 : 5 + _NONCE_BYTES], ciphertext[5 + _NONCE_BYTES :]
-        for key in self.keys:
-            if _key_id(key) == key_id:
-                try:
-                    return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode()
-                except InvalidTag:
-                    raise KeyringError("ciphertext does not open: tampered or bound to another record") from None
-        raise KeyringError("no configured master key sealed this ciphertext; was an old key removed too early?")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise KeyringError("no configured master key sealed this ciphertext; was an old key removed too early?")
+        try:
+            return cipher.decrypt(nonce, sealed, context.encode()).decode()
+        except InvalidTag:
+            raise KeyringError("ciphertext does not open: tampered or bound to another record") from None
 
     def is_current(self, ciphertext: bytes) -> bool:
         return ciphertext[1:5] == self.current_key_id

@@ -5,7 +5,7 @@ refused (429, ``Retry-After``) while a bucket of the current window is at its li
 secret is examined, so a client under attack is refused even with the right secret until the window ends: that is
 what stops guessing.
 
-The check is an SQL condition (``exhausted``) so that the token endpoint can fold it into the one query it runs
+The check is an SQL condition (``EXHAUSTED``) so that the token endpoint can fold it into the one query it runs
 anyway to read the client: on the success path the limit then costs an indexed ``EXISTS``, not a round trip of
 its own, and it still reads the shared table, so it holds across processes.
 """
@@ -13,8 +13,9 @@ its own, and it still reads the shared table, so it holds across processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +31,32 @@ def window_start(now_ms: int, window_ms: int) -> int:
 def retry_after_seconds(now_ms: int, window_ms: int) -> int:
     """Whole seconds until the current window ends (at least 1)."""
     return max(1, -(-(window_start(now_ms, window_ms) + window_ms - now_ms) // 1000))
+
+
+# True while the client's or the address's bucket of the current window is at its limit. Built once, with bind
+# parameters (see ``FailureLimiter.exhausted_parameters``), so that the token endpoint can fold it into the one
+# statement it runs anyway to read the client.
+EXHAUSTED: ColumnElement[bool] = exists().where(
+    auth_failures.c.window_start == bindparam("rl_window"),
+    or_(
+        and_(
+            auth_failures.c.bucket == bindparam("rl_client_bucket"),
+            auth_failures.c.count >= bindparam("rl_client_limit"),
+        ),
+        and_(
+            auth_failures.c.bucket == bindparam("rl_address_bucket"),
+            auth_failures.c.count >= bindparam("rl_address_limit"),
+        ),
+    ),
+)
+
+
+def client_bucket(client_id: str | None) -> str | None:
+    return f"client:{client_id[:150]}" if client_id else None
+
+
+def address_bucket(address: str | None) -> str | None:
+    return f"address:{address[:150]}" if address else None
 
 
 @dataclass(frozen=True)
@@ -49,25 +76,22 @@ class FailureLimiter:
         return self.limits.window_seconds * 1000
 
     def _buckets(self, client_id: str | None, address: str | None) -> dict[str, int]:
-        buckets = {}
-        if client_id:
-            buckets[f"client:{client_id[:150]}"] = self.limits.per_client
-        if address:
-            buckets[f"address:{address[:150]}"] = self.limits.per_address
-        return buckets
+        """The buckets a failure of this client from this address counts in, with their limits."""
+        limits = {client_bucket(client_id): self.limits.per_client, address_bucket(address): self.limits.per_address}
+        return {bucket: limit for bucket, limit in limits.items() if bucket is not None}
 
-    def exhausted(self, client_id: str | None, address: str | None, now: int) -> ColumnElement[bool] | None:
-        """True in SQL while the client or the address has used up its failures in the window of ``now``.
+    def exhausted_parameters(self, client_id: str | None, address: str | None, now: int) -> dict[str, Any]:
+        """The values of ``EXHAUSTED``'s parameters for this client and address at ``now``.
 
-        None when there is nothing to limit by (no client id and no address).
+        A missing client id or address leaves its bucket NULL, which matches no row.
         """
-        buckets = self._buckets(client_id, address)
-        if not buckets:
-            return None
-        at_limit = [
-            and_(auth_failures.c.bucket == bucket, auth_failures.c.count >= limit) for bucket, limit in buckets.items()
-        ]
-        return exists().where(auth_failures.c.window_start == window_start(now, self._window_ms), or_(*at_limit))
+        return {
+            "rl_window": window_start(now, self._window_ms),
+            "rl_client_bucket": client_bucket(client_id),
+            "rl_client_limit": self.limits.per_client,
+            "rl_address_bucket": address_bucket(address),
+            "rl_address_limit": self.limits.per_address,
+        }
 
     def refusal(self, now: int) -> OAuthError:
         """The 429 to answer while a bucket is exhausted."""

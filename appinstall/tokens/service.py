@@ -25,12 +25,17 @@ from appinstall.store import Store
 from appinstall.tokens import errors
 from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
-from appinstall.tokens.ratelimit import FailureLimiter, Limits
+from appinstall.tokens.ratelimit import EXHAUSTED, FailureLimiter, Limits
 
 KEY_REFRESH_MS: Final = 30_000
 UNKNOWN_KID_BACKOFF_MS: Final = 5_000
 ENABLED_CACHE_MS: Final = 5_000
 CLOCK_SKEW_SECONDS: Final = 30
+
+# Client authentication's statements, built once: the client with its secrets and the rate limit's check, and
+# the check alone for when there is no client to read.
+_AUTHENTICATION = registry.client_query(EXHAUSTED)
+_LIMIT_CHECK = select(EXHAUSTED)
 
 
 @dataclass(frozen=True)
@@ -126,19 +131,21 @@ class TokenService:
 
         Failed authentication is rate limited per client and per ``address``: a 429 comes first, before the
         secret is examined, and every ``invalid_client`` is counted. The limit's check and the client's row and
-        secrets are read in one statement on one connection.
+        secrets are read in one statement.
         """
         now = self.store.clock()
-        gate = self.limiter.exhausted(client_id, address, now)
+        limit = self.limiter.exhausted_parameters(client_id, address, now)
         record = None
-        async with self.store.read() as connection:
-            if client_id and client_secret:
-                record = await registry.read_client(connection, client_id, gate)
-            if (record is None or record.flag is None) and gate is not None:
-                # No row carried the condition (no credentials, or no such client): ask on its own.
-                limited = bool((await connection.execute(select(gate))).scalar())
-            else:
-                limited = bool(record and record.flag)
+        if client_id and client_secret:
+            rows = await self.store.fetch_all(_AUTHENTICATION, limit | {"client_id": client_id})
+            record = registry.client_record(client_id, rows, with_flag=True)
+        if record is not None and record.flag is not None:
+            limited = record.flag
+        elif client_id or address:
+            # No row carried the condition (no credentials, or no such client): ask on its own.
+            limited = bool((await self.store.fetch_all(_LIMIT_CHECK, limit))[0][0])
+        else:
+            limited = False
         if limited:
             raise self.limiter.refusal(now)
         try:

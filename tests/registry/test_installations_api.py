@@ -174,7 +174,7 @@ async def test_get_with_an_admin_key_reads_on_one_connection(
     created = await _install(client)
     rotated = (await client.post(f"{BASE}/{created['id']}/secret", params={"grace_seconds": 60})).json()
     key = (await client.post(f"/api/accounts/{ACCOUNT}/keys", json={})).json()["key"]
-    with counting(_store(app).engine) as work:
+    with counting(_store(app)) as work:
         response = await client.get(f"{BASE}/{created['id']}", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200
     assert response.json()["client_secret"] == rotated["client_secret"]

@@ -225,9 +225,11 @@ async def test_the_jwks_holds_public_keys_only(anonymous: httpx.AsyncClient) -> 
 async def test_a_token_request_reads_the_store_once(
     client: httpx.AsyncClient, anonymous: httpx.AsyncClient, installed: dict[str, Any], app: FastAPI
 ) -> None:
-    """One connection and one statement: the client, all its secrets and the rate limit's check, joined."""
+    """One statement: the client, all its secrets and the rate limit's check, joined. On SQLite it runs on the
+    inline reader, with no pool checkout; on PostgreSQL on one pooled connection."""
+    store: Store = app.state.store
     rotated = (await client.post(f"{INSTALLATIONS}/{installed['id']}/secret", params={"grace_seconds": 60})).json()
     for credentials in (installed, rotated):
-        with counting(app.state.store.engine) as work:
+        with counting(store) as work:
             assert (await anonymous.post(SENTINEL, data=_form(credentials))).status_code == 200
-        assert (work.checkouts, work.queries) == (1, 1)
+        assert (work.checkouts, work.queries) == (0 if store.dialect == "sqlite" else 1, 1)

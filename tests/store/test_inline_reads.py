@@ -1,0 +1,77 @@
+"""On a SQLite file, the hottest reads run inline on the event loop; they see exactly what is committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.exc import OperationalError
+
+from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.migrate import upgrade
+from appinstall.store.tables import accounts
+from tests.conftest import TEST_MASTER_KEY
+
+pytestmark = pytest.mark.anyio
+
+ACCOUNT_IDS = select(accounts.c.id).where(accounts.c.created_at >= bindparam("since")).order_by(accounts.c.id)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    yield store
+    await store.close()
+
+
+async def test_a_sqlite_file_store_has_an_inline_reader(store: Store) -> None:
+    assert store.inline_engine is not None
+
+
+async def test_an_inline_read_sees_what_was_committed_before_it(store: Store) -> None:
+    async with store.transaction() as connection:
+        await connection.execute(insert(accounts).values(id="first", created_at=1))
+    assert [row.id for row in await store.fetch_all(ACCOUNT_IDS, {"since": 0})] == ["first"]
+    async with store.transaction() as connection:
+        await connection.execute(insert(accounts).values(id="second", created_at=2))
+    assert [row.id for row in await store.fetch_all(ACCOUNT_IDS, {"since": 0})] == ["first", "second"]
+
+
+async def test_an_inline_read_does_not_see_an_open_write_transaction(store: Store) -> None:
+    async with store.transaction() as connection:
+        await connection.execute(insert(accounts).values(id="pending", created_at=1))
+        assert list(await store.fetch_all(ACCOUNT_IDS, {"since": 0})) == []
+    assert [row.id for row in await store.fetch_all(ACCOUNT_IDS, {"since": 0})] == ["pending"]
+
+
+async def test_the_inline_reader_refuses_to_write(store: Store) -> None:
+    with pytest.raises(OperationalError, match="readonly"):
+        await store.fetch_all(text("INSERT INTO accounts (id, created_at) VALUES ('sneaky', 1)"), {})
+    async with store.read() as connection:
+        assert (await connection.execute(select(accounts.c.id))).all() == []
+
+
+async def test_an_in_memory_store_reads_through_the_pool_instead() -> None:
+    store = Store(create_engine("sqlite+aiosqlite:///:memory:"), Keyring.parse(TEST_MASTER_KEY))
+    try:
+        assert store.inline_engine is None
+        assert (await store.fetch_all(text("SELECT :value AS value"), {"value": 7}))[0].value == 7
+    finally:
+        await store.close()
+
+
+def _open_files_under(folder: Path) -> list[str]:
+    """Files this process holds open under ``folder`` (Linux's /proc, as on CI)."""
+    descriptors = Path("/proc/self/fd")
+    targets = (str(descriptor.readlink()) for descriptor in descriptors.iterdir() if descriptor.is_symlink())
+    return [target for target in targets if target.startswith(str(folder))]
+
+
+async def test_closing_the_store_closes_the_inline_readers_file(store: Store, tmp_path: Path) -> None:
+    await store.fetch_all(ACCOUNT_IDS, {"since": 0})
+    assert _open_files_under(tmp_path)
+    await store.close()
+    assert _open_files_under(tmp_path) == []
