@@ -74,6 +74,12 @@ async def _bench(algorithm: str, server: Server, client_id: str, secret: str, se
     ]
 
 
+def _per_core(measurement: Measurement) -> float:
+    """Requests per second of one whole core: the rate over the share of a core the server had."""
+    share = measurement.server_cpu
+    return measurement.requests_per_second / share if share else measurement.requests_per_second
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per operation (default 5)")
@@ -82,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(highlight=False, width=120)
     console.print(f"{os.cpu_count()} CPUs; one server process on SQLite; {CONCURRENCY} connections from this process.")
     table = Table(title="Tokens per second")
-    for name in ("algorithm", "operation", "requests/s", "p50 ms", "p99 ms", "errors", "% of /healthz", "server CPU"):
+    columns = ("requests/s", "per core", "p50 ms", "p99 ms", "errors", "% of /healthz", "server CPU")
+    for name in ("algorithm", "operation", *columns):
         table.add_column(name, justify="left" if name in ("algorithm", "operation") else "right")
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="appinstall-bench-tokens-") as work:
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                     m.engine,
                     m.operation,
                     f"{m.requests_per_second:,.0f}",
+                    f"{_per_core(m):,.0f}",
                     f"{m.percentile_ms(0.5):,.1f}",
                     f"{m.percentile_ms(0.99):,.1f}",
                     str(errors),
@@ -110,16 +118,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if errors:
                     failures.append(f"{m.engine} {m.operation}: {errors} error(s): {dict(m.errors)}")
-            app_jwt_rate = results[1].requests_per_second
+            app_jwt_rate = _per_core(results[1])
             if app_jwt_rate < TARGET_PER_SECOND:
                 failures.append(
-                    f"{algorithm}: {app_jwt_rate:,.0f} AppJWTs/s, below the target of {TARGET_PER_SECOND:,}/s"
+                    f"{algorithm}: {app_jwt_rate:,.0f} AppJWTs/s per core, below the target of {TARGET_PER_SECOND:,}/s"
                 )
     console.print(table)
     for failure in failures:
         console.print(f"FAIL: {failure}", markup=False)
     if not failures:
-        console.print(f"PASS: no errors; AppJWTs at or above {TARGET_PER_SECOND:,}/s")
+        console.print(f"PASS: no errors; AppJWTs at or above {TARGET_PER_SECOND:,}/s per core")
     return 1 if arguments.check and failures else 0
 
 

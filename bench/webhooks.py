@@ -4,7 +4,9 @@ Everything runs on this machine as separate processes: a receiver (``webhook_rec
 ``appinstall serve --dev`` and, on PostgreSQL, ``appinstall worker`` processes. Rows:
 
 * ``ceiling``: this process posts the same signed-size bodies straight to the receiver with aiohttp, 64 at a time,
-  no store at all: the most any delivery engine could do here.
+  no store at all: the most any delivery engine could do here. Every delivery goes to the one receiver, so the
+  worker's per-host bound (``APPINSTALL_WEBHOOK_PER_HOST_CONCURRENCY``, 32 by default) is set to the same 64:
+  with 32 in flight against the ceiling's 64 the rows compared concurrency, not engines.
 * ``drain``: a backlog of ``--deliveries`` is published with the worker off (fan-out to ``FANOUT`` subscribed
   installations, so publishing is quick), then the worker starts; the rate is deliveries from the first arrival to
   the moment the store says none is unfinished (sent, answered and recorded). On SQLite the worker is in
@@ -257,9 +259,17 @@ def latency(name: str, server: Server, token: str, receiver: Receiver, rate: flo
 # --- Scenarios -------------------------------------------------------------------------------------------------
 
 
+def worker_environment(environment: dict[str, str]) -> dict[str, str]:
+    """Dev mode (the receiver is on loopback), and as many requests in flight to it as the ceiling holds."""
+    return environment | {
+        "APPINSTALL_DEV": "true",
+        "APPINSTALL_WEBHOOK_PER_HOST_CONCURRENCY": str(CEILING_CONCURRENCY),
+    }
+
+
 def sqlite_rows(directory: Path, receiver: Receiver, deliveries: int, rate: float, seconds: float) -> list[Row]:
     token = f"aio_{secrets.token_urlsafe(16)}"
-    environment = server_environment(directory / "sqlite", token, None) | {"APPINSTALL_DEV": "true"}
+    environment = worker_environment(server_environment(directory / "sqlite", token, None))
     quiet = environment | {"APPINSTALL_WORKER": "false"}
     with running_server(directory / "sqlite-publish.log", quiet) as server:
         install_apps(server, token, receiver, FANOUT)
@@ -279,7 +289,7 @@ def postgres_rows(
     directory: Path, receiver: Receiver, database_url: str, deliveries: int, rate: float, seconds: float
 ) -> list[Row]:
     token = f"aio_{secrets.token_urlsafe(16)}"
-    environment = server_environment(directory / "pg", token, database_url) | {"APPINSTALL_DEV": "true"}
+    environment = worker_environment(server_environment(directory / "pg", token, database_url))
     api_only = environment | {"APPINSTALL_WORKER": "false"}
     rows = []
     with running_server(directory / "pg-api.log", api_only) as server:

@@ -1,9 +1,7 @@
-"""The worker's side of the outbox: claim due deliveries under a lease, record what happened, keep order.
+"""The worker's side of the outbox: record what happened, keep order, take back expired leases.
 
-Claims are ``UPDATE … WHERE seq IN (SELECT … FOR UPDATE SKIP LOCKED)`` on PostgreSQL, so any number of workers
-share the queue without waiting on each other; on SQLite the write lock serializes them. A claim is a lease: if
-the worker dies, the lease expires and ``reclaim_expired`` makes the delivery due again, and its repeat carries
-the same ``webhook-id`` (at least once).
+Claiming is in ``claims``. A claim is a lease: if the worker dies, the lease expires and ``reclaim_expired`` makes
+the delivery due again, and its repeat carries the same ``webhook-id`` (at least once).
 
 Order per installation and conversation: a new delivery is ``blocked`` if an earlier one of the same pair is
 unfinished, and finishing a delivery promotes the next blocked one. On PostgreSQL both sides take a transaction
@@ -17,21 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
 from appinstall.store.tables import (
-    client_secrets,
     deliveries,
     delivery_attempts,
-    installations,
-    notifications,
-    webhook_health,
 )
 from appinstall.webhooks import health
 from appinstall.webhooks.models import UNFINISHED, AttemptResult, Job, Status
-from appinstall.webhooks.policy import Budget, Decision
+from appinstall.webhooks.policy import Decision
 
 NOTIFY_CHANNEL = "appinstall_deliveries"
 EXCERPT_CHARS = 4096
@@ -129,111 +123,6 @@ async def _promote_all_stalled(connection: AsyncConnection) -> int:
         update(deliveries).where(deliveries.c.seq.in_(free.scalar_subquery())).values(status=Status.PENDING)
     )
     return result.rowcount or 0
-
-
-# --- Claiming --------------------------------------------------------------------------------------------------
-
-
-async def claim(store: Store, owner: str, limit: int, lease_ms: int) -> list[Job]:
-    """Lease up to ``limit`` due deliveries to ``owner`` and load what sending them needs."""
-    now = store.clock()
-    async with store.transaction() as connection:
-        due = (
-            select(deliveries.c.seq)
-            .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= now)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        seqs = (
-            (
-                await connection.execute(
-                    update(deliveries)
-                    .where(deliveries.c.seq.in_(due.scalar_subquery()))
-                    .values(status=Status.IN_FLIGHT, lease_owner=owner, lease_expires_at=now + lease_ms)
-                    .returning(deliveries.c.seq)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not seqs:
-            return []
-        rows = (
-            await connection.execute(
-                select(
-                    deliveries,
-                    notifications.c.body,
-                    installations.c.manifest,
-                    installations.c.enabled,
-                    installations.c.deleted,
-                    webhook_health.c.disabled_at,
-                    webhook_health.c.disabled_reason,
-                )
-                .join(notifications, notifications.c.id == deliveries.c.notification_id)
-                .join(installations, installations.c.id == deliveries.c.installation_id)
-                .outerjoin(
-                    webhook_health,
-                    and_(
-                        webhook_health.c.installation_id == deliveries.c.installation_id,
-                        webhook_health.c.event_type == deliveries.c.event_type,
-                    ),
-                )
-                .where(deliveries.c.seq.in_(seqs))
-                .order_by(deliveries.c.seq)
-            )
-        ).all()
-        secret_rows = (
-            await connection.execute(
-                select(client_secrets.c.installation_id, client_secrets.c.ciphertext, client_secrets.c.expires_at)
-                .where(
-                    client_secrets.c.installation_id.in_({row.installation_id for row in rows}),
-                    (client_secrets.c.expires_at.is_(None)) | (client_secrets.c.expires_at > now),
-                )
-                .order_by(client_secrets.c.id.desc())
-            )
-        ).all()
-    # Newest first (the query's order); the current secret (no expiry) ahead of those in their grace period.
-    secrets: dict[str, list[tuple[bool, str]]] = {}
-    for installation_id, ciphertext, expires_at in secret_rows:
-        plain = store.keyring.open(ciphertext, installation_id)
-        secrets.setdefault(installation_id, []).append((expires_at is not None, plain))
-    ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
-    return [_job(row, ordered.get(row.installation_id, [])) for row in rows]
-
-
-def _job(row: Any, secrets: list[str]) -> Job:
-    webhooks = (row.manifest.get("capabilities") or {}).get("webhooks") or {}
-    webhook = webhooks.get(row.event_type)
-    retention = (webhooks.get("retry") or {}).get("retention_time")
-    refusal = None
-    if row.deleted:
-        refusal = "the installation was deleted"
-    elif not row.enabled:
-        refusal = "the installation is disabled"
-    elif webhook is None:
-        refusal = f"the installation no longer subscribes to {row.event_type}"
-    elif row.disabled_at is not None:
-        refusal = f"the webhook is disabled: {row.disabled_reason}"
-    elif not secrets:
-        refusal = "the installation has no client secret to sign with"
-    return Job(
-        seq=row.seq,
-        id=row.id,
-        account_id=row.account_id,
-        installation_id=row.installation_id,
-        event_type=row.event_type,
-        conversation_id=row.conversation_id,
-        body=row.body,
-        attempts=row.attempts,
-        round_attempts=row.round_attempts,
-        round_started_at=row.round_started_at,
-        endpoint=webhook["endpoint"] if webhook else None,
-        headers={h["header_name"]: h["header_value"] for h in (webhook or {}).get("headers", [])},
-        budget=Budget(max_retries=(webhook or {}).get("max_retries", 0), retention_seconds=retention),
-        secrets=secrets,
-        refusal=refusal,
-    )
 
 
 # --- Finishing -------------------------------------------------------------------------------------------------
@@ -384,13 +273,16 @@ async def unblock_stalled(store: Store) -> int:
         return await _promote_all_stalled(connection)
 
 
+_NEXT_DUE = select(func.min(deliveries.c.next_attempt_at).label("due")).where(deliveries.c.status == Status.PENDING)
+
+
 async def next_due_at(store: Store) -> int | None:
-    """When the earliest pending delivery is due (ms), or None if nothing is pending."""
-    async with store.read() as connection:
-        value = await connection.scalar(
-            select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == Status.PENDING)
-        )
-    return int(value) if value is not None else None
+    """When the earliest pending delivery is due (ms), or None if nothing is pending.
+
+    The worker asks before every sleep, so it is one of the store's inline reads on SQLite.
+    """
+    [row] = await store.fetch_all(_NEXT_DUE, {})
+    return int(row.due) if row.due is not None else None
 
 
 async def queue_depth(store: Store) -> tuple[int, int | None]:
@@ -407,7 +299,6 @@ async def queue_depth(store: Store) -> tuple[int, int | None]:
 __all__ = [
     "NOTIFY_CHANNEL",
     "Completion",
-    "claim",
     "complete_many",
     "extend_leases",
     "first_status",

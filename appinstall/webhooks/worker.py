@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.webhooks import metrics, queue
+from appinstall.webhooks import claims, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
@@ -99,6 +99,7 @@ class Worker:
         self._listener: AsyncConnection | None = None
         self._next_stall_check = 0.0
         self._recorder = Recorder(store, self.owner, disable_after_ms=settings.webhook_disable_after_seconds * 1000)
+        self._subscriptions = claims.Subscriptions()
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -159,8 +160,12 @@ class Worker:
                     next_housekeeping = loop.time() + min(HOUSEKEEPING_SECONDS, self.settings.webhook_lease_seconds / 3)
                 free = self.settings.webhook_concurrency - len(self._inflight)
                 claimed = (
-                    await queue.claim(
-                        self.store, self.owner, min(free, CLAIM_BATCH), self.settings.webhook_lease_seconds * 1000
+                    await claims.claim(
+                        self.store,
+                        self.owner,
+                        min(free, CLAIM_BATCH),
+                        self.settings.webhook_lease_seconds * 1000,
+                        self._subscriptions,
                     )
                     if free > 0
                     else []

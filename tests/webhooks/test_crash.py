@@ -18,7 +18,7 @@ import pytest
 
 from appinstall.app import create_app
 from appinstall.settings import Settings
-from appinstall.webhooks import queue
+from appinstall.webhooks import claims
 from appinstall.webhooks.worker import Worker
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
@@ -38,7 +38,7 @@ async def test_a_delivery_leased_by_a_dead_worker_is_sent_once_its_lease_expires
             await client.post("/api/accounts", json={"id": ACCOUNT})
             installed = await install(client, receiver)
             [published] = await publish(client, message("conv-1", "hi"))
-            [claimed] = await queue.claim(app.state.store, "a-worker-that-dies", 10, lease_ms=300)
+            [claimed] = await claims.claim(app.state.store, "a-worker-that-dies", 10, lease_ms=300)
             assert claimed.id == published["id"]
             await asyncio.sleep(0.4)  # the lease runs out: the new worker's first housekeeping takes it back
             worker = Worker(app.state.store, settings)

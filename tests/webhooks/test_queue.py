@@ -13,12 +13,12 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.tables import deliveries
-from appinstall.webhooks import queue
+from appinstall.webhooks import claims, queue
 from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_delivery import ACCOUNT, BASE, install, message, publish
+from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, install, message, publish
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def test_a_batch_finishing_three_conversations_makes_each_ones_next_delive
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
     ids = [(await publish(client, message(f"conv-{n % 3}", str(n))))[0]["id"] for n in range(6)]
-    jobs = await queue.claim(store, "me", 10, lease_ms=60_000)
+    jobs = await claims.claim(store, "me", 10, lease_ms=60_000)
     assert sorted(job.id for job in jobs) == sorted(ids[:3])
     now = store.clock()
     completions = [queue.Completion(job, _ok(now), Decision("succeeded")) for job in jobs]
@@ -80,13 +80,13 @@ async def test_a_retry_decision_keeps_the_conversation_blocked_behind_it(
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
     ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
-    [job] = await queue.claim(store, "me", 10, lease_ms=60_000)
+    [job] = await claims.claim(store, "me", 10, lease_ms=60_000)
     retry = Decision("pending", retry_at=store.clock() + 60_000)
     failed = AttemptResult(started_at=store.clock(), latency_ms=1, status_code=500)
     await queue.complete_many(store, "me", [queue.Completion(job, failed, retry)], disable_after_ms=60_000)
     statuses = await _statuses(client, installed["id"])
     assert [statuses[i] for i in ids] == ["pending", "blocked"]
-    assert await queue.claim(store, "me", 10, lease_ms=60_000) == []  # not due for a minute
+    assert await claims.claim(store, "me", 10, lease_ms=60_000) == []  # not due for a minute
 
 
 async def test_a_completion_whose_lease_was_taken_over_records_the_attempt_but_not_the_outcome(
@@ -95,12 +95,12 @@ async def test_a_completion_whose_lease_was_taken_over_records_the_attempt_but_n
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
     [published] = await publish(client, message("conv-1", "hi"))
-    [job] = await queue.claim(store, "first", 10, lease_ms=1)
+    [job] = await claims.claim(store, "first", 10, lease_ms=1)
     real_clock = store.clock
     store.clock = lambda: real_clock() + 10  # type: ignore[method-assign]
     try:
         assert await queue.reclaim_expired(store) == 1
-        [again] = await queue.claim(store, "second", 10, lease_ms=60_000)
+        [again] = await claims.claim(store, "second", 10, lease_ms=60_000)
     finally:
         store.clock = real_clock  # type: ignore[method-assign]
     assert again.id == job.id
@@ -123,3 +123,32 @@ async def test_the_stall_check_unblocks_a_conversation_with_nothing_ahead(
     assert await queue.unblock_stalled(store) == 1
     statuses = await _statuses(client, installed["id"])
     assert statuses[ids[1]] == "pending"
+
+
+async def test_a_claim_after_the_manifest_changes_sends_by_the_new_manifest(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """The worker caches each installation's subscriptions by revision, so an update is seen at the next claim."""
+    store: Store = quiet_app.state.store
+    subscriptions = claims.Subscriptions()
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "before"))
+    [before] = await claims.claim(store, "me", 10, 60_000, subscriptions)
+    current = await client.get(f"{BASE}/{installed['id']}")
+    manifest = {key: current.json()[key] for key in ("client_name", "capabilities")}
+    manifest["capabilities"]["webhooks"][CONTENT]["endpoint"] = receiver.url("/moved")
+    updated = await client.put(
+        f"{BASE}/{installed['id']}", json=manifest, headers={"If-Match": current.headers["ac-revision"]}
+    )
+    assert updated.status_code == 200, updated.text
+    await publish(client, message("conv-2", "after"))
+    [after] = await claims.claim(store, "me", 10, 60_000, subscriptions)
+    assert (before.endpoint, after.endpoint) == (receiver.url("/hook"), receiver.url("/moved"))
+
+
+def test_the_subscription_cache_forgets_the_oldest_entry_beyond_its_capacity() -> None:
+    subscriptions = claims.Subscriptions(capacity=2)
+    for revision in (1, 2, 3):
+        subscriptions.put("app", revision, {"capabilities": {"webhooks": {"retry": {"retention_time": revision}}}})
+    assert subscriptions.get("app", 1) is None
+    assert subscriptions.get("app", 3) == {"retry": {"retention_time": 3}}
