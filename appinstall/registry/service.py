@@ -7,15 +7,11 @@ revision cannot both win, on SQLite or on PostgreSQL.
 
 from __future__ import annotations
 
-import base64
 import hmac
-import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,10 +25,9 @@ from appinstall.registry.models import (
     MAX_OLD_SECRETS,
     SERVER_FIELDS,
     Installation,
-    InstallationFilter,
-    Page,
     capability_rows,
 )
+from appinstall.registry.rows import load
 from appinstall.store import Store
 from appinstall.store.tables import audit_events, client_secrets, installation_capabilities, installations
 
@@ -86,66 +81,6 @@ def _check_server_fields(given: dict[str, Any], current: Installation) -> None:
         problems.append(Problem("/deleted", "read_only", "cannot be set", "delete with DELETE …/installations/{id}"))
     if problems:
         raise ProblemError(400, "read-only-field", "the body changes fields the server owns", errors=problems)
-
-
-# --- Rows ----------------------------------------------------------------------------------------------------
-
-
-def _installation(row: Any, secret: str | None = None) -> Installation:
-    return Installation(
-        id=row.id,
-        account_id=row.account_id,
-        manifest=row.manifest,
-        enabled=row.enabled,
-        deleted=row.deleted,
-        revision=row.revision,
-        client_id_issued_at=row.client_id_issued_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        client_secret=secret,
-    )
-
-
-async def _current_secrets(store: Store, connection: AsyncConnection, ids: list[str]) -> dict[str, str]:
-    """The current secrets of many installations in one query (a page of a list)."""
-    if not ids:
-        return {}
-    rows = await connection.execute(
-        select(client_secrets.c.installation_id, client_secrets.c.ciphertext)
-        .where(client_secrets.c.installation_id.in_(ids), client_secrets.c.expires_at.is_(None))
-        .order_by(client_secrets.c.id)
-    )
-    return {row.installation_id: store.keyring.open(row.ciphertext, row.installation_id) for row in rows}
-
-
-async def _load(
-    store: Store,
-    connection: AsyncConnection,
-    account_id: str,
-    installation_id: str,
-    *,
-    include_deleted: bool,
-    with_secret: bool = True,
-) -> Installation:
-    """One installation, with its current secret joined in (one statement) unless ``with_secret`` is False."""
-    where = (installations.c.id == installation_id, installations.c.account_id == account_id)
-    if with_secret:
-        current = and_(client_secrets.c.installation_id == installations.c.id, client_secrets.c.expires_at.is_(None))
-        query = (
-            select(installations, client_secrets.c.ciphertext)
-            .select_from(installations.outerjoin(client_secrets, current))
-            .where(*where)
-            .order_by(client_secrets.c.id.desc())
-            .limit(1)
-        )
-    else:
-        query = select(installations).where(*where)
-    row = (await connection.execute(query)).first()
-    if row is None or (row.deleted and not include_deleted):
-        raise ProblemError(404, "installation-not-found", f"there is no installation {installation_id!r}")
-    ciphertext = row.ciphertext if with_secret else None
-    secret = None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
-    return _installation(row, secret)
 
 
 async def _write_capabilities(connection: AsyncConnection, installation_id: str, manifest: dict[str, Any]) -> None:
@@ -275,7 +210,7 @@ async def get(
     ``connection``: the request's read connection, when it has one.
     """
     async with store.read(connection) as reader:
-        return await _load(
+        return await load(
             store, reader, account_id, installation_id, include_deleted=include_deleted, with_secret=with_secret
         )
 
@@ -438,155 +373,3 @@ async def rotate_secret(
         )
         await _audit(store, connection, rotated, actor, "rotate_secret", {"previous_valid_until": grace_end})
     return rotated, grace_end
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    """What client authentication reads about one client id, in one statement.
-
-    ``row`` is the installation (None when there is none), ``secrets`` its sealed secrets with their grace ends
-    (None for the current one), and ``flag`` the value of the caller's extra condition, read in the same statement
-    (None when no condition was given or no installation matched, since then no row carried it).
-    """
-
-    client_id: str
-    row: Any | None
-    secrets: tuple[tuple[bytes, int | None], ...]
-    flag: bool | None
-
-
-def client_query(condition: ColumnElement[bool] | None = None) -> Select[Any]:
-    """The statement that reads the installation ``:client_id`` with every secret of it, joined.
-
-    ``condition`` (a caller's extra check, with bind parameters of its own) is evaluated in the same statement,
-    as the column ``flag``. Build it once and keep it: a statement built once has its cache key computed once.
-    """
-    columns: list[Any] = [installations, client_secrets.c.ciphertext, client_secrets.c.expires_at]
-    if condition is not None:
-        columns.append(condition.label("flag"))
-    return (
-        select(*columns)
-        .select_from(installations.outerjoin(client_secrets, client_secrets.c.installation_id == installations.c.id))
-        .where(installations.c.id == bindparam("client_id"))
-    )
-
-
-_CLIENT = client_query()
-
-
-def client_record(client_id: str, rows: Sequence[Any], *, with_flag: bool = False) -> ClientRecord:
-    """What ``client_query``'s rows say of ``client_id``."""
-    if not rows:
-        return ClientRecord(client_id, None, (), None)
-    return ClientRecord(
-        client_id,
-        rows[0],
-        tuple((row.ciphertext, row.expires_at) for row in rows if row.ciphertext is not None),
-        bool(rows[0].flag) if with_flag else None,
-    )
-
-
-def match_client_secret(store: Store, record: ClientRecord, secret: str) -> Installation | None:
-    """The installation whose current, or still-in-grace, secret this is; None otherwise.
-
-    Every candidate is compared in constant time, and all of them are compared, so the answer's timing says
-    nothing about which secret (if any) came close.
-    """
-    if record.row is None:
-        return None
-    now = store.clock()
-    matched = False
-    current = None
-    for ciphertext, expires_at in record.secrets:
-        candidate = store.keyring.open(ciphertext, record.client_id)
-        if expires_at is None:
-            current = candidate
-        live = expires_at is None or expires_at > now
-        matched |= hmac.compare_digest(candidate.encode(), secret.encode()) and live
-    return _installation(record.row, current) if matched else None
-
-
-async def verify_client_secret(store: Store, client_id: str, secret: str) -> Installation | None:
-    """The installation whose current, or still-in-grace, secret this is; None otherwise (one read, then a match)."""
-    rows = await store.fetch_all(_CLIENT, {"client_id": client_id})
-    return match_client_secret(store, client_record(client_id, rows), secret)
-
-
-# --- Lists and discovery -------------------------------------------------------------------------------------
-
-
-def _encode_cursor(installation: Installation) -> str:
-    raw = json.dumps([installation.created_at, installation.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, installation_id = json.loads(raw)
-        if not isinstance(created_at, int) or not isinstance(installation_id, str):
-            raise ValueError
-    except (ValueError, TypeError):
-        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out") from None
-    return created_at, installation_id
-
-
-async def search(
-    store: Store,
-    account_id: str | None,
-    criteria: InstallationFilter,
-    cursor: str | None,
-    limit: int,
-    *,
-    connection: AsyncConnection | None = None,
-) -> Page:
-    """Installations of one account (or, for the operator, of all) matching ``criteria``, oldest first."""
-    query = select(installations)
-    if account_id is not None:
-        query = query.where(installations.c.account_id == account_id)
-    if not criteria.include_deleted:
-        query = query.where(installations.c.deleted.is_(False))
-    if criteria.enabled is not None:
-        query = query.where(installations.c.enabled.is_(criteria.enabled))
-    if criteria.client_name is not None:
-        query = query.where(installations.c.client_name_key == criteria.client_name.strip().lower())
-    for kind, value in criteria.capability_pairs():
-        query = query.where(
-            exists().where(
-                and_(
-                    installation_capabilities.c.installation_id == installations.c.id,
-                    installation_capabilities.c.kind == kind,
-                    installation_capabilities.c.value == value,
-                )
-            )
-        )
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
-        query = query.where(
-            (installations.c.created_at > created_at)
-            | ((installations.c.created_at == created_at) & (installations.c.id > last_id))
-        )
-    query = query.order_by(installations.c.created_at, installations.c.id).limit(limit + 1)
-    async with store.read(connection) as reader:
-        rows = (await reader.execute(query)).all()
-        secrets = await _current_secrets(store, reader, [row.id for row in rows[:limit]])
-        items = [_installation(row, secrets.get(row.id)) for row in rows[:limit]]
-    next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
-    return Page(items, next_cursor)
-
-
-async def history(
-    store: Store, account_id: str, installation_id: str, *, connection: AsyncConnection | None = None
-) -> list[dict[str, Any]]:
-    """The audit trail of one installation, oldest first."""
-    async with store.read(connection) as reader:
-        await _load(store, reader, account_id, installation_id, include_deleted=True, with_secret=False)
-        rows = await reader.execute(
-            select(audit_events)
-            .where(audit_events.c.installation_id == installation_id, audit_events.c.account_id == account_id)
-            .order_by(audit_events.c.id)
-        )
-        return [
-            {"at": row.at, "actor": row.actor, "action": row.action, "revision": row.revision, "detail": row.detail}
-            for row in rows
-        ]

@@ -16,7 +16,7 @@ from appinstall.accounts.service import require_account
 from appinstall.http.conditional import revision_headers
 from appinstall.http.problems import ProblemError
 from appinstall.manifest.schema import manifest_schema
-from appinstall.registry import service
+from appinstall.registry import listing, service
 from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.settings import Settings
 
@@ -130,7 +130,7 @@ async def list_installations(
     linked with ``Link: <…>; rel="next"``."""
     store, connection = reading.store, reading.connection
     await require_account(store, reading.principal, account_id, connection)
-    page = await service.search(store, account_id, criteria, cursor, limit, connection=connection)
+    page = await listing.search(store, account_id, criteria, cursor, limit, connection=connection)
     return _page_response(request, page)
 
 
@@ -143,7 +143,7 @@ async def discover_all(
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> JSONResponse:
-    return _page_response(request, await service.search(store, None, criteria, cursor, limit))
+    return _page_response(request, await listing.search(store, None, criteria, cursor, limit))
 
 
 @router.get(BASE + "/{installation_id}", summary="Read one installation")
@@ -233,7 +233,7 @@ async def audit(
 ) -> list[dict[str, Any]]:
     store, connection = reading.store, reading.connection
     await require_account(store, reading.principal, account_id, connection)
-    return await service.history(store, account_id, installation_id, connection=connection)
+    return await listing.history(store, account_id, installation_id, connection=connection)
 
 
 def manifest_component() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from appinstall.http.problems import ProblemError
+from appinstall.registry import clients
 from appinstall.registry import service as registry
 from appinstall.registry.models import Installation
 from appinstall.settings import Settings
@@ -34,7 +35,7 @@ CLOCK_SKEW_SECONDS: Final = 30
 
 # Client authentication's statements, built once: the client with its secrets and the rate limit's check, and
 # the check alone for when there is no client to read.
-_AUTHENTICATION = registry.client_query(EXHAUSTED)
+_AUTHENTICATION = clients.client_query(EXHAUSTED)
 _LIMIT_CHECK = select(EXHAUSTED)
 
 
@@ -138,7 +139,7 @@ class TokenService:
         record = None
         if client_id and client_secret:
             rows = await self.store.fetch_all(_AUTHENTICATION, limit | {"client_id": client_id})
-            record = registry.client_record(client_id, rows, with_flag=True)
+            record = clients.client_record(client_id, rows, with_flag=True)
         if record is not None and record.flag is not None:
             limited = record.flag
         elif client_id or address:
@@ -155,11 +156,11 @@ class TokenService:
             raise
 
     def _authenticated(
-        self, record: registry.ClientRecord | None, client_secret: str | None, *, account_id: str | None, basic: bool
+        self, record: clients.ClientRecord | None, client_secret: str | None, *, account_id: str | None, basic: bool
     ) -> Installation:
         if record is None or not client_secret:
             raise invalid_client("client_id and client_secret are required", basic=basic)
-        installation = registry.match_client_secret(self.store, record, client_secret)
+        installation = clients.match_client_secret(self.store, record, client_secret)
         if installation is None or (account_id is not None and installation.account_id != account_id):
             raise invalid_client("client authentication failed", basic=basic)
         if installation.deleted:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from appinstall.app import open_store
 from appinstall.cli import app
+from appinstall.registry import listing
 from appinstall.registry import service as registry
 from appinstall.registry.models import InstallationFilter
 from appinstall.settings import Settings
@@ -116,7 +117,7 @@ async def _install_and_read_secret() -> str:
 async def _read_secret() -> str | None:
     store = await open_store(Settings())
     try:
-        [installation] = (await registry.search(store, "7", InstallationFilter(), None, 10)).items
+        [installation] = (await listing.search(store, "7", InstallationFilter(), None, 10)).items
         return installation.client_secret
     finally:
         await store.close()

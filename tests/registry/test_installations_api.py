@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from appinstall.registry import service
+from appinstall.registry import clients
 from appinstall.store import Store
 from appinstall.store.tables import client_secrets
 from tests.conftest import SEED, SEED_BYTES
@@ -350,7 +350,7 @@ async def test_a_deleted_installation_no_longer_authenticates(
 ) -> None:
     created = await _install(client)
     await client.delete(f"{BASE}/{created['id']}")
-    verified = await service.verify_client_secret(_store(app), created["id"], created["client_secret"])
+    verified = await clients.verify_client_secret(_store(app), created["id"], created["client_secret"])
     assert verified is not None and verified.deleted  # the token service refuses deleted installations
 
 
@@ -374,13 +374,13 @@ async def test_rotation_issues_a_new_secret_and_keeps_the_old_one_for_the_grace(
     rotated = response.json()
     assert rotated["client_secret"] != created["client_secret"]
     assert response.headers["ac-revision"] == "2"
-    assert await service.verify_client_secret(store, created["id"], rotated["client_secret"]) is not None
-    assert await service.verify_client_secret(store, created["id"], created["client_secret"]) is not None
+    assert await clients.verify_client_secret(store, created["id"], rotated["client_secret"]) is not None
+    assert await clients.verify_client_secret(store, created["id"], created["client_secret"]) is not None
     real_clock = store.clock
     store.clock = lambda: real_clock() + 61_000
     try:
-        assert await service.verify_client_secret(store, created["id"], created["client_secret"]) is None
-        assert await service.verify_client_secret(store, created["id"], rotated["client_secret"]) is not None
+        assert await clients.verify_client_secret(store, created["id"], created["client_secret"]) is None
+        assert await clients.verify_client_secret(store, created["id"], rotated["client_secret"]) is not None
     finally:
         store.clock = real_clock
 
@@ -390,14 +390,14 @@ async def test_at_most_five_old_secrets_are_kept(client: httpx.AsyncClient, acco
     secrets = [created["client_secret"]]
     for _ in range(7):
         secrets.append((await client.post(f"{BASE}/{created['id']}/secret")).json()["client_secret"])
-    valid = [await service.verify_client_secret(_store(app), created["id"], s) is not None for s in secrets]
+    valid = [await clients.verify_client_secret(_store(app), created["id"], s) is not None for s in secrets]
     assert valid == [False, False, True, True, True, True, True, True]
 
 
 async def test_a_wrong_secret_does_not_verify(client: httpx.AsyncClient, account: str, app: FastAPI) -> None:
     created = await _install(client)
-    assert await service.verify_client_secret(_store(app), created["id"], "wrong") is None
-    assert await service.verify_client_secret(_store(app), "no-such-client", "wrong") is None
+    assert await clients.verify_client_secret(_store(app), created["id"], "wrong") is None
+    assert await clients.verify_client_secret(_store(app), "no-such-client", "wrong") is None
 
 
 async def test_the_default_grace_comes_from_the_settings(client: httpx.AsyncClient, account: str) -> None:

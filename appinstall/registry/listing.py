@@ -1,0 +1,93 @@
+"""Reading many installations: an account's list, discovery by capabilities, and one installation's history."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from appinstall.http.problems import ProblemError
+from appinstall.registry.models import Installation, InstallationFilter, Page
+from appinstall.registry.rows import current_secrets, installation_from_row, load
+from appinstall.store import Store
+from appinstall.store.tables import audit_events, installation_capabilities, installations
+
+
+def _encode_cursor(installation: Installation) -> str:
+    raw = json.dumps([installation.created_at, installation.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, installation_id = json.loads(raw)
+        if not isinstance(created_at, int) or not isinstance(installation_id, str):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out") from None
+    return created_at, installation_id
+
+
+async def search(
+    store: Store,
+    account_id: str | None,
+    criteria: InstallationFilter,
+    cursor: str | None,
+    limit: int,
+    *,
+    connection: AsyncConnection | None = None,
+) -> Page:
+    """Installations of one account (or, for the operator, of all) matching ``criteria``, oldest first."""
+    query = select(installations)
+    if account_id is not None:
+        query = query.where(installations.c.account_id == account_id)
+    if not criteria.include_deleted:
+        query = query.where(installations.c.deleted.is_(False))
+    if criteria.enabled is not None:
+        query = query.where(installations.c.enabled.is_(criteria.enabled))
+    if criteria.client_name is not None:
+        query = query.where(installations.c.client_name_key == criteria.client_name.strip().lower())
+    for kind, value in criteria.capability_pairs():
+        query = query.where(
+            exists().where(
+                and_(
+                    installation_capabilities.c.installation_id == installations.c.id,
+                    installation_capabilities.c.kind == kind,
+                    installation_capabilities.c.value == value,
+                )
+            )
+        )
+    if cursor:
+        created_at, last_id = _decode_cursor(cursor)
+        query = query.where(
+            (installations.c.created_at > created_at)
+            | ((installations.c.created_at == created_at) & (installations.c.id > last_id))
+        )
+    query = query.order_by(installations.c.created_at, installations.c.id).limit(limit + 1)
+    async with store.read(connection) as reader:
+        rows = (await reader.execute(query)).all()
+        secrets = await current_secrets(store, reader, [row.id for row in rows[:limit]])
+        items = [installation_from_row(row, secrets.get(row.id)) for row in rows[:limit]]
+    next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
+    return Page(items, next_cursor)
+
+
+async def history(
+    store: Store, account_id: str, installation_id: str, *, connection: AsyncConnection | None = None
+) -> list[dict[str, Any]]:
+    """The audit trail of one installation, oldest first."""
+    async with store.read(connection) as reader:
+        await load(store, reader, account_id, installation_id, include_deleted=True, with_secret=False)
+        rows = await reader.execute(
+            select(audit_events)
+            .where(audit_events.c.installation_id == installation_id, audit_events.c.account_id == account_id)
+            .order_by(audit_events.c.id)
+        )
+        return [
+            {"at": row.at, "actor": row.actor, "action": row.action, "revision": row.revision, "detail": row.detail}
+            for row in rows
+        ]
