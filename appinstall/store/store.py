@@ -52,7 +52,12 @@ class Store:
             yield reuse
             return
         async with self.engine.connect() as connection:
-            await connection.execution_options(**{READ_ONLY: True})
+            if self.dialect == "sqlite":
+                await connection.execution_options(**{READ_ONLY: True})
+            else:
+                # At READ COMMITTED every statement takes its own snapshot anyway, so a BEGIN and a ROLLBACK
+                # around reads would buy nothing but two round trips.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
     async def fetch_all(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
