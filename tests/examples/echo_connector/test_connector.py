@@ -3,6 +3,7 @@ with the test playing the agent through the sandbox's agent API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -17,8 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.examples.echo_connector.conftest import Tenant
+from appinstall.client import AsyncTokenClient
+from examples.echo_connector.__main__ import echo
+from examples.echo_connector.consumer import Consumer
+from examples.echo_connector.install import discover
+from examples.echo_connector.webhooks import AgentMessage, Closed, Heard
+from tests.examples.echo_connector.conftest import Tenant, install_the_example
 from tests.live_server import free_port
 
 ROOT = Path(__file__).parents[3]
@@ -148,3 +155,31 @@ def test_the_connector_stops_when_the_agent_closes_its_conversation(tenant: Tena
         agent(tenant, conversation_id, "close")
         assert connector.process.wait(timeout=20) == 0
     assert f"conversation {conversation_id} closed by AGENT" in connector.output()
+
+
+def test_an_answer_refused_because_the_agent_closed_first_does_not_stop_the_connector(
+    tenant: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The agent may close before the echo goes out: the Send API refuses it, and the loop goes on to the closing."""
+    credentials = install_the_example(tenant, "http://127.0.0.1:9/webhooks")
+
+    async def run() -> None:
+        async with httpx.AsyncClient() as http:
+            services = await discover(http, tenant.server.url, tenant.account)
+            tokens = AsyncTokenClient(
+                services["sentinel"], tenant.account, credentials.client_id, credentials.client_secret
+            )
+            consumer = Consumer(http, services, tenant.account, tokens, "late-answer")
+            conversation_id = await consumer.open_conversation()
+            admin = {"Authorization": f"Bearer {tenant.admin_key}"}
+            agent_api = f"{tenant.server.url}/api/account/{tenant.account}/sandbox/conversations/{conversation_id}"
+            for action in ("accept", "close"):
+                (await http.post(f"{agent_api}/{action}", headers=admin)).raise_for_status()
+            inbox: asyncio.Queue[Heard] = asyncio.Queue()
+            inbox.put_nowait(AgentMessage(conversation_id, "bye"))
+            inbox.put_nowait(Closed(conversation_id, "AGENT"))
+            await echo(consumer, conversation_id, inbox)
+            await tokens.aclose()
+
+    asyncio.run(run())
+    assert "could not answer" in capsys.readouterr().out

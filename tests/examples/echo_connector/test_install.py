@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 
-from examples.echo_connector.__main__ import MANIFEST
-from examples.echo_connector.install import Credentials, discover, install
-from tests.examples.echo_connector.conftest import Tenant
-
-
-def install_the_example(tenant: Tenant, endpoint: str) -> Credentials:
-    manifest = json.loads(MANIFEST.read_text())
-    for webhook in manifest["capabilities"]["webhooks"].values():
-        webhook["endpoint"] = endpoint
-
-    async def run() -> Credentials:
-        async with httpx.AsyncClient() as http:
-            services = await discover(http, tenant.server.url, tenant.account)
-            return await install(http, services["accountConfigReadWrite"], tenant.account, tenant.admin_key, manifest)
-
-    return asyncio.run(run())
+from examples.echo_connector.install import discover
+from tests.examples.echo_connector.conftest import Tenant, install_the_example
 
 
 def test_discovery_names_this_server_with_its_scheme(tenant: Tenant) -> None:
