@@ -96,8 +96,8 @@ async def play_the_published_conversation(
     accepts, reads it (1), types, and answers (2). The notifications the connector got, parsed."""
     headers = await consumer_headers(client, connector["app_jwt"], "John_Doe_facebook12345")
     conversation_id = await open_conversation(client, headers)
-    message = {"kind": "req", "id": "1", "type": "ms.PublishEvent"}
-    message["body"] = {"dialogId": conversation_id, "event": event_of("content_event_consumer.json")}
+    body = {"dialogId": conversation_id, "event": event_of("content_event_consumer.json")}
+    message = {"kind": "req", "id": "1", "type": "ms.PublishEvent", "body": body}
     assert (await client.post(SEND, json=message, headers=headers)).status_code == 200
     await agent(client, conversation_id, "accept", {"agent_id": originator_of("content_event_agent.json")})
     for name in ("accept_status_event.json", "chat_state_event.json", "content_event_agent.json"):
