@@ -21,11 +21,11 @@ run: $(BIN)/.installed
 test: lint types unit
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check appinstall tests bench
-	$(BIN)/ruff format --check appinstall tests bench
+	$(BIN)/ruff check appinstall tests bench examples
+	$(BIN)/ruff format --check appinstall tests bench examples
 
 types: $(BIN)/.installed
-	$(BIN)/mypy appinstall
+	$(BIN)/mypy appinstall examples
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest -q

@@ -70,10 +70,16 @@ def validate(
         OutputFormat,
         typer.Option("--format", "-f", help="human: one line per problem; json: machine-readable."),
     ] = OutputFormat.human,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="Also accept http:// webhooks to this machine, as `appinstall serve --dev` does."),
+    ] = False,
 ) -> None:
     """Validate App Install manifests. Exit 0 when all are valid, 1 when any is not, 2 on usage errors."""
     documents = [(name, read_input(name)) for name in files]
-    results = [(name if name != "-" else "<stdin>", validate_manifest(data)) for name, data in documents]
+    results = [
+        (name if name != "-" else "<stdin>", validate_manifest(data, allow_local_http=dev)) for name, data in documents
+    ]
     if output_format is OutputFormat.json:
         if len(results) == 1:
             payload: object = results[0][1].to_dict()

@@ -1,18 +1,35 @@
 """The notifications a conversation produces, in the platform's envelope, field for field (pure functions).
 
-Shapes follow the platform's published examples (``../shared/reference/wire-format.md``): messaging events carry
-``sequence`` and ``serverTimestamp`` except chat states, which the platform does not number; conversation
-changes are ``UPSERT``s of the whole conversation.
+Shapes follow the platform's published examples (``../shared/reference/wire-format.md``, kept as fixtures in
+``tests/sandbox/fixtures``): messaging events carry ``sequence`` and ``serverTimestamp`` except chat states, which
+the platform does not number; conversation changes are ``UPSERT``s of the whole conversation, whose participants
+include the platform's CONTROLLER.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 MESSAGING = "ms.MessagingEventNotification"
 CONVERSATION_CHANGE = "cqm.ExConversationChangeNotification"
-TTR = {"ttrType": "NORMAL", "value": 3600}
+# The TTR ("time to respond") types a consumer may request with ``ttrDefName``. The response time itself is account
+# configuration on the platform; the sandbox has one for every type.
+TTR_TYPES: Final = ("NORMAL", "URGENT", "PRIORITIZED", "CUSTOM")
+TTR_SECONDS: Final = 3600
+# Names the CONTROLLER of an account's conversations, a stable UUID per account as the platform's appears to be.
+_CONTROLLER_NAMESPACE: Final = uuid.UUID("5c0f6d2e-3a47-4b8e-9e61-0d7a2f4c8b13")
+
+
+def controller_id(account_id: str) -> str:
+    """The participant id of the platform-side CONTROLLER that every conversation of the account lists."""
+    return str(uuid.uuid5(_CONTROLLER_NAMESPACE, account_id))
+
+
+def ttr_type(requested: Any) -> str:
+    """The TTR type of a conversation opened with ``ttrDefName`` ``requested``: NORMAL unless it names another."""
+    return requested if requested in TTR_TYPES else "NORMAL"
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class Conversation:
     ended_at: int | None = None
     close_reason: str | None = None
     agent_id: str | None = None
+    ttr_type: str = "NORMAL"
 
 
 def messaging(
@@ -49,13 +67,18 @@ def messaging(
 
 
 def conversation_upsert(conversation: Conversation) -> dict[str, Any]:
-    """The whole conversation, as the platform's conversation-change UPSERT shows it."""
-    participants = [{"id": conversation.consumer_id, "role": "CONSUMER"}]
-    if conversation.agent_id is not None:
-        participants.append({"id": conversation.agent_id, "role": "ASSIGNED_AGENT"})
+    """The whole conversation, as the platform's conversation-change UPSERT shows it.
+
+    The two participant lists are in the published example's orders (CONTROLLER first in the conversation's,
+    CONSUMER first in the dialog's); an assigned agent comes last in both.
+    """
+    consumer = {"id": conversation.consumer_id, "role": "CONSUMER"}
+    controller = {"id": controller_id(conversation.account_id), "role": "CONTROLLER"}
+    agents = [] if conversation.agent_id is None else [{"id": conversation.agent_id, "role": "ASSIGNED_AGENT"}]
+    participants = [controller, consumer, *agents]
     dialog: dict[str, Any] = {
         "dialogId": conversation.id,
-        "participantsDetails": participants,
+        "participantsDetails": [consumer, controller, *agents],
         "dialogType": "MAIN",
         "channelType": "MESSAGING",
         "state": conversation.state,
@@ -79,7 +102,7 @@ def conversation_upsert(conversation: Conversation) -> dict[str, Any]:
     if conversation.ended_at is not None:
         details["endTs"] = conversation.ended_at
     details["metaDataLastUpdateTs"] = conversation.updated_at
-    details["ttr"] = TTR
+    details["ttr"] = {"ttrType": conversation.ttr_type, "value": TTR_SECONDS}
     result = {"convId": conversation.id, "effectiveTTR": -1, "conversationDetails": details}
     return {
         "kind": "notification",

@@ -27,7 +27,7 @@ from appinstall.sandbox.models import (
     Request,
     UpdateConversationField,
 )
-from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging
+from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging, ttr_type
 from appinstall.store import Store
 from appinstall.store.tables import conversation_events, conversations
 from appinstall.tokens.errors import BAD_REQUEST_BODY, PlatformError
@@ -101,6 +101,7 @@ def _snapshot(row: Any) -> Conversation:
         ended_at=row.ended_at,
         close_reason=row.close_reason,
         agent_id=row.agent_id,
+        ttr_type=ttr_type((row.context or {}).get("ttrDefName")),
     )
 
 
@@ -135,7 +136,12 @@ async def _open(store: Store, account_id: str, consumer: ConsumerIdentity, reque
         skill_id=str(skill)[:32],
         created_at=now,
         updated_at=now,
+        ttr_type=ttr_type(request.body.get("ttrDefName")),
     )
+    # What the request said about the conversation, kept for the notifications that describe it later.
+    context = {
+        key: request.body[key] for key in ("ttrDefName", "campaignInfo", "conversationContext") if key in request.body
+    }
     async with store.transaction() as connection:
         await connection.execute(
             insert(conversations).values(
@@ -144,9 +150,7 @@ async def _open(store: Store, account_id: str, consumer: ConsumerIdentity, reque
                 consumer_id=conversation.consumer_id,
                 state="OPEN",
                 skill_id=conversation.skill_id,
-                context={
-                    key: request.body[key] for key in ("campaignInfo", "conversationContext") if key in request.body
-                },
+                context=context,
                 next_sequence=0,
                 created_at=now,
                 updated_at=now,

@@ -40,6 +40,27 @@ def test_an_invalid_manifest_exits_one_with_a_line_per_problem(invalid_file: Pat
     )
 
 
+@pytest.fixture
+def local_http_file(tmp_path: Path) -> Path:
+    path = tmp_path / "local.json"
+    webhook = {"ms.MessagingEventNotification.ContentEvent": {"endpoint": "http://127.0.0.1:9000/hook"}}
+    path.write_text(json.dumps({"client_name": "x", "capabilities": {"webhooks": webhook}}))
+    return path
+
+
+def test_a_webhook_to_this_machine_over_http_is_refused_without_dev(local_http_file: Path) -> None:
+    result = runner.invoke(app, ["validate", str(local_http_file)])
+    assert result.exit_code == 1
+    assert "(invalid_url)" in result.output
+
+
+def test_a_webhook_to_this_machine_over_http_is_valid_with_dev_as_a_dev_server_accepts_it(
+    local_http_file: Path,
+) -> None:
+    result = runner.invoke(app, ["validate", "--dev", str(local_http_file)])
+    assert result.exit_code == 0, result.output
+
+
 def test_broken_json_exits_one(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"client_name": ')
