@@ -20,6 +20,7 @@ from appinstall.accounts.service import get_account
 from appinstall.http.problems import ProblemError
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
+    Appended,
     BaseUri,
     Discovery,
     Event,
@@ -194,12 +195,17 @@ async def _append(
     return sequence
 
 
-async def send(store: Store, account_id: str, consumer: ConsumerIdentity, request: Request) -> dict[str, Any]:
-    """``ms.PublishEvent`` (a message, rich content, a read receipt, a chat state) or a close."""
+async def send(
+    store: Store, account_id: str, consumer: ConsumerIdentity, request: Request
+) -> tuple[dict[str, Any], Appended | None]:
+    """``ms.PublishEvent`` (a message, rich content, a read receipt, a chat state) or a close.
+
+    Besides the answer, the event as committed (None for a close), for a scripted agent to hear of afterwards.
+    """
     if request.type == "cm.UpdateConversationField":
         update_field = _body(UpdateConversationField, request)
         await close(store, account_id, update_field.conversationId, "CONSUMER", consumer.lp_consumer_id)
-        return {"reqId": request.id, "code": "OK", "body": {}}
+        return {"reqId": request.id, "code": "OK", "body": {}}, None
     if request.type != "ms.PublishEvent":
         raise _bad_request(f"unknown request type {request.type!r}; send ms.PublishEvent or cm.UpdateConversationField")
     publish = _body(PublishEvent, request)
@@ -207,7 +213,8 @@ async def send(store: Store, account_id: str, consumer: ConsumerIdentity, reques
         row = await _open_row(connection, account_id, publish.dialogId, consumer.lp_consumer_id)
         event = publish.event.model_dump(mode="json")
         sequence = await _append(connection, row, consumer.lp_consumer_id, "CONSUMER", event, store.clock())
-    return {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
+    answer = {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
+    return answer, Appended(account_id, row.id, "CONSUMER", event, sequence)
 
 
 async def close(
@@ -229,16 +236,25 @@ async def close(
 # --- The agent side (the sandbox's own API, for tests and demos) -------------------------------------------------
 
 
-async def accept(store: Store, account_id: str, conversation_id: str, agent_id: str) -> None:
-    """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published."""
+async def accept(
+    store: Store, account_id: str, conversation_id: str, agent_id: str, *, if_unassigned: bool = False
+) -> bool:
+    """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published.
+
+    With ``if_unassigned`` (a scripted agent), a conversation that already has an agent is left as it is; the
+    check holds the conversation's row lock, so two concurrent accepts cannot both join. Whether it joined.
+    """
     now = store.clock()
     async with store.transaction() as connection:
         row = await _open_row(connection, account_id, conversation_id, None)
+        if if_unassigned and row.agent_id is not None:
+            return False
         await connection.execute(
             update(conversations).where(conversations.c.id == row.id).values(agent_id=agent_id, updated_at=now)
         )
         accepted = replace(_snapshot(row), agent_id=agent_id, updated_at=now)
         await _notify(connection, account_id, conversation_upsert(accepted), now)
+    return True
 
 
 async def agent_event(store: Store, account_id: str, conversation_id: str, event: Event) -> int | None:
