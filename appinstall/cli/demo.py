@@ -148,7 +148,7 @@ class _Demo:
         receiver_url = f"http://{HOST}:{receiver_socket.getsockname()[1]}/"
         self.say("server", f"{self.base}  (SQLite in {self.settings.data_dir.resolve()}; API reference at /docs)")
         key = await _admin_key(store, self.account)
-        self.say("account", f"{self.account}, with a new admin key (the previous demo key is revoked)")
+        self.say("account", f"{self.account}, with a new admin key (any earlier demo key is revoked)")
         action, installation = await asyncio.to_thread(_install, self.base, key, self.account, receiver_url)
         client_id, secret = str(installation["id"]), str(installation["client_secret"])
         self.say("app", f'"{installation["client_name"]}" {action} from the example manifest, id {client_id}')
