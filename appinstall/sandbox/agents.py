@@ -4,8 +4,8 @@ change has committed.
 The consumer's Send API call never waits for an agent and never fails because of one: the route hands the
 committed event over (``heard``) and answers at once. The agent then works through the same service functions as
 the agent API (accept, publish), each step its own transaction with its own notifications, so a connector hears
-an agent that behaves like one on the platform. Steps for one conversation run one answer after another, in the
-order the consumer's messages were committed. Every task is tracked: a failure is logged, and a graceful stop
+an agent that behaves like one on the platform. Answers in one conversation run one after another, in the order
+this process heard of the messages. Every task is tracked: a failure is logged, and a graceful stop
 lets answers in progress finish for a moment, then cancels and reports what is left.
 """
 
@@ -19,9 +19,8 @@ from typing import Final
 
 from appinstall.http.problems import ProblemError
 from appinstall.sandbox import service
-from appinstall.sandbox.echo import Accept, Step, echo_steps, effective_mode
+from appinstall.sandbox.echo import Accept, Step, answer
 from appinstall.sandbox.models import AgentMode, Appended
-from appinstall.sandbox.modes import account_mode
 from appinstall.store import Store
 from appinstall.tokens.errors import PlatformError
 
@@ -31,7 +30,8 @@ SHUTDOWN_GRACE_SECONDS: Final = 5.0
 
 
 class SandboxAgents:
-    """Runs the echo agent for the accounts that have it on (their own choice, else ``server_mode``).
+    """Runs the echo agent for the accounts that have it on (their own choice when the message committed, else
+    ``server_mode``).
 
     ``on_commit`` is called after each step's transaction (the app wakes its webhook worker with it).
     """
@@ -53,8 +53,9 @@ class SandboxAgents:
         self._stopping = False
 
     def heard(self, appended: Appended) -> None:
-        """A consumer's event has committed: answer it in the background, if the script says so. Returns at once."""
-        steps = echo_steps(appended)
+        """A consumer's event has committed: answer it in the background, if the account's agent would. Returns at
+        once, without I/O."""
+        steps = answer(appended, self.server_mode)
         if not steps:
             return
         if self._stopping:
@@ -76,9 +77,6 @@ class SandboxAgents:
             await asyncio.wait([previous])  # never raises: the previous answer logs its own failure
         conversation = appended.conversation_id
         try:
-            own = await account_mode(self.store, appended.account_id)
-            if effective_mode(own, self.server_mode) != "echo":
-                return
             for step in steps:
                 await self._perform(appended, step)
                 self._on_commit()

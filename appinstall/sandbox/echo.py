@@ -46,6 +46,11 @@ def effective_mode(account: AgentMode | None, server: AgentMode) -> AgentMode:
     return server if account is None else account
 
 
+def answer(appended: Appended, server_mode: AgentMode) -> tuple[Step, ...]:
+    """What the account's agent does about ``appended``: nothing when it has none, else the echo agent's steps."""
+    return echo_steps(appended) if effective_mode(appended.agent_mode, server_mode) == "echo" else ()
+
+
 def echo_steps(appended: Appended) -> tuple[Step, ...]:
     """The echo agent's answer to ``appended``: nothing, or accept, read, type and repeat the consumer's text."""
     event = appended.event

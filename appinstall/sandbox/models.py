@@ -139,10 +139,15 @@ class AgentSetting(BaseModel):
 
 @dataclass(frozen=True)
 class Appended:
-    """An event just committed to a conversation, as a scripted agent hears of it."""
+    """An event just committed to a conversation, as a scripted agent hears of it.
+
+    ``agent_mode`` is the account's own agent choice as it stood in that same transaction (None: the server's
+    default applies), so a change of choice applies exactly to the messages committed after it.
+    """
 
     account_id: str
     conversation_id: str
     role: str
     event: dict[str, Any]
     sequence: int | None
+    agent_mode: AgentMode | None = None

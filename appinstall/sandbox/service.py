@@ -28,6 +28,7 @@ from appinstall.sandbox.models import (
     Request,
     UpdateConversationField,
 )
+from appinstall.sandbox.modes import account_mode
 from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging
 from appinstall.store import Store
 from appinstall.store.tables import conversation_events, conversations
@@ -213,8 +214,9 @@ async def send(
         row = await _open_row(connection, account_id, publish.dialogId, consumer.lp_consumer_id)
         event = publish.event.model_dump(mode="json")
         sequence = await _append(connection, row, consumer.lp_consumer_id, "CONSUMER", event, store.clock())
+        agent_mode = await account_mode(store, account_id, connection)  # the choice in force for this message
     answer = {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
-    return answer, Appended(account_id, row.id, "CONSUMER", event, sequence)
+    return answer, Appended(account_id, row.id, "CONSUMER", event, sequence, agent_mode)
 
 
 async def close(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from appinstall.sandbox.echo import ECHO_AGENT, Accept, Publish, echo_steps, effective_mode
-from appinstall.sandbox.models import AcceptStatusEvent, Appended, ChatStateEvent, ContentEvent
+from appinstall.sandbox.echo import ECHO_AGENT, Accept, Publish, answer, echo_steps, effective_mode
+from appinstall.sandbox.models import AcceptStatusEvent, AgentMode, Appended, ChatStateEvent, ContentEvent
 
 TEXT = {"type": "ContentEvent", "message": "hello", "contentType": "text/plain"}
 
 
-def heard(event: dict[str, Any], role: str = "CONSUMER", sequence: int | None = 4) -> Appended:
-    return Appended("123", "c-1", role, event, sequence)
+def heard(
+    event: dict[str, Any], role: str = "CONSUMER", sequence: int | None = 4, agent_mode: AgentMode | None = None
+) -> Appended:
+    return Appended("123", "c-1", role, event, sequence, agent_mode)
 
 
 def test_a_consumers_text_is_accepted_read_typed_and_repeated_in_that_order() -> None:
@@ -61,3 +63,18 @@ def test_an_accounts_own_choice_overrides_the_servers() -> None:
 
 def test_without_a_choice_of_its_own_an_account_follows_the_server() -> None:
     assert (effective_mode(None, "echo"), effective_mode(None, "off")) == ("echo", "off")
+
+
+def test_an_account_whose_choice_was_echo_when_the_message_committed_gets_the_echo() -> None:
+    assert answer(heard(TEXT, agent_mode="echo"), server_mode="off") == echo_steps(heard(TEXT))
+
+
+def test_an_account_whose_choice_was_off_gets_nothing_from_a_server_wide_echo() -> None:
+    assert answer(heard(TEXT, agent_mode="off"), server_mode="echo") == ()
+
+
+def test_an_account_without_a_choice_gets_the_servers_agent() -> None:
+    assert (answer(heard(TEXT), server_mode="echo"), answer(heard(TEXT), server_mode="off")) == (
+        echo_steps(heard(TEXT)),
+        (),
+    )
