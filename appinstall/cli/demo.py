@@ -267,11 +267,17 @@ def demo(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            "--data-dir", help="Where the SQLite store and master key live [default: APPINSTALL_DATA_DIR, ./data]."
+            "--data-dir",
+            help="Where the SQLite store and master key live (default: APPINSTALL_DATA_DIR, ./data).",
+            show_default=False,
         ),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port of the server [default: APPINSTALL_PORT, 8080].")] = None,
-    listen_port: Annotated[int, typer.Option(help="Port of the receiver [default: any free one].")] = 0,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the server (default: APPINSTALL_PORT, 8080).", show_default=False)
+    ] = None,
+    listen_port: Annotated[
+        int, typer.Option(help="Port of the receiver (default: any free one).", show_default=False)
+    ] = 0,
     account: Annotated[str, typer.Option("--account", "-a", help="The demo's account.")] = "demo",
     once: Annotated[
         bool, typer.Option("--once", help="Stop after the demo: exit 0 if every notification arrived verified, else 1.")

@@ -97,7 +97,7 @@ def serve(
         typer.Option(
             "--agent",
             help="The sandbox's scripted agent for every account (an account's own setting overrides it): echo "
-            "accepts, reads, types and replies with the consumer's text [default: APPINSTALL_SANDBOX_AGENT, off].",
+            "accepts, reads, types and replies with the consumer's text (default: APPINSTALL_SANDBOX_AGENT, off).",
             show_default=False,
         ),
     ] = None,
