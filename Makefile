@@ -12,10 +12,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-## Set up and run the service on its embedded default (SQLite in ./data), on http://127.0.0.1:8080.
+## Set up and run the service on its embedded default (SQLite in ./data), on http://127.0.0.1:8080, showing the
+## whole loop first (`appinstall demo`: example app, echo agent, a conversation, its webhooks); Ctrl-C stops it.
 run: $(BIN)/.installed
-	$(BIN)/appinstall validate appinstall/manifest/examples/seed.json
-	$(BIN)/appinstall serve
+	$(BIN)/appinstall demo
 
 ## Set up, then lint, type-check and run the whole suite.
 test: lint types unit

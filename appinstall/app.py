@@ -20,6 +20,7 @@ from appinstall.http.limits import RequestLimits
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.registry.views import manifest_component
 from appinstall.registry.views import router as registry_router
+from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.views import router as sandbox_router
 from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine, is_sqlite
@@ -28,7 +29,7 @@ from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
 from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
 from appinstall.webhooks.views import router as webhooks_router
-from appinstall.webhooks.worker import Worker
+from appinstall.webhooks.worker import Worker, wake_local_worker
 
 log = logging.getLogger("appinstall")
 
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.worker = Worker(app.state.store, settings) if settings.worker else None
         if app.state.worker is not None:
             await app.state.worker.start()
+        app.state.agents = SandboxAgents(
+            app.state.store, settings.sandbox_agent, on_commit=lambda: wake_local_worker(app.state)
+        )
         if generated:
             print(
                 "appinstall: generated the operator token; it is shown only now, store it safely:\n"
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         try:
             yield
         finally:
+            await app.state.agents.stop()  # first: what the agents still publish is then delivered or kept
             if app.state.worker is not None:
                 await app.state.worker.stop()
             if own_store:

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         description="Run the webhook worker inside `appinstall serve`. On PostgreSQL, set false on API processes "
         "and run `appinstall worker` processes instead (or as well).",
     )
+    sandbox_agent: Literal["off", "echo"] = Field(
+        "off",
+        description="The sandbox's scripted agent for every account: `echo` accepts each conversation a consumer "
+        "writes in, marks the message read, types and replies with the same text; `off`, none. An account's own "
+        "setting (`PUT /api/account/{accountId}/sandbox/agent`) overrides it.",
+    )
     worker_metrics_port: int | None = Field(
         None,
         description="Port on which `appinstall worker` serves Prometheus metrics (on APPINSTALL_HOST); none if unset.",

@@ -41,8 +41,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(data_dir: Path, **environment: str) -> Iterator[LiveServer]:
-    """Run a server on SQLite in ``data_dir`` until the block ends; ready when ``/readyz`` answers 200."""
+def live_server(data_dir: Path, *arguments: str, **environment: str) -> Iterator[LiveServer]:
+    """Run a server on SQLite in ``data_dir`` until the block ends; ready when ``/readyz`` answers 200.
+
+    ``arguments`` are added to ``appinstall serve --port P``."""
     port = free_port()
     env = {
         **os.environ,
@@ -58,7 +60,7 @@ def live_server(data_dir: Path, **environment: str) -> Iterator[LiveServer]:
     log = data_dir / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "appinstall", "serve", "--port", str(port)],
+            [sys.executable, "-m", "appinstall", "serve", "--port", str(port), *arguments],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

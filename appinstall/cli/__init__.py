@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import deliveries, installations, listen, manifest, server, token
+from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token
 
 app = typer.Typer(
     name="appinstall",
@@ -36,6 +36,7 @@ def _root(
 
 app.command("validate")(manifest.validate)
 app.command("schema")(manifest.schema)
+app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("keygen")(server.keygen)

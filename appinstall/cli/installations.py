@@ -24,8 +24,9 @@ from appinstall.cli.remote import (
     Change,
     RegistryClient,
     RemoteError,
-    Revisioned,
     ServerUnreachable,
+    apply_manifest,
+    find_installation,
     plan_changes,
 )
 from appinstall.manifest import ValidationResult, validate_document
@@ -122,12 +123,6 @@ def _load_manifest(file: str) -> tuple[bytes, dict[str, Any]]:
     return data, result.manifest.to_document()
 
 
-def _find(registry: RegistryClient, client_name: str) -> Revisioned | None:
-    """The live installation named so (names ignore case on the server), read with its revision."""
-    found = registry.installations(client_name=client_name)
-    return registry.get(found[0]["id"]) if found else None
-
-
 def _print_json(value: object) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
@@ -183,7 +178,7 @@ def plan(
     _, document = _load_manifest(file)
     name = document["client_name"]
     with registry_session(server, key, account) as registry:
-        found = _find(registry, name)
+        found = find_installation(registry, name)
     changes = plan_changes(found.installation if found else {}, document)
     if output_format is OutputFormat.json:
         action = "install" if found is None else "update" if changes else "none"
@@ -200,15 +195,6 @@ def plan(
         _print_changes(changes)
 
 
-def _replacement(installed: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
-    """The whole object to PUT: the server's fields as read (so ``enabled`` is kept) and the new manifest.
-
-    The client secret is left out: the server keeps it when absent, and it need not cross the wire again.
-    """
-    kept = {key: value for key, value in installed.items() if key in SERVER_FIELDS and key != "client_secret"}
-    return {**kept, **document}
-
-
 def apply(
     file: FileArgument,
     server: ServerOption = DEFAULT_SERVER,
@@ -223,22 +209,9 @@ def apply(
     """
     data, document = _load_manifest(file)
     name = document["client_name"]
-    changes: list[Change] = []
     with registry_session(server, key, account) as registry:
-        found = _find(registry, name)
-        if found is None:
-            action, result = "installed", registry.create(data)
-        else:
-            changes = plan_changes(found.installation, document)
-            if not changes:
-                action, result = "unchanged", found
-            else:
-                action, result = (
-                    "updated",
-                    registry.replace(
-                        found.installation["id"], _replacement(found.installation, document), found.revision
-                    ),
-                )
+        applied = apply_manifest(registry, data, document)
+    action, result, changes = applied.action, applied.result, applied.changes
     installation = result.installation
     if output_format is OutputFormat.json:
         changed = [change.to_dict() for change in changes]

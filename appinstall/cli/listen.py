@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import json
 import signal
+import socket
 import sys
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated
 
@@ -69,6 +71,9 @@ def _conversation_text(change: ConversationChange) -> str:
     text = f"{change.type} {details.state or '?'}"
     if details.stage and details.stage != details.state:
         text += f" stage {details.stage}"
+    agents = [p.id for p in details.participants if p.role == "ASSIGNED_AGENT" and p.id]
+    if agents:  # what tells an agent's accepting apart from the opening, both UPSERTs of an open conversation
+        text += " agent " + ", ".join(agents)
     if details.close_reason:
         text += f" closeReason {details.close_reason}"
     return text
@@ -89,16 +94,33 @@ def describe(notification: Notification) -> str:
     return "\n".join(lines)
 
 
-class _Listener:
-    """The request handler: verify (when there are secrets), print, answer the chosen status."""
+Observer = Callable[[Notification, Mapping[str, str]], None]
 
-    def __init__(self, secrets: list[str], status: int, raw: bool, path: str, out: Console, err: Console) -> None:
+
+class Listener:
+    """The request handler: verify (when there are secrets), print, answer the chosen status.
+
+    ``observe``, when given, hears of each notification printed, with its request's headers: ``appinstall demo``
+    checks with it that what it expects arrived.
+    """
+
+    def __init__(
+        self,
+        secrets: list[str],
+        status: int,
+        raw: bool,
+        path: str,
+        out: Console,
+        err: Console,
+        observe: Observer | None = None,
+    ) -> None:
         self.secrets = secrets
         self.path = path
         self.status = status
         self.raw = raw
         self.out = out
         self.err = err
+        self.observe = observe
 
     async def receive(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -114,6 +136,8 @@ class _Listener:
         else:
             for line in describe(notification).splitlines():
                 self.out.print(Text.assemble((f"{received} ", "dim"), (webhook_id, "cyan"), " ", line), soft_wrap=True)
+        if self.observe is not None:
+            self.observe(notification, request.headers)
         return web.Response(status=self.status)
 
     async def elsewhere(self, request: web.Request) -> web.Response:
@@ -121,19 +145,33 @@ class _Listener:
         return web.Response(status=404)
 
 
-async def _serve(host: str, port: int, listener: _Listener) -> None:
+async def start_listener(
+    listener: Listener, *, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None
+) -> web.AppRunner:
+    """Serve ``listener`` on ``host:port``, or on ``sock``, a socket already bound (so that its port could be
+    written into a manifest before anything was received). Stop it with ``cleanup()``."""
     app = web.Application()
     app.router.add_post(listener.path, listener.receive)
     app.router.add_route("*", "/{tail:.*}", listener.elsewhere)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    try:
+        site = web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, host, port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+async def _serve(host: str, port: int, listener: Listener) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
             loop.add_signal_handler(signum, stop.set)
+    runner = await start_listener(listener, host=host, port=port)
     try:
-        await web.TCPSite(runner, host, port).start()
         address = f"http://{host}:{port}{listener.path}"
         listener.err.print(f"listening on {address}, answering {listener.status}; Ctrl-C to stop")
         await stop.wait()
@@ -167,7 +205,7 @@ def listen(
     if not secrets:
         err.print(Text("WARNING: no --secret: every request is accepted and NOT verified", "bold red"))
     try:
-        asyncio.run(_serve(host, port, _Listener(secrets, status, raw, path, out, err)))
+        asyncio.run(_serve(host, port, Listener(secrets, status, raw, path, out, err)))
     except KeyboardInterrupt:
         pass
     except OSError as error:

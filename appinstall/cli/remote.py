@@ -5,7 +5,7 @@ The client turns every failure into one of two exceptions the commands can print
 is no answer at all. It never puts the bearer key into a message.
 
 ``plan_changes`` is pure, so the diff that ``appinstall plan`` shows and ``appinstall apply`` acts on can be tested
-without a server.
+without a server; ``apply_manifest`` acts on it, for ``appinstall apply`` and ``appinstall demo``.
 """
 
 from __future__ import annotations
@@ -284,3 +284,47 @@ def plan_changes(installed: dict[str, Any], manifest_document: dict[str, Any]) -
     """
     current = {key: value for key, value in installed.items() if key not in SERVER_FIELDS}
     return list(_compare(current, manifest_document, ()))
+
+
+# --- Applying ------------------------------------------------------------------------------------------------
+
+
+def find_installation(registry: RegistryClient, client_name: str) -> Revisioned | None:
+    """The live installation named so (names ignore case on the server), read with its revision."""
+    found = registry.installations(client_name=client_name)
+    return registry.get(found[0]["id"]) if found else None
+
+
+def _replacement(installed: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The whole object to PUT: the server's fields as read (so ``enabled`` is kept) and the new manifest.
+
+    The client secret is left out: the server keeps it when absent, and it need not cross the wire again.
+    """
+    kept = {key: value for key, value in installed.items() if key in SERVER_FIELDS and key != "client_secret"}
+    return {**kept, **document}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What ``apply_manifest`` did: ``action`` is installed, updated or unchanged."""
+
+    action: Literal["installed", "updated", "unchanged"]
+    result: Revisioned
+    changes: list[Change]
+
+
+def apply_manifest(registry: RegistryClient, data: bytes, document: dict[str, Any]) -> Applied:
+    """Make the installation of the manifest's client_name match it; ``data`` are the manifest's bytes and
+    ``document`` its normalised form. Raises ``RemoteError`` and ``ServerUnreachable`` as the client does.
+
+    An update PUTs the whole object with If-Match set to the revision just read, so a change made by someone else
+    in between is refused (412) instead of overwritten.
+    """
+    found = find_installation(registry, document["client_name"])
+    if found is None:
+        return Applied("installed", registry.create(data), [])
+    changes = plan_changes(found.installation, document)
+    if not changes:
+        return Applied("unchanged", found, [])
+    replaced = registry.replace(found.installation["id"], _replacement(found.installation, document), found.revision)
+    return Applied("updated", replaced, changes)

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
@@ -31,6 +32,12 @@ db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 keys_app = typer.Typer(help="Admin keys of an account.", no_args_is_help=True)
 signing_keys_app = typer.Typer(help="Keys that sign tokens: rotation.", no_args_is_help=True)
+
+
+class AgentChoice(StrEnum):
+    off = "off"
+    echo = "echo"
+
 
 DatabaseOption = Annotated[
     str | None, typer.Option("--database-url", help="Store URL (default: APPINSTALL_DATABASE_URL or SQLite).")
@@ -85,11 +92,22 @@ def serve(
     worker: Annotated[
         bool | None, typer.Option("--worker/--no-worker", help="Run the webhook worker in this process [default: yes].")
     ] = None,
+    agent: Annotated[
+        AgentChoice | None,
+        typer.Option(
+            "--agent",
+            help="The sandbox's scripted agent for every account (an account's own setting overrides it): echo "
+            "accepts, reads, types and replies with the consumer's text (default: APPINSTALL_SANDBOX_AGENT, off).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API (uvicorn, uvloop, httptools) and, unless --no-worker, the webhook worker."""
     import uvicorn
 
-    settings = _settings(database_url, host=host, port=port, dev=dev or None, worker=worker)
+    settings = _settings(
+        database_url, host=host, port=port, dev=dev or None, worker=worker, sandbox_agent=agent and agent.value
+    )
     if settings.dev:
         typer.secho(
             "appinstall: DEVELOPMENT MODE: webhooks may reach loopback addresses and plain http://. "
@@ -98,6 +116,8 @@ def serve(
             fg="yellow",
             bold=True,
         )
+    if settings.sandbox_agent == "echo":
+        typer.echo("appinstall: the echo agent answers every account's consumers (unless an account chose)", err=True)
     try:
         application = create_app(settings)
     except ConfigurationError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,3 +115,39 @@ class AgentEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: Event
+
+
+# --- The scripted agent ----------------------------------------------------------------------------------------
+
+AgentMode = Literal["off", "echo"]
+
+
+class AgentSettingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: AgentMode = Field(description="`echo`: the echo agent answers this account's consumers; `off`: no agent.")
+
+
+class AgentSetting(BaseModel):
+    """The agent that answers an account's consumers, and whether the account chose it or the server did."""
+
+    mode: AgentMode
+    source: Literal["account", "server"] = Field(
+        description="`account`: set for this account (it overrides the server); `server`: APPINSTALL_SANDBOX_AGENT."
+    )
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An event just committed to a conversation, as a scripted agent hears of it.
+
+    ``agent_mode`` is the account's own agent choice as it stood in that same transaction (None: the server's
+    default applies), so a change of choice applies exactly to the messages committed after it.
+    """
+
+    account_id: str
+    conversation_id: str
+    role: str
+    event: dict[str, Any]
+    sequence: int | None
+    agent_mode: AgentMode | None = None

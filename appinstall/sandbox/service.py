@@ -20,6 +20,7 @@ from appinstall.accounts.service import get_account
 from appinstall.http.problems import ProblemError
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
+    Appended,
     BaseUri,
     Discovery,
     Event,
@@ -27,6 +28,7 @@ from appinstall.sandbox.models import (
     Request,
     UpdateConversationField,
 )
+from appinstall.sandbox.modes import account_mode
 from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging, ttr_type
 from appinstall.store import Store
 from appinstall.store.tables import conversation_events, conversations
@@ -198,12 +200,17 @@ async def _append(
     return sequence
 
 
-async def send(store: Store, account_id: str, consumer: ConsumerIdentity, request: Request) -> dict[str, Any]:
-    """``ms.PublishEvent`` (a message, rich content, a read receipt, a chat state) or a close."""
+async def send(
+    store: Store, account_id: str, consumer: ConsumerIdentity, request: Request
+) -> tuple[dict[str, Any], Appended | None]:
+    """``ms.PublishEvent`` (a message, rich content, a read receipt, a chat state) or a close.
+
+    Besides the answer, the event as committed (None for a close), for a scripted agent to hear of afterwards.
+    """
     if request.type == "cm.UpdateConversationField":
         update_field = _body(UpdateConversationField, request)
         await close(store, account_id, update_field.conversationId, "CONSUMER", consumer.lp_consumer_id)
-        return {"reqId": request.id, "code": "OK", "body": {}}
+        return {"reqId": request.id, "code": "OK", "body": {}}, None
     if request.type != "ms.PublishEvent":
         raise _bad_request(f"unknown request type {request.type!r}; send ms.PublishEvent or cm.UpdateConversationField")
     publish = _body(PublishEvent, request)
@@ -211,7 +218,9 @@ async def send(store: Store, account_id: str, consumer: ConsumerIdentity, reques
         row = await _open_row(connection, account_id, publish.dialogId, consumer.lp_consumer_id)
         event = publish.event.model_dump(mode="json")
         sequence = await _append(connection, row, consumer.lp_consumer_id, "CONSUMER", event, store.clock())
-    return {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
+        agent_mode = await account_mode(store, account_id, connection)  # the choice in force for this message
+    answer = {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
+    return answer, Appended(account_id, row.id, "CONSUMER", event, sequence, agent_mode)
 
 
 async def close(
@@ -233,16 +242,25 @@ async def close(
 # --- The agent side (the sandbox's own API, for tests and demos) -------------------------------------------------
 
 
-async def accept(store: Store, account_id: str, conversation_id: str, agent_id: str) -> None:
-    """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published."""
+async def accept(
+    store: Store, account_id: str, conversation_id: str, agent_id: str, *, if_unassigned: bool = False
+) -> bool:
+    """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published.
+
+    With ``if_unassigned`` (a scripted agent), a conversation that already has an agent is left as it is; the
+    check holds the conversation's row lock, so two concurrent accepts cannot both join. Whether it joined.
+    """
     now = store.clock()
     async with store.transaction() as connection:
         row = await _open_row(connection, account_id, conversation_id, None)
+        if if_unassigned and row.agent_id is not None:
+            return False
         await connection.execute(
             update(conversations).where(conversations.c.id == row.id).values(agent_id=agent_id, updated_at=now)
         )
         accepted = replace(_snapshot(row), agent_id=agent_id, updated_at=now)
         await _notify(connection, account_id, conversation_upsert(accepted), now)
+    return True
 
 
 async def agent_event(store: Store, account_id: str, conversation_id: str, event: Event) -> int | None:

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from appinstall.accounts.auth import PrincipalDep, StoreDep
 from appinstall.accounts.service import require_account
-from appinstall.sandbox import service
-from appinstall.sandbox.models import DEFAULT_AGENT, AgentAccept, AgentEvent, Discovery
+from appinstall.sandbox import modes, service
+from appinstall.sandbox.agents import SandboxAgents
+from appinstall.sandbox.models import (
+    DEFAULT_AGENT,
+    AgentAccept,
+    AgentEvent,
+    AgentSetting,
+    AgentSettingUpdate,
+    Discovery,
+)
 from appinstall.tokens import errors
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
 from appinstall.tokens.views import Tokens, app_identity
@@ -64,8 +72,11 @@ async def send(
     """``ms.PublishEvent`` (ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent) or
     ``cm.UpdateConversationField`` to close."""
     [single] = service.parse_requests(await request.body(), many=False)
-    answer = await service.send(store, account_id, consumer, single)
+    answer, appended = await service.send(store, account_id, consumer, single)
     wake_local_worker(request.app.state)
+    if appended is not None:
+        agents: SandboxAgents = request.app.state.agents
+        agents.heard(appended)  # committed: a scripted agent answers in the background, never holding this up
     return JSONResponse(answer)
 
 
@@ -110,3 +121,33 @@ async def agent_close(
     await service.close(store, account_id, conversation_id, "AGENT")
     wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "state": "CLOSE"}
+
+
+# --- The scripted agent of an account (admin key or operator) ---------------------------------------------------
+
+AGENT_SETTING = "/api/account/{account_id}/sandbox/agent"
+
+
+@router.get(AGENT_SETTING, summary="The scripted agent answering the account's consumers (sandbox)")
+async def get_agent(account_id: str, request: Request, store: StoreDep, principal: PrincipalDep) -> AgentSetting:
+    """``mode`` in effect, and ``source``: the account's own choice, or the server's APPINSTALL_SANDBOX_AGENT."""
+    await require_account(store, principal, account_id)
+    return await modes.agent_setting(store, account_id, request.app.state.settings.sandbox_agent)
+
+
+@router.put(AGENT_SETTING, summary="Choose the scripted agent of the account (sandbox)")
+async def put_agent(
+    account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, body: AgentSettingUpdate
+) -> AgentSetting:
+    """``{"mode": "echo"}`` or ``{"mode": "off"}``, for this account whatever the server's default; kept across
+    restarts. Applies to consumer messages committed from now on."""
+    await require_account(store, principal, account_id)
+    await modes.set_account_mode(store, account_id, body.mode)
+    return AgentSetting(mode=body.mode, source="account")
+
+
+@router.delete(AGENT_SETTING, status_code=204, summary="Follow the server's default agent again (sandbox)")
+async def delete_agent(account_id: str, store: StoreDep, principal: PrincipalDep) -> Response:
+    await require_account(store, principal, account_id)
+    await modes.clear_account_mode(store, account_id)
+    return Response(status_code=204)

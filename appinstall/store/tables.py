@@ -247,6 +247,16 @@ conversation_events = Table(
     Index("ix_conversation_events_conversation", "conversation_id", "id"),
 )
 
+# The sandbox's scripted agent chosen for an account (mode "echo" or "off"). No row: the server's default
+# (APPINSTALL_SANDBOX_AGENT) applies.
+sandbox_agents = Table(
+    "sandbox_agents",
+    metadata,
+    Column("account_id", String(64), ForeignKey("accounts.id"), primary_key=True),
+    Column("mode", String(16), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 __all__ = [
     "accounts",
     "admin_keys",
@@ -262,6 +272,7 @@ __all__ = [
     "metadata",
     "notifications",
     "operator_credentials",
+    "sandbox_agents",
     "signing_keys",
     "webhook_health",
 ]

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from appinstall.cli import app
-from appinstall.cli import installations as installations_module
+from appinstall.cli import remote as remote_module
 from appinstall.cli.remote import RegistryClient, RemoteError, Revisioned, ServerUnreachable
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server
@@ -329,7 +329,7 @@ def test_apply_refuses_to_overwrite_a_change_made_meanwhile(
     tenant: Tenant, manifest_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created = install(tenant, manifest_file)
-    read_before_the_change = installations_module._find
+    read_before_the_change = remote_module.find_installation
 
     def someone_changes_it_after_the_read(registry: RegistryClient, name: str) -> Revisioned | None:
         found = read_before_the_change(registry, name)
@@ -339,7 +339,7 @@ def test_apply_refuses_to_overwrite_a_change_made_meanwhile(
             assert changed.status_code == 200
         return found
 
-    monkeypatch.setattr(installations_module, "_find", someone_changes_it_after_the_read)
+    monkeypatch.setattr(remote_module, "find_installation", someone_changes_it_after_the_read)
     rewrite(manifest_file, description="mine")
     result = run(tenant, "apply", str(manifest_file))
     assert result.exit_code == 1

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from appinstall.cli.listen import describe
+from appinstall.sandbox.notifications import Conversation, conversation_upsert
 from appinstall.webhooks import parse
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import signature_headers
@@ -85,6 +86,11 @@ def test_a_conversation_change_shows_its_state_and_close_reason() -> None:
     assert describe(parse(CLOSE)) == (
         "ConversationChange b8b83fe9-75f0-46f2-baaa-2930f7192cfb -              UPSERT CLOSE closeReason CONSUMER"
     )
+
+
+def test_a_conversation_change_names_its_assigned_agent() -> None:
+    accepted = Conversation(CONVERSATION, "123", "consumer-1", "OPEN", "-1", 1, 2, agent_id="echo-agent")
+    assert describe(parse(encode(conversation_upsert(accepted)))).endswith("UPSERT OPEN agent echo-agent")
 
 
 def test_an_unknown_event_type_is_described_not_refused() -> None:

@@ -86,6 +86,17 @@ def test_the_served_api_installs_an_app_and_logs_no_query_strings(server: LiveSe
     assert "leak-me" not in output and created.json()["client_secret"] not in output
 
 
+def test_serve_with_agent_echo_turns_the_echo_agent_on_for_every_account(tmp_path: Path) -> None:
+    headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    with (
+        live_server(tmp_path, "--agent", "echo") as server,
+        httpx.Client(base_url=server.url, headers=headers) as client,
+    ):
+        client.post("/api/accounts", json={"id": "42"})
+        setting = client.get("/api/account/42/sandbox/agent").json()
+    assert setting == {"mode": "echo", "source": "server"}
+
+
 def test_master_key_rotation_reencrypts_and_keeps_every_secret(
     environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
