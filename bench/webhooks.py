@@ -4,7 +4,8 @@ Everything runs on this machine as separate processes: a receiver (``webhook_rec
 ``appinstall serve --dev`` and, on PostgreSQL, ``appinstall worker`` processes. Rows:
 
 * ``ceiling``: this process posts the same signed-size bodies straight to the receiver with aiohttp, 64 at a time,
-  no store at all: the most any delivery engine could do here. Every delivery goes to the one receiver, so the
+  no store at all: the most any delivery engine could do here. It is measured just before and just after each
+  drain, and the drain is compared with the mean of the two. Every delivery goes to the one receiver, so the
   worker's per-host bound (``APPINSTALL_WEBHOOK_PER_HOST_CONCURRENCY``, 32 by default) is set to the same 64:
   with 32 in flight against the ceiling's 64 the rows compared concurrency, not engines.
 * ``drain``: a backlog of ``--deliveries`` is published with the worker off (fan-out to ``FANOUT`` subscribed
@@ -203,6 +204,7 @@ class Row:
     seconds: float
     p50_ms: float | None = None
     p99_ms: float | None = None
+    ceiling: float | None = None  # for a drain: the ceiling's rate measured just before and just after it
 
     @property
     def rate(self) -> float:
@@ -227,7 +229,13 @@ async def ceiling(receiver: Receiver, count: int) -> Row:
 
 def drain(name: str, receiver: Receiver, expected: int, start_worker: Any) -> Row:
     """Start the worker(s) with ``start_worker`` (which yields the server to ask) and time the backlog of
-    ``expected`` deliveries to empty."""
+    ``expected`` deliveries to empty.
+
+    The ceiling is measured right before and right after, and the row keeps their mean: on a shared machine the
+    same ceiling has measured anywhere from 2,300/s to 6,900/s within minutes, so a ceiling taken at another
+    moment compared the machine's moods rather than the engine with its HTTP client.
+    """
+    before = uvloop.run(ceiling(receiver, expected)).rate
     receiver.reset()
     with start_worker() as server:
         deadline = time.monotonic() + 600
@@ -239,7 +247,8 @@ def drain(name: str, receiver: Receiver, expected: int, start_worker: Any) -> Ro
     stats = receiver.stats()
     first = min(stats["first"].values())
     assert stats["count"] == expected, f"{name}: {stats['count']} of {expected} delivered"
-    return Row(name, expected, finished - first)
+    after = uvloop.run(ceiling(receiver, expected)).rate
+    return Row(name, expected, finished - first, ceiling=(before + after) / 2)
 
 
 def latency(name: str, server: Server, token: str, receiver: Receiver, rate: float, seconds: float) -> Row:
@@ -369,26 +378,27 @@ def insert_backlog(database: Path, installation_id: str, count: int) -> None:
         connection.close()
 
 
-def report(rows: list[Row], ceiling_row: Row, console: Console) -> bool:
+def report(rows: list[Row], console: Console) -> bool:
     table = Table(title="Webhook delivery, end to end")
-    for column in ("row", "deliveries", "seconds", "per second", "% of ceiling", "p50 ms", "p99 ms"):
+    for column in ("row", "deliveries", "seconds", "per second", "ceiling /s", "% of ceiling", "p50 ms", "p99 ms"):
         table.add_column(column, justify="left" if column == "row" else "right")
-    for row in [ceiling_row, *rows]:
-        latency_row = row.p50_ms is not None
+    for row in rows:
         table.add_row(
             row.name,
             f"{row.deliveries:,}",
             f"{row.seconds:.2f}",
-            "" if latency_row else f"{row.rate:,.0f}",
-            "" if latency_row else f"{row.rate / ceiling_row.rate:.0%}",
+            "" if row.ceiling is None else f"{row.rate:,.0f}",
+            "" if row.ceiling is None else f"{row.ceiling:,.0f}",
+            "" if row.ceiling is None else f"{row.rate / row.ceiling:.0%}",
             f"{row.p50_ms:.0f}" if row.p50_ms is not None else "",
             f"{row.p99_ms:.0f}" if row.p99_ms is not None else "",
         )
     console.print(table)
     sqlite = next(row for row in rows if row.name.startswith("SQLite drain"))
-    met = sqlite.rate >= TARGET_SHARE * ceiling_row.rate
+    assert sqlite.ceiling is not None
+    met = sqlite.rate >= TARGET_SHARE * sqlite.ceiling
     verdict = "PASS" if met else "FAIL"
-    console.print(f"{verdict}: SQLite drain at {sqlite.rate / ceiling_row.rate:.0%} of the ceiling (target ≥ 50 %)")
+    console.print(f"{verdict}: SQLite drain at {sqlite.rate / sqlite.ceiling:.0%} of the ceiling (target ≥ 50 %)")
     return met
 
 
@@ -407,7 +417,6 @@ def main(argv: list[str] | None = None) -> int:
         if options.pending:
             pending_memory(directory, receiver, options.pending, console)
             return 0
-        ceiling_row = uvloop.run(ceiling(receiver, options.deliveries))
         rows = sqlite_rows(directory, receiver, options.deliveries, options.rate, options.seconds)
         admin_url = os.environ.get("APPINSTALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
         with postgres_database(admin_url, console) as database_url:
@@ -415,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += postgres_rows(
                     directory, receiver, database_url, options.deliveries, options.rate, options.seconds
                 )
-        met = report(rows, ceiling_row, console)
+        met = report(rows, console)
     return 1 if options.check and not met else 0
 
 
