@@ -21,6 +21,7 @@ from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.registry.views import manifest_component
 from appinstall.registry.views import router as registry_router
 from appinstall.sandbox.agents import SandboxAgents
+from appinstall.sandbox.ratelimit import SendLimiter
 from appinstall.sandbox.views import router as sandbox_router
 from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine, is_sqlite
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
+    app.state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)
     # Routes are matched in order, one regular expression each: the most frequent requests come first.
     app.include_router(tokens_router)
     app.include_router(sandbox_router)

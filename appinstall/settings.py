@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         "writes in, marks the message read, types and replies with the same text; `off`, none. An account's own "
         "setting (`PUT /api/account/{accountId}/sandbox/agent`) overrides it.",
     )
+    sandbox_send_per_second: float = Field(
+        10.0,
+        gt=0,
+        description="Send API requests a consumer may make per second, on average, before the sandbox answers 429 "
+        "(per consumer, per API process).",
+    )
+    sandbox_send_burst: int = Field(
+        30, ge=1, description="Send API requests a consumer may make at once before that average applies."
+    )
     worker_metrics_port: int | None = Field(
         None,
         description="Port on which `appinstall worker` serves Prometheus metrics (on APPINSTALL_HOST); none if unset.",

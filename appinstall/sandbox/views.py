@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +20,9 @@ from appinstall.sandbox.models import (
     AgentSettingUpdate,
     Discovery,
 )
+from appinstall.sandbox.ratelimit import TOO_MANY_REQUESTS, SendLimiter, retry_after_header
 from appinstall.tokens import errors
+from appinstall.tokens.errors import PlatformError
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
 from appinstall.tokens.views import Tokens, app_identity
 from appinstall.webhooks.worker import wake_local_worker
@@ -50,8 +53,26 @@ async def consumer_identity(account_id: str, request: Request, tokens: Tokens) -
     return await tokens.verify_consumer_jws(token.strip(), account_id)
 
 
+async def consumer_within_limit(
+    request: Request, consumer: Annotated[ConsumerIdentity, Depends(consumer_identity)]
+) -> ConsumerIdentity:
+    """The consumer, if its Send API budget has room for one more request; else the platform's 429."""
+    limiter: SendLimiter = request.app.state.send_limiter
+    wait = limiter.take(f"{consumer.account_id}\0{consumer.lp_consumer_id}", time.monotonic())
+    if wait is not None:
+        retry_after = retry_after_header(wait)
+        raise PlatformError(
+            429,
+            TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            f"this consumer sends faster than {limiter.per_second:g} requests per second; retry after {retry_after} s",
+            {"Retry-After": retry_after},
+        )
+    return consumer
+
+
 AppDep = Annotated[AppIdentity, Depends(app_identity)]
-ConsumerDep = Annotated[ConsumerIdentity, Depends(consumer_identity)]
+ConsumerDep = Annotated[ConsumerIdentity, Depends(consumer_within_limit)]
 
 
 @router.post(CONVERSATION, summary="Open a conversation as a consumer (Send API)")

@@ -79,9 +79,9 @@ async def test_the_echo_agent_accepts_reads_types_and_repeats_the_consumers_text
 
     notifications = await heard(receiver, connector, 6)
     assert [summary(n) for n in notifications] == [
-        ("ConversationChange", "OPEN", "CONSUMER"),
+        ("ConversationChange", "OPEN", "CONSUMER,CONTROLLER"),
         ("ContentEvent", "CONSUMER", "hello"),
-        ("ConversationChange", "OPEN", "ASSIGNED_AGENT,CONSUMER"),
+        ("ConversationChange", "OPEN", "ASSIGNED_AGENT,CONSUMER,CONTROLLER"),
         ("AcceptStatusEvent", "ASSIGNED_AGENT", "('READ', [0])"),
         ("ChatStateEvent", "ASSIGNED_AGENT", "COMPOSING"),
         ("ContentEvent", "ASSIGNED_AGENT", "hello"),
