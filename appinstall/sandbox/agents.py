@@ -78,7 +78,9 @@ class SandboxAgents:
         conversation = appended.conversation_id
         try:
             for step in steps:
-                await self._perform(appended, step)
+                if not await self._perform(appended, step):
+                    log.info("echo agent leaves conversation %s to the agent who accepted it", conversation)
+                    return
                 self._on_commit()
         except (PlatformError, ProblemError) as error:
             # The conversation closed (or was never the agent's to speak in) between the message and the answer:
@@ -88,13 +90,14 @@ class SandboxAgents:
         except Exception:
             log.exception("echo agent failed to answer in conversation %s", conversation)
 
-    async def _perform(self, appended: Appended, step: Step) -> None:
+    async def _perform(self, appended: Appended, step: Step) -> bool:
+        """One step; False when another agent holds the conversation, whose words the echo agent must not speak."""
         if isinstance(step, Accept):
-            await service.accept(
+            return await service.accept(
                 self.store, appended.account_id, appended.conversation_id, step.agent_id, if_unassigned=True
             )
-        else:
-            await service.agent_event(self.store, appended.account_id, appended.conversation_id, step.event)
+        await service.agent_event(self.store, appended.account_id, appended.conversation_id, step.event)
+        return True
 
     async def stop(self) -> None:
         """Take no more work; let answers in progress finish for a moment, then cancel the rest and say so."""

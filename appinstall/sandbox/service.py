@@ -248,13 +248,14 @@ async def accept(
     """An agent takes the conversation: it joins as ASSIGNED_AGENT, and the change is published.
 
     With ``if_unassigned`` (a scripted agent), a conversation that already has an agent is left as it is; the
-    check holds the conversation's row lock, so two concurrent accepts cannot both join. Whether it joined.
+    check holds the conversation's row lock, so two concurrent accepts cannot both join. Whether the conversation
+    is now this agent's (False: another agent has it).
     """
     now = store.clock()
     async with store.transaction() as connection:
         row = await _open_row(connection, account_id, conversation_id, None)
         if if_unassigned and row.agent_id is not None:
-            return False
+            return bool(row.agent_id == agent_id)
         await connection.execute(
             update(conversations).where(conversations.c.id == row.id).values(agent_id=agent_id, updated_at=now)
         )
