@@ -18,9 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Row, create_engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-BUSY_TIMEOUT_MS = 2_000
+# A reader in WAL mode does not wait for the writer; SQLite reports "busy" to one only in rare moments (another
+# connection recovering the WAL after a crash, say). The loop must not stall on it: after this long the caller is
+# told, and reads through the pool instead.
+BUSY_TIMEOUT_MS = 50
 
 
 class InlineReader:
@@ -43,10 +47,16 @@ class InlineReader:
         """The synchronous engine, for instrumentation (tests count its statements)."""
         return self._engine
 
-    def fetch_all(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    def fetch_all(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]] | None:
+        """The statement's rows, or None when SQLite stayed busy past ``BUSY_TIMEOUT_MS`` (read elsewhere)."""
         if self._connection is None:
             self._connection = self._engine.connect()
-        return self._connection.execute(statement, dict(parameters)).all()
+        try:
+            return self._connection.execute(statement, dict(parameters)).all()
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            return None
 
     def close(self) -> None:
         if self._connection is not None:
@@ -60,6 +70,11 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA query_only=ON")
     cursor.close()
+
+
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's "database is locked" (SQLITE_BUSY), as opposed to a real failure of the statement."""
+    return "locked" in str(error.orig) or "busy" in str(error.orig)
 
 
 def inline_database(url: URL) -> str | None:

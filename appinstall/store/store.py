@@ -64,11 +64,14 @@ class Store:
         """The rows of one read-only statement, by the cheapest way the engine has.
 
         For the few reads on the hottest paths (client authentication). On a SQLite file the statement runs
-        inline on the event loop (see ``store.inline``); elsewhere on a pooled read connection. Give a statement
+        inline on the event loop (see ``store.inline``), unless SQLite is busy for a moment; otherwise, and
+        elsewhere, on a pooled read connection. Give a statement
         built once, with ``bindparam`` placeholders, so SQLAlchemy computes its cache key once too.
         """
         if self._inline is not None:
-            return self._inline.fetch_all(statement, parameters)
+            rows = self._inline.fetch_all(statement, parameters)
+            if rows is not None:
+                return rows
         async with self.read() as connection:
             return (await connection.execute(statement, dict(parameters))).all()
 

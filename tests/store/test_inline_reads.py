@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.inline import InlineReader
 from appinstall.store.migrate import upgrade
 from appinstall.store.tables import accounts
 from tests.conftest import TEST_MASTER_KEY
@@ -75,3 +80,48 @@ async def test_closing_the_store_closes_the_inline_readers_file(store: Store, tm
     assert _open_files_under(tmp_path)
     await store.close()
     assert _open_files_under(tmp_path) == []
+
+
+@contextmanager
+def _locked_by_another_process(database: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that holds SQLite's exclusive lock, as another process's WAL recovery would: readers are busy."""
+    holder = sqlite3.connect(database, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("INSERT INTO accounts (id, created_at) VALUES ('locked-in', 1)")
+        yield holder
+    finally:
+        holder.close()
+
+
+async def test_an_inline_read_gives_way_at_once_when_sqlite_is_busy(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    store = Store(create_engine(f"sqlite+aiosqlite:///{database}"), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    await store.close()
+    reader = InlineReader(str(database))
+    try:
+        with _locked_by_another_process(database):
+            started = time.monotonic()
+            assert reader.fetch_all(ACCOUNT_IDS, {"since": 0}) is None
+            assert time.monotonic() - started < 1  # the busy timeout is 50 ms: the loop is never held for long
+        assert [row.id for row in reader.fetch_all(ACCOUNT_IDS, {"since": 0}) or []] == []
+    finally:
+        reader.close()
+
+
+async def test_a_read_that_finds_sqlite_busy_waits_on_the_pool_instead(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    store = Store(create_engine(f"sqlite+aiosqlite:///{database}"), Keyring.parse(TEST_MASTER_KEY))
+    try:
+        await upgrade(store.engine)
+        await store.engine.dispose()  # the exclusive lock below needs the file to itself
+        with _locked_by_another_process(database) as holder:
+            reading = asyncio.create_task(store.fetch_all(ACCOUNT_IDS, {"since": 0}))
+            await asyncio.sleep(0.3)
+            assert not reading.done()  # waiting for the lock on the pool's thread, not on the loop
+            holder.execute("COMMIT")
+        assert [row.id for row in await asyncio.wait_for(reading, timeout=10)] == ["locked-in"]
+    finally:
+        await store.close()
