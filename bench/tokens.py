@@ -118,16 +118,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if errors:
                     failures.append(f"{m.engine} {m.operation}: {errors} error(s): {dict(m.errors)}")
-            app_jwt_rate = _per_core(results[1])
+            app_jwt_rate = results[1].requests_per_second
             if app_jwt_rate < TARGET_PER_SECOND:
                 failures.append(
-                    f"{algorithm}: {app_jwt_rate:,.0f} AppJWTs/s per core, below the target of {TARGET_PER_SECOND:,}/s"
+                    f"{algorithm}: {app_jwt_rate:,.0f} AppJWTs/s from one process, below the target of "
+                    f"{TARGET_PER_SECOND:,}/s"
                 )
     console.print(table)
     for failure in failures:
         console.print(f"FAIL: {failure}", markup=False)
     if not failures:
-        console.print(f"PASS: no errors; AppJWTs at or above {TARGET_PER_SECOND:,}/s per core")
+        console.print(f"PASS: no errors; AppJWTs at or above {TARGET_PER_SECOND:,}/s from one process")
     return 1 if arguments.check and failures else 0
 
 
