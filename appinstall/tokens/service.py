@@ -137,16 +137,17 @@ class TokenService:
         now = self.store.clock()
         limit = self.limiter.exhausted_parameters(client_id, address, now)
         record = None
-        if client_id and client_secret:
-            rows = await self.store.fetch_all(_AUTHENTICATION, limit | {"client_id": client_id})
-            record = clients.client_record(client_id, rows, with_flag=True)
-        if record is not None and record.flag is not None:
-            limited = record.flag
-        elif client_id or address:
-            # No row carried the condition (no credentials, or no such client): ask on its own.
-            limited = bool((await self.store.fetch_all(_LIMIT_CHECK, limit))[0][0])
-        else:
-            limited = False
+        async with self.store.reading() as reading:
+            if client_id and client_secret:
+                rows = await reading.fetch_all(_AUTHENTICATION, limit | {"client_id": client_id})
+                record = clients.client_record(client_id, rows, with_flag=True)
+            if record is not None and record.flag is not None:
+                limited = record.flag
+            elif client_id or address:
+                # No row carried the condition (no credentials, or no such client): ask on its own.
+                limited = bool((await reading.fetch_all(_LIMIT_CHECK, limit))[0][0])
+            else:
+                limited = False
         if limited:
             raise self.limiter.refusal(now)
         try:

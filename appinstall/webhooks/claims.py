@@ -105,17 +105,16 @@ async def claim(
     if not seqs:
         return []
     # The leases are ours now: nobody else changes these rows until they expire.
-    rows = await store.fetch_all(_CLAIMED, {"seqs": seqs})
-    installation_ids = sorted({row.installation_id for row in rows})
-    secret_rows = await store.fetch_all(_LIVE_SECRETS, {"installations": installation_ids, "now": now})
     subscriptions = subscriptions or Subscriptions()
-    missing = sorted(
-        {row.installation_id for row in rows if subscriptions.get(row.installation_id, row.revision) is None}
-    )
-    fetched = {
-        found.id: subscriptions.put(found.id, found.revision, found.manifest)
-        for found in (await store.fetch_all(_MANIFESTS, {"installations": missing}) if missing else ())
-    }
+    async with store.reading() as reading:
+        rows = await reading.fetch_all(_CLAIMED, {"seqs": seqs})
+        installation_ids = sorted({row.installation_id for row in rows})
+        secret_rows = await reading.fetch_all(_LIVE_SECRETS, {"installations": installation_ids, "now": now})
+        missing = sorted(
+            {row.installation_id for row in rows if subscriptions.get(row.installation_id, row.revision) is None}
+        )
+        manifests = await reading.fetch_all(_MANIFESTS, {"installations": missing}) if missing else ()
+    fetched = {found.id: subscriptions.put(found.id, found.revision, found.manifest) for found in manifests}
     # Newest first (the query's order); the current secret (no expiry) ahead of those in their grace period.
     secrets: dict[str, list[tuple[bool, str]]] = {}
     for secret in secret_rows:

@@ -17,6 +17,7 @@ from appinstall.webhooks import claims, queue
 from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.database_work import counting
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, install, message, publish
 
@@ -152,3 +153,16 @@ def test_the_subscription_cache_forgets_the_oldest_entry_beyond_its_capacity() -
         subscriptions.put("app", revision, {"capabilities": {"webhooks": {"retry": {"retention_time": revision}}}})
     assert subscriptions.get("app", 1) is None
     assert subscriptions.get("app", 3) == {"retry": {"retention_time": 3}}
+
+
+async def test_a_claim_takes_one_connection_to_lease_and_one_to_read_what_it_leased(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """On SQLite the reads after the lease run inline, with no checkout; on PostgreSQL they share one."""
+    store: Store = quiet_app.state.store
+    await install(client, receiver)
+    for n in range(3):
+        await publish(client, message(f"conv-{n}", "hi"))
+    with counting(store) as work:
+        assert len(await claims.claim(store, "me", 10, 60_000)) == 3
+    assert (work.checkouts, work.queries) == (1 if store.dialect == "sqlite" else 2, 4)
