@@ -9,7 +9,7 @@ or an agent and itself can never talk in a loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from appinstall.sandbox.models import (
     AcceptStatusEvent,
@@ -26,7 +26,7 @@ TEXT: Final = "text/plain"
 
 @dataclass(frozen=True)
 class Accept:
-    """Join the conversation as ASSIGNED_AGENT, unless an agent already has (then that agent answers)."""
+    """Join the conversation as ASSIGNED_AGENT, unless an agent already has (then the echo agent leaves it be)."""
 
     agent_id: str
 
@@ -51,12 +51,21 @@ def answer(appended: Appended, server_mode: AgentMode) -> tuple[Step, ...]:
     return echo_steps(appended) if effective_mode(appended.agent_mode, server_mode) == "echo" else ()
 
 
+def is_consumer_text(role: str, event: dict[str, Any]) -> bool:
+    """Whether an event is one the echo agent answers: a consumer's plain text message."""
+    message = event.get("message")
+    return (
+        role == "CONSUMER"
+        and event.get("type") == "ContentEvent"
+        and isinstance(message, str)
+        and event.get("contentType") == TEXT
+    )
+
+
 def echo_steps(appended: Appended) -> tuple[Step, ...]:
     """The echo agent's answer to ``appended``: nothing, or accept, read, type and repeat the consumer's text."""
-    event = appended.event
-    message = event.get("message")
-    is_text = event.get("type") == "ContentEvent" and isinstance(message, str) and event.get("contentType") == TEXT
-    if appended.role != "CONSUMER" or not is_text or appended.sequence is None or not isinstance(message, str):
+    message = appended.event.get("message")
+    if not is_consumer_text(appended.role, appended.event) or appended.sequence is None or not isinstance(message, str):
         return ()
     return (
         Accept(ECHO_AGENT),

@@ -24,8 +24,8 @@ class _Bucket:
 class SendLimiter:
     """At most ``burst`` requests at once per key, refilled at ``per_second``.
 
-    Memory stays bounded: past ``max_keys`` buckets, those that have refilled completely (which behave exactly
-    like a key never seen) are forgotten.
+    Memory is bounded by ``max_keys`` buckets: past it, the key that has gone longest without a request is
+    forgotten (it starts again from a full bucket, which for a consumer idle that long it almost always is).
     """
 
     def __init__(self, per_second: float, burst: int, *, max_keys: int = 10_000) -> None:
@@ -34,30 +34,22 @@ class SendLimiter:
         self.per_second = per_second
         self.burst = burst
         self.max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, _Bucket] = {}  # least recently used first
 
     def take(self, key: str, now: float) -> float | None:
         """Spend one request of ``key`` at ``now`` (seconds): None if allowed, else the seconds to wait."""
-        bucket = self._buckets.get(key)
+        bucket = self._buckets.pop(key, None)
         if bucket is None:
             if len(self._buckets) >= self.max_keys:
-                self._forget_full(now)
-            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+                del self._buckets[next(iter(self._buckets))]
+            bucket = _Bucket(float(self.burst), now)
+        self._buckets[key] = bucket  # now the most recently used
         bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated_at) * self.per_second)
         bucket.updated_at = now
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             return None
         return (1 - bucket.tokens) / self.per_second
-
-    def _forget_full(self, now: float) -> None:
-        full = [
-            key
-            for key, bucket in self._buckets.items()
-            if bucket.tokens + (now - bucket.updated_at) * self.per_second >= self.burst
-        ]
-        for key in full:
-            del self._buckets[key]
 
     def __len__(self) -> int:
         return len(self._buckets)

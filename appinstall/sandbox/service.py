@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts.service import get_account
 from appinstall.http.problems import ProblemError
+from appinstall.sandbox.echo import is_consumer_text
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
     Appended,
@@ -218,7 +219,8 @@ async def send(
         row = await _open_row(connection, account_id, publish.dialogId, consumer.lp_consumer_id)
         event = publish.event.model_dump(mode="json")
         sequence = await _append(connection, row, consumer.lp_consumer_id, "CONSUMER", event, store.clock())
-        agent_mode = await account_mode(store, account_id, connection)  # the choice in force for this message
+        # The account's agent choice in force for this message, read only where an agent could answer it.
+        agent_mode = await account_mode(store, account_id, connection) if is_consumer_text("CONSUMER", event) else None
     answer = {"reqId": request.id, "code": "OK", "body": {} if sequence is None else {"sequence": sequence}}
     return answer, Appended(account_id, row.id, "CONSUMER", event, sequence, agent_mode)
 

@@ -34,15 +34,14 @@ def test_each_consumer_has_its_own_bucket() -> None:
     assert limiter.take("john", 0.0) is not None
 
 
-def test_past_its_size_the_limiter_forgets_only_refilled_buckets() -> None:
-    limiter = SendLimiter(per_second=1, burst=2, max_keys=2)
+def test_past_its_size_the_limiter_forgets_the_key_idle_the_longest() -> None:
+    limiter = SendLimiter(per_second=1, burst=1, max_keys=2)
     limiter.take("idle", 0.0)
-    limiter.take("busy", 9.0)
-    limiter.take("busy", 9.0)
-    limiter.take("new", 10.0)  # "idle" has refilled by now; "busy" has not
+    limiter.take("busy", 5.0)
+    limiter.take("new", 5.0)  # one key too many: "idle" goes, "busy" stays
     assert len(limiter) == 2
-    assert limiter.take("busy", 10.0) is None  # one token back after a second, not a fresh bucket of two
-    assert limiter.take("busy", 10.0) is not None
+    assert limiter.take("busy", 5.0) is not None  # still spent: its bucket was kept
+    assert limiter.take("idle", 5.0) is None  # forgotten, so it starts again from a full bucket
 
 
 @pytest.mark.parametrize(("wait", "header"), [(0.01, "1"), (1.0, "1"), (1.2, "2"), (59.5, "60")])
