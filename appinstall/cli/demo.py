@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -46,6 +45,7 @@ from appinstall.cli.demo_steps import (
 )
 from appinstall.cli.listen import Listener, start_listener
 from appinstall.cli.remote import RegistryClient, RemoteError, ServerUnreachable, apply_manifest
+from appinstall.cli.signals import stop_on_signals
 from appinstall.client import AsyncTokenClient, TokenError
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
@@ -133,6 +133,7 @@ class _Demo:
         self.err = Console(stderr=True, highlight=False)
         self.arrivals: list[Arrival] = []
         self.arrived = asyncio.Event()
+        self.checking = True
         self.receiver: web.AppRunner | None = None
         self.base = f"http://{HOST}:{settings.port}"
 
@@ -140,8 +141,9 @@ class _Demo:
         self.out.print(Text.assemble((f"{label:<10}", "bold"), text), soft_wrap=True)
 
     def heard(self, notification: Notification, headers: Any) -> None:
-        self.arrivals.append(Arrival(notification, signed_both_ways(headers)))
-        self.arrived.set()
+        if self.checking:  # after the check the listener only prints: a long-running demo keeps nothing
+            self.arrivals.append(Arrival(notification, signed_both_ways(headers)))
+            self.arrived.set()
 
     async def play(self, store: Store, receiver_socket: socket.socket) -> tuple[Credentials, list[str]]:
         """Every step, told as it happens: account, app, receiver, agent, conversation, then the notifications."""
@@ -165,6 +167,7 @@ class _Demo:
             self.out.print(Text(heading, "bold"), soft_wrap=True)
             conversation_id = await self.converse(http, client_id, secret)
         missing = await self.wait_for(conversation_id)
+        self.checking = False
         return Credentials(self.base, self.account, key, client_id, secret, CONSUMER, conversation_id), missing
 
     async def converse(self, http: httpx.AsyncClient, client_id: str, secret: str) -> str:
@@ -204,11 +207,7 @@ class _Demo:
 
 
 async def _run(settings: Settings, account: str, listen_port: int, once: bool, timeout: float) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
-            loop.add_signal_handler(signum, stop.set)
+    stop = stop_on_signals()
     demo = _Demo(settings, account, timeout, stop)
     try:
         store = await open_store(settings)

@@ -8,9 +8,7 @@ pure function of the notification (``describe``), tested without a server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import signal
 import socket
 import sys
 from collections.abc import Callable, Mapping
@@ -22,6 +20,7 @@ from aiohttp import web
 from rich.console import Console
 from rich.text import Text
 
+from appinstall.cli.signals import stop_on_signals
 from appinstall.webhooks.receiving import (
     AcceptStatusEvent,
     ChatStateEvent,
@@ -165,11 +164,7 @@ async def start_listener(
 
 
 async def _serve(host: str, port: int, listener: Listener) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
-            loop.add_signal_handler(signum, stop.set)
+    stop = stop_on_signals()
     runner = await start_listener(listener, host=host, port=port)
     try:
         address = f"http://{host}:{port}{listener.path}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import typer
 
 from appinstall.accounts import service as accounts
 from appinstall.app import ConfigurationError, create_app, open_store
+from appinstall.cli.signals import stop_on_signals
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
 from appinstall.store import Store
@@ -150,10 +150,7 @@ def worker(
     settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port)
 
     async def run(store: Store) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = stop_on_signals()
         delivery = Worker(store, settings)
         await delivery.start()
         if settings.worker_metrics_port is not None:

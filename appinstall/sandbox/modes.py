@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.sandbox.echo import effective_mode
 from appinstall.sandbox.models import AgentMode, AgentSetting
 from appinstall.store import Store
 from appinstall.store.tables import sandbox_agents
+from appinstall.store.upsert import upsert_insert
 
 
 async def account_mode(store: Store, account_id: str, connection: AsyncConnection | None = None) -> AgentMode | None:
@@ -35,7 +34,7 @@ async def agent_setting(store: Store, account_id: str, server_mode: AgentMode) -
 async def set_account_mode(store: Store, account_id: str, mode: AgentMode) -> None:
     """Choose the account's agent, whatever the server's default."""
     now = store.clock()
-    insert = postgresql_insert if store.dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(store.dialect)
     statement = insert(sandbox_agents).values(account_id=account_id, mode=mode, updated_at=now)
     async with store.transaction() as connection:
         await connection.execute(

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, or_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appinstall.store import Store
 from appinstall.store.tables import auth_failures
+from appinstall.store.upsert import upsert_insert
 from appinstall.tokens.errors import OAuthError
 
 
@@ -109,7 +108,7 @@ class FailureLimiter:
             return
         now = self.store.clock()
         start = window_start(now, self._window_ms)
-        insert = postgresql_insert if self.store.dialect == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.store.dialect)
         async with self.store.transaction() as connection:
             for bucket in buckets:
                 statement = insert(auth_failures).values(bucket=bucket, window_start=start, count=1)

@@ -7,21 +7,17 @@ without a success, disables the webhook and says so in the audit trail.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store.tables import audit_events, webhook_health
+from appinstall.store.upsert import upsert_insert
 from appinstall.webhooks.models import Status
 
 if TYPE_CHECKING:
     from appinstall.webhooks.queue import Completion
-
-
-def _upsert(connection: AsyncConnection) -> Any:
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 async def track(connection: AsyncConnection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
@@ -42,7 +38,7 @@ async def track(connection: AsyncConnection, sent: list[Completion], now: int, d
             failing_groups.append((installation_id, event_type, group, failures))
     if healthy:  # the common case, one statement for every webhook that succeeded in the batch
         reset = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
-        statement = _upsert(connection)(table).values(
+        statement = upsert_insert(connection.dialect.name)(table).values(
             installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset
         )
         await connection.execute(
@@ -55,7 +51,7 @@ async def track(connection: AsyncConnection, sent: list[Completion], now: int, d
             "failing_since": func.coalesce(table.c.failing_since, now),
             "last_failure_at": now,
         }
-        statement = _upsert(connection)(table).values(
+        statement = upsert_insert(connection.dialect.name)(table).values(
             **key, consecutive_failures=len(failures), failing_since=now, last_failure_at=now
         )
         row = (

@@ -77,6 +77,9 @@ async def serving(app: FastAPI, sock: socket.socket) -> AsyncIterator[None]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
+        if task.done():  # uvicorn gave up starting (it has logged why): do not wait for ever
+            task.result()
+            raise RuntimeError("the webhook receiver did not start")
         await asyncio.sleep(0.01)
     try:
         yield
