@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from appinstall.sandbox.models import AgentMode
+
 
 class Settings(BaseSettings):
     """Everything an operator can set. Each field is documented in the README's configuration table."""
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
         description="Run the webhook worker inside `appinstall serve`. On PostgreSQL, set false on API processes "
         "and run `appinstall worker` processes instead (or as well).",
     )
-    sandbox_agent: Literal["off", "echo"] = Field(
+    sandbox_agent: AgentMode = Field(
         "off",
         description="The sandbox's scripted agent for every account: `echo` accepts each conversation a consumer "
         "writes in, marks the message read, types and replies with the same text; `off`, none. An account's own "

@@ -35,6 +35,8 @@ signing_keys_app = typer.Typer(help="Keys that sign tokens: rotation.", no_args_
 
 
 class AgentChoice(StrEnum):
+    """The sandbox's ``AgentMode`` values, as Typer takes choices (tests check that the two agree)."""
+
     off = "off"
     echo = "echo"
 

@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
@@ -14,9 +15,11 @@ from typer.testing import CliRunner
 
 from appinstall.app import open_store
 from appinstall.cli import app
+from appinstall.cli.server import AgentChoice
 from appinstall.registry import listing
 from appinstall.registry import service as registry
 from appinstall.registry.models import InstallationFilter
+from appinstall.sandbox.models import AgentMode
 from appinstall.settings import Settings
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, LiveServer, live_server
@@ -132,3 +135,7 @@ async def _read_secret() -> str | None:
         return installation.client_secret
     finally:
         await store.close()
+
+
+def test_the_agent_choices_of_serve_are_the_sandboxs_agent_modes() -> None:
+    assert {choice.value for choice in AgentChoice} == set(get_args(AgentMode))
