@@ -3,7 +3,8 @@
 ``TokenClient`` (blocking) and ``AsyncTokenClient`` call the platform's Sentinel path with the installation's
 client credentials, cache the token, and fetch a new one ``refresh_margin`` seconds before the old one expires,
 so a connector never sends an expired token and never asks more often than it must. ``consumer_token`` asks the
-IDP path for a ConsumerJWS on behalf of one consumer.
+IDP path for a ConsumerJWS on behalf of one consumer: on this server's host, or on ``idp_url`` where the IDP is a
+host of its own (as on the platform, whose domain discovery names it ``idp``).
 
     tokens = TokenClient("https://appinstall.example", "123", client_id, client_secret)
     httpx.post(send_url, headers={"Authorization": tokens.app_jwt()}, ...)
@@ -71,9 +72,16 @@ class _TokenCache:
     """What both clients share: the request to make, the cached token, and when to renew it."""
 
     def __init__(
-        self, account_id: str, client_id: str, client_secret: str, refresh_margin: float, clock: Callable[[], float]
+        self,
+        account_id: str,
+        client_id: str,
+        client_secret: str,
+        refresh_margin: float,
+        clock: Callable[[], float],
+        idp_url: str | None,
     ) -> None:
         self.account_id = account_id
+        self._idp_url = idp_url.rstrip("/") if idp_url else ""
         self._request = _token_request(account_id, client_id, client_secret)
         self._margin = refresh_margin
         self._clock = clock
@@ -86,8 +94,8 @@ class _TokenCache:
         return self._cached.token
 
     @property
-    def _consumer_path(self) -> str:
-        return f"/api/account/{quote(self.account_id, safe='')}/consumer?v=1.0"
+    def _consumer_url(self) -> str:
+        return f"{self._idp_url}/api/account/{quote(self.account_id, safe='')}/consumer?v=1.0"
 
 
 class TokenClient(_TokenCache):
@@ -103,8 +111,9 @@ class TokenClient(_TokenCache):
         refresh_margin: float = 60.0,
         http: httpx.Client | None = None,
         clock: Callable[[], float] = time.monotonic,
+        idp_url: str | None = None,
     ) -> None:
-        super().__init__(account_id, client_id, client_secret, refresh_margin, clock)
+        super().__init__(account_id, client_id, client_secret, refresh_margin, clock, idp_url)
         self._http = http or httpx.Client(base_url=base_url, timeout=10.0)
         self._lock = threading.Lock()
 
@@ -120,7 +129,7 @@ class TokenClient(_TokenCache):
     def consumer_token(self, ext_consumer_id: str) -> str:
         """A ConsumerJWS for one of the connector's consumers."""
         response = self._http.post(
-            self._consumer_path, json={"ext_consumer_id": ext_consumer_id}, headers={"Authorization": self.app_jwt()}
+            self._consumer_url, json={"ext_consumer_id": ext_consumer_id}, headers={"Authorization": self.app_jwt()}
         )
         return _read_consumer(response)
 
@@ -141,8 +150,9 @@ class AsyncTokenClient(_TokenCache):
         refresh_margin: float = 60.0,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
+        idp_url: str | None = None,
     ) -> None:
-        super().__init__(account_id, client_id, client_secret, refresh_margin, clock)
+        super().__init__(account_id, client_id, client_secret, refresh_margin, clock, idp_url)
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=10.0)
         self._lock = asyncio.Lock()
 
@@ -157,7 +167,7 @@ class AsyncTokenClient(_TokenCache):
 
     async def consumer_token(self, ext_consumer_id: str) -> str:
         response = await self._http.post(
-            self._consumer_path,
+            self._consumer_url,
             json={"ext_consumer_id": ext_consumer_id},
             headers={"Authorization": await self.app_jwt()},
         )

@@ -66,6 +66,19 @@ def test_the_client_gets_consumer_tokens(installed: Installed) -> None:
     tokens.close()
 
 
+def test_with_an_idp_url_consumer_tokens_are_asked_of_that_host(installed: Installed) -> None:
+    """On the platform the IDP is a host of its own: here the same server under another name."""
+    hosts: list[str] = []
+    noted = {"request": [lambda request: hosts.append(request.url.host)]}
+    http = httpx.Client(base_url=installed.url, event_hooks=noted)
+    idp = installed.url.replace("127.0.0.1", "localhost")
+    tokens = TokenClient(installed.url, ACCOUNT, installed.client_id, installed.client_secret, http=http, idp_url=idp)
+    claims = jwt.decode(tokens.consumer_token("alice"), options={"verify_signature": False})
+    assert claims["ext_consumer_id"] == "alice"
+    assert hosts == ["127.0.0.1", "localhost"]  # the AppJWT from Sentinel, then the ConsumerJWS from the IDP
+    tokens.close()
+
+
 def test_a_refusal_is_a_token_error_with_the_oauth_code(installed: Installed) -> None:
     tokens = TokenClient(installed.url, ACCOUNT, installed.client_id, "wrong")
     with pytest.raises(TokenError) as raised:
