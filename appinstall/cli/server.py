@@ -85,14 +85,19 @@ class _QuerylessAccessLog(logging.Filter):
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: APPINSTALL_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: APPINSTALL_PORT, 8080).")] = None,
     database_url: DatabaseOption = None,
     dev: Annotated[
         bool, typer.Option("--dev", help="Development mode: webhooks may reach loopback and http:// endpoints.")
     ] = False,
     worker: Annotated[
-        bool | None, typer.Option("--worker/--no-worker", help="Run the webhook worker in this process [default: yes].")
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker", help="Run the webhook worker in this process (default: APPINSTALL_WORKER, yes)."
+        ),
     ] = None,
     agent: Annotated[
         AgentChoice | None,
@@ -194,7 +199,9 @@ def signing_keys_rotate(
     activate_in: Annotated[
         int, typer.Option(help="Seconds before the new key starts signing (verifiers fetch the JWKS meanwhile).")
     ] = 3600,
-    algorithm: Annotated[str | None, typer.Option(help="RS256, ES256 or EdDSA [default: the setting].")] = None,
+    algorithm: Annotated[
+        str | None, typer.Option(help="RS256, ES256 or EdDSA (default: APPINSTALL_SIGNING_ALGORITHM).")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a signing key that verifies at once and signs later; retire the others after their tokens expire."""
