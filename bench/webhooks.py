@@ -127,10 +127,21 @@ def worker_processes(count: int, environment: dict[str, str], directory: Path) -
             )
         workers.append(Server("", 0, process, log))
     try:
+        for worker in workers:
+            wait_until_running(worker)
         yield workers
     finally:
         for worker in workers:
             worker.stop()
+
+
+def wait_until_running(worker: Server) -> None:
+    """Until the worker says it runs (migrated, listening): latency measured before that is start-up time."""
+    deadline = time.monotonic() + 30
+    while b" running; stop with" not in worker.log.read_bytes():
+        if time.monotonic() > deadline or worker.process.poll() is not None:
+            raise RuntimeError(f"the worker did not start:\n{worker.stop()}")
+        time.sleep(0.05)
 
 
 def rss_mb(pid: int) -> float:
