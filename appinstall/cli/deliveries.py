@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +21,7 @@ from appinstall.cli.installations import (
     registry_session,
 )
 from appinstall.cli.manifest import OutputFormat
+from appinstall.cli.times import utc_time
 
 deliveries_app = typer.Typer(
     help="Webhook deliveries of an installation: list, retry, recover; webhook health.", no_args_is_help=True
@@ -36,7 +36,7 @@ SinceOption = Annotated[
 def _time(ms: Any) -> str:
     if not isinstance(ms, int):
         return ""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return utc_time(ms)
 
 
 @deliveries_app.command("list")

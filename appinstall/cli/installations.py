@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -29,6 +28,7 @@ from appinstall.cli.remote import (
     find_installation,
     plan_changes,
 )
+from appinstall.cli.times import utc_time
 from appinstall.manifest import ValidationResult, validate_document
 from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.models import SERVER_FIELDS
@@ -360,5 +360,4 @@ def rotate_secret(
     typer.echo(f"client_secret: {rotated.get('client_secret')}")
     until = rotated.get("previous_secret_valid_until")
     if isinstance(until, int):
-        moment = datetime.fromtimestamp(until, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        typer.echo(f"the previous secret works until {moment}")
+        typer.echo(f"the previous secret works until {utc_time(until * 1000)} UTC")

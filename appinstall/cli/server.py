@@ -10,7 +10,6 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
@@ -19,6 +18,7 @@ import typer
 from appinstall.accounts import service as accounts
 from appinstall.app import ConfigurationError, create_app, open_store
 from appinstall.cli.signals import stop_on_signals
+from appinstall.cli.times import utc_time
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
 from appinstall.store import Store
@@ -214,8 +214,8 @@ def signing_keys_rotate(
         return await rotate(store, chosen, activate_in * 1000, settings.token_ttl_seconds * 1000)
 
     key = _with_store(settings, work)
-    activates = datetime.fromtimestamp(key.activates_at / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    typer.echo(f"added signing key {key.kid} ({key.algorithm}); it is in the JWKS now and signs from {activates}")
+    activates = utc_time(key.activates_at)
+    typer.echo(f"added signing key {key.kid} ({key.algorithm}); it is in the JWKS now and signs from {activates} UTC")
 
 
 @signing_keys_app.command("list")
@@ -230,7 +230,7 @@ def signing_keys_list(database_url: DatabaseOption = None) -> None:
     signer = keys.signer(now)
 
     def when(ms: int | None) -> str:
-        return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return "-" if ms is None else utc_time(ms)
 
     for key in sorted(keys.keys, key=lambda k: k.created_at):
         state = "signing" if signer and key.kid == signer.kid else ("verifying" if key.verifies_at(now) else "retired")
