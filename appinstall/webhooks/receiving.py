@@ -11,6 +11,8 @@ receiver should not start answering 401 to genuine requests because the platform
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,6 +35,7 @@ from appinstall.webhooks.signing import (
 
 Scheme = Literal["any", "platform", "standard"]
 _STANDARD_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+WHSEC_PREFIX = "whsec_"
 
 
 class WebhookVerificationError(ValueError):
@@ -315,6 +318,16 @@ def parse(body: bytes) -> Notification:
         raise WebhookVerificationError(f"not a notification: {problems}") from None
 
 
+def _client_secret(given: str) -> str:
+    """The client secret itself, from itself or from its Standard Webhooks form (``whsec_`` + base64)."""
+    if not given.startswith(WHSEC_PREFIX):
+        return given
+    try:
+        return base64.b64decode(given[len(WHSEC_PREFIX) :], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("a whsec_ secret must be base64 of the client secret") from None
+
+
 def verify(
     body: bytes,
     headers: Mapping[str, str],
@@ -327,12 +340,13 @@ def verify(
     """Verify a request's signatures over its raw ``body`` and return the notification, or raise
     ``WebhookVerificationError``.
 
-    ``secret`` is the installation's client secret, or several (during a rotation: the new and the old).
+    ``secret`` is the installation's client secret, or several (during a rotation: the new and the old); each may
+    also be given in the Standard Webhooks form, ``whsec_`` + base64 of the secret.
     ``scheme`` ``"platform"`` checks ``x-liveperson-signature``, ``"standard"`` the ``webhook-*`` headers, and
     ``"any"`` whichever are present: at least one scheme must be, and every one present must verify.
     ``tolerance`` is how far, in seconds, ``webhook-timestamp`` may be from ``now`` (default: the clock).
     """
-    secrets = [secret] if isinstance(secret, str) else list(secret)
+    secrets = [_client_secret(given) for given in ([secret] if isinstance(secret, str) else secret)]
     if not secrets or not all(secrets):
         raise ValueError("verify needs at least one secret, and no empty one")
     lowered = {name.lower(): value for name, value in headers.items()}

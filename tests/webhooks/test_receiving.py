@@ -3,8 +3,10 @@ every refusal with its reason, the five event types parsed from wire-format bodi
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +124,20 @@ def test_a_tampered_body_is_refused_by_the_standard_scheme_too() -> None:
     tampered = HELLO.replace(b"Hello", b"Hallo")
     with pytest.raises(WebhookVerificationError, match="bad signature in webhook-signature"):
         verify(tampered, _standard_only(_signed(HELLO)), VECTOR_SECRET, now=NOW)
+
+
+@pytest.mark.parametrize("headers", [_platform_only, _standard_only], ids=["platform", "standard"])
+def test_the_secret_may_be_given_in_its_standard_webhooks_form(
+    headers: Callable[[dict[str, str]], dict[str, str]],
+) -> None:
+    """What the standardwebhooks package takes: whsec_ + base64 of the client secret."""
+    whsec = "whsec_" + base64.b64encode(VECTOR_SECRET.encode()).decode()
+    verify(HELLO, headers(_signed(HELLO)), whsec, now=NOW)
+
+
+def test_a_whsec_secret_that_is_not_base64_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="whsec_ secret must be base64"):
+        verify(HELLO, _signed(HELLO), "whsec_not base64!", now=NOW)
 
 
 def test_a_wrong_secret_is_refused() -> None:
