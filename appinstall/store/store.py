@@ -45,8 +45,8 @@ class Store:
         """A connection for reading; on SQLite it does not take the write lock.
 
         ``reuse`` is a read connection the caller already holds (one per request, see ``accounts.auth``): it is
-        lent as it is and left open. Each checkout costs the pool's ping, a ``BEGIN`` and a ``ROLLBACK``, which
-        were most of a small request's time.
+        lent as it is and left open. Each checkout costs the pool's ping (and on SQLite a ``BEGIN`` and a
+        ``ROLLBACK``), which were most of a small request's time.
         """
         if reuse is not None:
             yield reuse
@@ -63,10 +63,10 @@ class Store:
     async def fetch_all(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
         """The rows of one read-only statement, by the cheapest way the engine has.
 
-        For the few reads on the hottest paths (client authentication). On a SQLite file the statement runs
-        inline on the event loop (see ``store.inline``), unless SQLite is busy for a moment; otherwise, and
-        elsewhere, on a pooled read connection. Give a statement
-        built once, with ``bindparam`` placeholders, so SQLAlchemy computes its cache key once too.
+        For the few reads on the hottest paths (client authentication, the webhook worker's claims). On a SQLite
+        file the statement runs inline on the event loop (see ``store.inline``) unless SQLite is busy for a
+        moment; otherwise, and on PostgreSQL, on a pooled read connection. Give a statement built once, with
+        ``bindparam`` placeholders, so SQLAlchemy computes its cache key once too.
         """
         if self._inline is not None:
             rows = self._inline.fetch_all(statement, parameters)
