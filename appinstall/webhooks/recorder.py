@@ -49,23 +49,13 @@ class Recorder:
                 await self._task
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._waiting.get()]
-            deadline = loop.time() + GATHER_SECONDS
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._waiting.get_nowait())
-                    continue
-                except asyncio.QueueEmpty:
-                    pass
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._waiting.get(), remaining))
-                except TimeoutError:
-                    break
+            # One timer per batch, then whatever has arrived meanwhile: waiting for each completion in turn
+            # (a timeout per item) cost more than recording it.
+            await asyncio.sleep(GATHER_SECONDS)
+            while len(batch) < MAX_BATCH and not self._waiting.empty():
+                batch.append(self._waiting.get_nowait())
             await self._write(batch)
 
     async def _write(self, batch: list[tuple[Completion, asyncio.Future[bool]]]) -> None:
