@@ -26,7 +26,8 @@ class DatabaseWork:
 
 @contextmanager
 def counting(store: Store) -> Iterator[DatabaseWork]:
-    """Checkouts of the store's pool, and statements on every connection of it, inline reader included."""
+    """Checkouts of the store's pool, and statements on every connection of it, inline reader included (read the
+    counts after the block: the inline reader's are added as it ends)."""
     work = DatabaseWork()
 
     def on_checkout(*_: Any) -> None:
@@ -37,13 +38,15 @@ def counting(store: Store) -> Iterator[DatabaseWork]:
             work.queries += 1
 
     pool = store.engine.sync_engine.pool
-    engines = [store.engine.sync_engine] + ([store.inline_engine] if store.inline_engine is not None else [])
+    engine = store.engine.sync_engine
+    inline = store.inline_reader
+    inline_before = inline.statements if inline is not None else 0
     event.listen(pool, "checkout", on_checkout)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "before_cursor_execute", on_execute)
     try:
         yield work
     finally:
         event.remove(pool, "checkout", on_checkout)
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "before_cursor_execute", on_execute)
+        if inline is not None:
+            work.queries += inline.statements - inline_before

@@ -33,7 +33,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def test_a_sqlite_file_store_has_an_inline_reader(store: Store) -> None:
-    assert store.inline_engine is not None
+    assert store.inline_reader is not None
 
 
 async def test_an_inline_read_sees_what_was_committed_before_it(store: Store) -> None:
@@ -62,7 +62,7 @@ async def test_the_inline_reader_refuses_to_write(store: Store) -> None:
 async def test_an_in_memory_store_reads_through_the_pool_instead() -> None:
     store = Store(create_engine("sqlite+aiosqlite:///:memory:"), Keyring.parse(TEST_MASTER_KEY))
     try:
-        assert store.inline_engine is None
+        assert store.inline_reader is None
         assert (await store.fetch_all(text("SELECT :value AS value"), {"value": 7}))[0].value == 7
     finally:
         await store.close()
