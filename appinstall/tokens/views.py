@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appinstall.http.plain_route import PlainRoute
 from appinstall.manifest import rules
 from appinstall.tokens import errors
 from appinstall.tokens.errors import NO_STORE, OAuthError, PlatformError
@@ -97,7 +98,7 @@ def _token_response(token: str, ttl: int, scope: str | None = None) -> JSONRespo
     return JSONResponse(body, headers=NO_STORE)
 
 
-async def _grant(tokens: Tokens, request: Request, account_id: str | None, *, with_query: bool) -> JSONResponse:
+async def _grant(tokens: TokenService, request: Request, account_id: str | None, *, with_query: bool) -> JSONResponse:
     parameters = await _form(request, with_query=with_query)
     basic = _basic_credentials(request)
     grant_type = parameters.get("grant_type")
@@ -117,21 +118,34 @@ async def _grant(tokens: Tokens, request: Request, account_id: str | None, *, wi
     return _token_response(token, tokens.ttl_seconds, scope if account_id is None else None)
 
 
-@router.post(
-    "/sentinel/api/account/{account_id}/app/token",
-    openapi_extra=_FORM_BODY,
-    summary="AppJWT by client credentials (the platform's Sentinel path)",
-)
-async def sentinel_token(account_id: str, request: Request, tokens: Tokens) -> JSONResponse:
+async def sentinel_token(account_id: str, request: Request) -> JSONResponse:
     """``grant_type``, ``client_id`` and ``client_secret`` in the form body or the query string, as the
     platform's own clients send them. 200 ``{"access_token", "token_type": "Bearer", "expires_in"}``."""
-    return await _grant(tokens, request, account_id, with_query=True)
+    return await _grant(request.app.state.tokens, request, account_id, with_query=True)
 
 
-@router.post("/oauth2/token", openapi_extra=_FORM_BODY, summary="OAuth 2.0 token endpoint (RFC 6749 §4.4)")
-async def oauth_token(request: Request, tokens: Tokens) -> JSONResponse:
+async def oauth_token(request: Request) -> JSONResponse:
     """client_credentials with ``client_secret_basic`` or ``client_secret_post``; ``scope`` optional."""
-    return await _grant(tokens, request, None, with_query=False)
+    return await _grant(request.app.state.tokens, request, None, with_query=False)
+
+
+# The two grants are the hottest routes: plain routes, served without FastAPI's parameter machinery.
+router.add_api_route(
+    "/sentinel/api/account/{account_id}/app/token",
+    sentinel_token,
+    methods=["POST"],
+    openapi_extra=_FORM_BODY,
+    summary="AppJWT by client credentials (the platform's Sentinel path)",
+    route_class_override=PlainRoute,
+)
+router.add_api_route(
+    "/oauth2/token",
+    oauth_token,
+    methods=["POST"],
+    openapi_extra=_FORM_BODY,
+    summary="OAuth 2.0 token endpoint (RFC 6749 §4.4)",
+    route_class_override=PlainRoute,
+)
 
 
 def _base_url(request: Request) -> str:
