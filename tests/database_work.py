@@ -26,8 +26,8 @@ class DatabaseWork:
 
 @contextmanager
 def counting(store: Store) -> Iterator[DatabaseWork]:
-    """Checkouts of the store's pool, and statements on every connection of it, inline reader included (read the
-    counts after the block: the inline reader's are added as it ends)."""
+    """Checkouts of the store's pool, and statements on every connection of it, the inline reader's and the inline
+    writer's included (read the counts after the block: the inline reader's are added as it ends)."""
     work = DatabaseWork()
 
     def on_checkout(*_: Any) -> None:
@@ -38,15 +38,17 @@ def counting(store: Store) -> Iterator[DatabaseWork]:
             work.queries += 1
 
     pool = store.engine.sync_engine.pool
-    engine = store.engine.sync_engine
+    engines = [store.engine.sync_engine] + ([store.writer_engine] if store.writer_engine is not None else [])
     inline = store.inline_reader
     inline_before = inline.statements if inline is not None else 0
     event.listen(pool, "checkout", on_checkout)
-    event.listen(engine, "before_cursor_execute", on_execute)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_execute)
     try:
         yield work
     finally:
         event.remove(pool, "checkout", on_checkout)
-        event.remove(engine, "before_cursor_execute", on_execute)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_execute)
         if inline is not None:
             work.queries += inline.statements - inline_before

@@ -8,36 +8,39 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 READ_ONLY = "appinstall_read_only"
+# How long a connection waits for another's write lock before SQLite answers "database is locked".
+BUSY_TIMEOUT_MS = 10_000
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def configure_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers, enforced foreign keys, and write transactions that take the lock up front.
 
     SQLite's default deferred transactions fail with "database is locked" when two of them read and then both
     try to write; ``BEGIN IMMEDIATE`` makes the second wait (up to the busy timeout) instead. Connections opened
     by ``Store.read()`` carry the ``READ_ONLY`` option and begin deferred, so reads never queue for the write
-    lock (WAL lets them run beside a writer).
+    lock (WAL lets them run beside a writer). ``engine`` is synchronous: an async engine's ``sync_engine``, or the
+    store's writer thread's own (``store.writer``).
     """
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
@@ -72,6 +75,6 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             _use_wal(database)
         engine = create_async_engine(url)
-        _configure_sqlite(engine)
+        configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from appinstall.store import Store
 from appinstall.store.tables import client_secrets, deliveries, installations, notifications, webhook_health
@@ -82,26 +82,7 @@ async def claim(
 ) -> list[Job]:
     """Lease up to ``limit`` due deliveries to ``owner`` and load what sending them needs."""
     now = store.clock()
-    async with store.transaction() as connection:
-        due = (
-            select(deliveries.c.seq)
-            .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= now)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        seqs = (
-            (
-                await connection.execute(
-                    update(deliveries)
-                    .where(deliveries.c.seq.in_(due.scalar_subquery()))
-                    .values(status=Status.IN_FLIGHT, lease_owner=owner, lease_expires_at=now + lease_ms)
-                    .returning(deliveries.c.seq)
-                )
-            )
-            .scalars()
-            .all()
-        )
+    seqs = await store.run_transaction(_lease, owner, limit, now, lease_ms)
     if not seqs:
         return []
     # The leases are ours now: nobody else changes these rows until they expire.
@@ -129,6 +110,25 @@ async def claim(
         )
         for row in rows
     ]
+
+
+def _lease(connection: Connection, owner: str, limit: int, now: int, lease_ms: int) -> list[int]:
+    """Lease up to ``limit`` due deliveries, earliest first, to ``owner``; their seqs. Other workers' claims skip
+    the rows this one holds (PostgreSQL), or wait for its transaction (SQLite: one writer at a time)."""
+    due = (
+        select(deliveries.c.seq)
+        .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= now)
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    leased = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.seq.in_(due.scalar_subquery()))
+        .values(status=Status.IN_FLIGHT, lease_owner=owner, lease_expires_at=now + lease_ms)
+        .returning(deliveries.c.seq)
+    )
+    return list(leased.scalars().all())
 
 
 def _job(row: Any, webhooks: dict[str, Any], secrets: list[str]) -> Job:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, func, insert, update
 
 from appinstall.store.tables import audit_events, webhook_health
 from appinstall.store.upsert import upsert_insert
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from appinstall.webhooks.queue import Completion
 
 
-async def track(connection: AsyncConnection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
+def track(connection: Connection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
     """Per webhook: a success resets the count of unbroken failures; failures after the last success add to it.
     The webhook is disabled on 410 Gone, or once it has been failing for ``disable_after_ms``."""
     by_webhook: dict[tuple[str, str], list[Completion]] = {}
@@ -41,7 +40,7 @@ async def track(connection: AsyncConnection, sent: list[Completion], now: int, d
         statement = upsert_insert(connection.dialect.name)(table).values(
             installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset
         )
-        await connection.execute(
+        connection.execute(
             statement.on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset), healthy
         )
     for installation_id, event_type, group, failures in failing_groups:
@@ -54,11 +53,9 @@ async def track(connection: AsyncConnection, sent: list[Completion], now: int, d
         statement = upsert_insert(connection.dialect.name)(table).values(
             **key, consecutive_failures=len(failures), failing_since=now, last_failure_at=now
         )
-        row = (
-            await connection.execute(
-                statement.on_conflict_do_update(index_elements=list(key), set_=failing).returning(
-                    table.c.failing_since, table.c.disabled_at
-                )
+        row = connection.execute(
+            statement.on_conflict_do_update(index_elements=list(key), set_=failing).returning(
+                table.c.failing_since, table.c.disabled_at
             )
         ).one()
         if row.disabled_at is not None:
@@ -69,18 +66,18 @@ async def track(connection: AsyncConnection, sent: list[Completion], now: int, d
         elif now - row.failing_since >= disable_after_ms:
             reason = f"failing without a success for {(now - row.failing_since) // 1000} s"
         if reason is not None:
-            await _disable(connection, group[0].job.account_id, installation_id, event_type, reason, now)
+            _disable(connection, group[0].job.account_id, installation_id, event_type, reason, now)
 
 
-async def _disable(
-    connection: AsyncConnection, account_id: str, installation_id: str, event_type: str, reason: str, now: int
+def _disable(
+    connection: Connection, account_id: str, installation_id: str, event_type: str, reason: str, now: int
 ) -> None:
-    await connection.execute(
+    connection.execute(
         update(webhook_health)
         .where(webhook_health.c.installation_id == installation_id, webhook_health.c.event_type == event_type)
         .values(disabled_at=now, disabled_reason=reason)
     )
-    await connection.execute(
+    connection.execute(
         insert(audit_events).values(
             account_id=account_id,
             installation_id=installation_id,

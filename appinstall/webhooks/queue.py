@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
@@ -37,18 +37,22 @@ def _lock_key(installation_id: str, conversation_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def lock_conversations(connection: AsyncConnection, pairs: Iterable[tuple[str, str | None]]) -> None:
+# The helpers below that take a synchronous ``Connection`` are parts of units of work that run whole in
+# ``Store.run_transaction``; async code inside ``Store.transaction()`` calls them through ``connection.run_sync``.
+
+
+def lock_conversations(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> None:
     """On PostgreSQL, lock each (installation, conversation) pair for the rest of the transaction, in one order."""
     if connection.dialect.name != "postgresql":
         return
     for key in sorted({_lock_key(i, c) for i, c in pairs if c is not None}):
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-async def wake_workers(connection: AsyncConnection) -> None:
+def wake_workers(connection: Connection) -> None:
     """On PostgreSQL, tell listening workers (on commit) that deliveries are due."""
     if connection.dialect.name == "postgresql":
-        await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 async def first_status(connection: AsyncConnection, installation_id: str, conversation_id: str | None) -> Status:
@@ -92,12 +96,12 @@ _PROMOTE_HEAD = (
 )
 
 
-async def _promote_heads(connection: AsyncConnection, pairs: set[tuple[str, str | None]]) -> None:
+def _promote_heads(connection: Connection, pairs: set[tuple[str, str | None]]) -> None:
     """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
     nothing pending or in flight (one statement, executed for each pair)."""
     params = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
     if params:
-        await connection.execute(_PROMOTE_HEAD, params)
+        connection.execute(_PROMOTE_HEAD, params)
 
 
 async def _promote_all_stalled(connection: AsyncConnection) -> int:
@@ -145,37 +149,39 @@ async def complete_many(store: Store, owner: str, completions: list[Completion],
     """
     if not completions:
         return set()
-    now = store.clock()
-    async with store.transaction() as connection:
-        await lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
-        seqs = [c.job.seq for c in completions]
-        mine = set(
-            (
-                await connection.execute(
-                    select(deliveries.c.seq).where(
-                        deliveries.c.seq.in_(seqs),
-                        deliveries.c.lease_owner == owner,
-                        deliveries.c.status == Status.IN_FLIGHT,
-                    )
-                )
-            ).scalars()
-        )
-        attempts = [_attempt_row(c.job, c.result) for c in completions if c.result is not None]
-        if attempts:
-            await connection.execute(insert(delivery_attempts), attempts)
-        kept = [c for c in completions if c.job.seq in mine]
-        if kept:
-            await connection.execute(_FINISH, [_finish_params(c, now) for c in kept])
-        await health.track(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
-        finished: set[tuple[str, str | None]] = {
-            (c.job.installation_id, c.job.conversation_id)
-            for c in kept
-            if c.decision.status != Status.PENDING and c.job.conversation_id is not None
-        }
-        if finished:
-            await _promote_heads(connection, finished)
-        if any(c.decision.status == Status.PENDING for c in kept):
-            await wake_workers(connection)
+    return await store.run_transaction(_complete, owner, completions, store.clock(), disable_after_ms)
+
+
+def _complete(
+    connection: Connection, owner: str, completions: list[Completion], now: int, disable_after_ms: int
+) -> set[int]:
+    lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
+    seqs = [c.job.seq for c in completions]
+    mine = set(
+        connection.execute(
+            select(deliveries.c.seq).where(
+                deliveries.c.seq.in_(seqs),
+                deliveries.c.lease_owner == owner,
+                deliveries.c.status == Status.IN_FLIGHT,
+            )
+        ).scalars()
+    )
+    attempts = [_attempt_row(c.job, c.result) for c in completions if c.result is not None]
+    if attempts:
+        connection.execute(insert(delivery_attempts), attempts)
+    kept = [c for c in completions if c.job.seq in mine]
+    if kept:
+        connection.execute(_FINISH, [_finish_params(c, now) for c in kept])
+    health.track(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
+    finished: set[tuple[str, str | None]] = {
+        (c.job.installation_id, c.job.conversation_id)
+        for c in kept
+        if c.decision.status != Status.PENDING and c.job.conversation_id is not None
+    }
+    if finished:
+        _promote_heads(connection, finished)
+    if any(c.decision.status == Status.PENDING for c in kept):
+        wake_workers(connection)
     return mine
 
 
@@ -235,7 +241,7 @@ async def release(store: Store, owner: str, seqs: Iterable[int]) -> None:
             )
             .values(status=Status.PENDING, lease_owner=None, lease_expires_at=None)
         )
-        await wake_workers(connection)
+        await connection.run_sync(wake_workers)
 
 
 # --- Housekeeping ----------------------------------------------------------------------------------------------

@@ -78,8 +78,8 @@ async def publish_in(
     commit together, or not at all (the transactional outbox)."""
     created: list[PublishedDelivery] = []
     subscribers = await _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
-    await lock_conversations(
-        connection,
+    await connection.run_sync(
+        lock_conversations,
         [
             (installation, envelope.conversation_id)
             for envelope in routed
@@ -131,7 +131,7 @@ async def publish_in(
                 )
             )
     if created:
-        await wake_workers(connection)
+        await connection.run_sync(wake_workers)
     return created
 
 
@@ -285,7 +285,7 @@ async def get_delivery(store: Store, account_id: str, installation_id: str, deli
 
 async def _requeue(connection: AsyncConnection, rows: list[Any], now: int) -> None:
     """Queue finished deliveries again, each in a fresh round, keeping order per conversation."""
-    await lock_conversations(connection, [(row.installation_id, row.conversation_id) for row in rows])
+    await connection.run_sync(lock_conversations, [(row.installation_id, row.conversation_id) for row in rows])
     for row in sorted(rows, key=lambda row: row.seq):
         status = await first_status(connection, row.installation_id, row.conversation_id)
         await connection.execute(
@@ -294,7 +294,7 @@ async def _requeue(connection: AsyncConnection, rows: list[Any], now: int) -> No
             .values(status=status, round_attempts=0, round_started_at=now, next_attempt_at=now, updated_at=now)
         )
     if rows:
-        await wake_workers(connection)
+        await connection.run_sync(wake_workers)
 
 
 async def retry(store: Store, account_id: str, installation_id: str, delivery_id: str, actor: str) -> DeliveryView:

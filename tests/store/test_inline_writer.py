@@ -1,0 +1,126 @@
+"""Units of work run whole in one transaction: inline on a SQLite file, waiting off the loop when another process
+writes, and through the async driver elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, insert, select
+
+from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.migrate import upgrade
+from appinstall.store.tables import accounts
+from tests.conftest import TEST_MASTER_KEY
+
+pytestmark = pytest.mark.anyio
+
+
+class DeliberateError(Exception):
+    pass
+
+
+def _add_accounts(connection: Connection, *ids: str) -> int:
+    connection.execute(insert(accounts), [{"id": account_id, "created_at": 1} for account_id in ids])
+    return len(ids)
+
+
+def _add_then_fail(connection: Connection, account_id: str) -> None:
+    _add_accounts(connection, account_id)
+    raise DeliberateError
+
+
+async def _account_ids(store: Store) -> list[str]:
+    async with store.read() as connection:
+        return list((await connection.execute(select(accounts.c.id).order_by(accounts.c.id))).scalars())
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    yield store
+    await store.close()
+
+
+async def test_a_sqlite_file_store_writes_units_of_work_inline(store: Store) -> None:
+    assert store.writer_engine is not None
+
+
+async def test_a_unit_of_work_commits_and_returns_its_result(store: Store) -> None:
+    assert await store.run_transaction(_add_accounts, "first", "second") == 2
+    assert await _account_ids(store) == ["first", "second"]
+
+
+async def test_a_unit_of_work_that_raises_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(DeliberateError):
+        await store.run_transaction(_add_then_fail, "doomed")
+    assert await _account_ids(store) == []
+    assert await store.run_transaction(_add_accounts, "after") == 1  # the connection is usable again
+    assert await _account_ids(store) == ["after"]
+
+
+async def test_another_processs_write_lock_is_waited_for_off_the_loop(store: Store, tmp_path: Path) -> None:
+    holder = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO accounts (id, created_at) VALUES ('theirs', 1)")
+        started = time.monotonic()
+        writing = asyncio.create_task(store.run_transaction(_add_accounts, "ours"))
+        await asyncio.sleep(0.3)
+        assert time.monotonic() - started < 1  # the loop ran meanwhile: the wait is on the writer's thread
+        assert not writing.done()
+        holder.execute("COMMIT")
+        assert await asyncio.wait_for(writing, timeout=10) == 1
+    finally:
+        holder.close()
+    assert await _account_ids(store) == ["ours", "theirs"]
+    assert store.writer_waits == 1
+
+
+async def test_after_waiting_once_the_next_unit_of_work_runs_inline_again(store: Store, tmp_path: Path) -> None:
+    holder = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        writing = asyncio.create_task(store.run_transaction(_add_accounts, "waited"))
+        await asyncio.sleep(0.1)
+        holder.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=10)
+    finally:
+        holder.close()
+    await store.run_transaction(_add_accounts, "inline")
+    assert store.writer_waits == 1
+
+
+async def test_an_in_memory_store_runs_units_of_work_through_the_async_driver() -> None:
+    store = Store(create_engine("sqlite+aiosqlite:///:memory:"), Keyring.parse(TEST_MASTER_KEY))
+    try:
+        await upgrade(store.engine)
+        assert store.writer_engine is None
+        assert await store.run_transaction(_add_accounts, "in-memory") == 1
+        assert await _account_ids(store) == ["in-memory"]
+    finally:
+        await store.close()
+
+
+async def test_a_cancelled_caller_lets_a_waiting_unit_of_work_finish_before_it_ends(
+    store: Store, tmp_path: Path
+) -> None:
+    holder = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        writing = asyncio.create_task(store.run_transaction(_add_accounts, "started"))
+        await asyncio.sleep(0.1)
+        writing.cancel()
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # still waiting for the transaction on the writer's thread
+        holder.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(writing, timeout=10)
+    finally:
+        holder.close()
+    assert await _account_ids(store) == ["started"]  # the transaction could not be stopped half-way: it committed
