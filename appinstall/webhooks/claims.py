@@ -112,22 +112,25 @@ async def claim(
     ]
 
 
+_DUE = (
+    select(deliveries.c.seq)
+    .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= bindparam("now"))
+    .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_LEASE = (
+    update(deliveries)
+    .where(deliveries.c.seq.in_(_DUE.scalar_subquery()))
+    .values(status=Status.IN_FLIGHT, lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
+    .returning(deliveries.c.seq)
+)
+
+
 def _lease(connection: Connection, owner: str, limit: int, now: int, lease_ms: int) -> list[int]:
     """Lease up to ``limit`` due deliveries, earliest first, to ``owner``; their seqs. Other workers' claims skip
     the rows this one holds (PostgreSQL), or wait for its transaction (SQLite: one writer at a time)."""
-    due = (
-        select(deliveries.c.seq)
-        .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= now)
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    leased = connection.execute(
-        update(deliveries)
-        .where(deliveries.c.seq.in_(due.scalar_subquery()))
-        .values(status=Status.IN_FLIGHT, lease_owner=owner, lease_expires_at=now + lease_ms)
-        .returning(deliveries.c.seq)
-    )
+    leased = connection.execute(_LEASE, {"now": now, "limit": limit, "owner": owner, "until": now + lease_ms})
     return list(leased.scalars().all())
 
 

@@ -7,16 +7,32 @@ without a success, disables the webhook and says so in the audit trail.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, insert, update
+from sqlalchemy import Connection, Executable, bindparam, func, insert, update
 
+from appinstall.store.batch import execute_many
 from appinstall.store.tables import audit_events, webhook_health
 from appinstall.store.upsert import upsert_insert
 from appinstall.webhooks.models import Status
 
 if TYPE_CHECKING:
     from appinstall.webhooks.queue import Completion
+
+
+_HEALTHY: dict[str, Executable] = {}
+
+
+def _healthy(dialect: str) -> Executable:
+    """The upsert that records a success (built once per dialect: the upsert's form is the dialect's)."""
+    if dialect not in _HEALTHY:
+        reset: dict[str, Any] = {"consecutive_failures": 0, "failing_since": None, "last_success_at": bindparam("now")}
+        _HEALTHY[dialect] = (
+            upsert_insert(dialect)(webhook_health)
+            .values(installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset)
+            .on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset)
+        )
+    return _HEALTHY[dialect]
 
 
 def track(connection: Connection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
@@ -35,14 +51,8 @@ def track(connection: Connection, sent: list[Completion], now: int, disable_afte
         failures = group[successes[-1] + 1 :] if successes else group
         if failures:
             failing_groups.append((installation_id, event_type, group, failures))
-    if healthy:  # the common case, one statement for every webhook that succeeded in the batch
-        reset = {"consecutive_failures": 0, "failing_since": None, "last_success_at": now}
-        statement = upsert_insert(connection.dialect.name)(table).values(
-            installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset
-        )
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset), healthy
-        )
+    # the common case: one statement for every webhook that succeeded in the batch
+    execute_many(connection, _healthy(connection.dialect.name), [webhook | {"now": now} for webhook in healthy])
     for installation_id, event_type, group, failures in failing_groups:
         key = {"installation_id": installation_id, "event_type": event_type}
         failing = {

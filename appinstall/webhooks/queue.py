@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
+from appinstall.store.batch import execute_many
 from appinstall.store.tables import (
     deliveries,
     delivery_attempts,
@@ -99,9 +100,8 @@ _PROMOTE_HEAD = (
 def _promote_heads(connection: Connection, pairs: set[tuple[str, str | None]]) -> None:
     """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
     nothing pending or in flight (one statement, executed for each pair)."""
-    params = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
-    if params:
-        connection.execute(_PROMOTE_HEAD, params)
+    heads = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
+    execute_many(connection, _PROMOTE_HEAD, heads)
 
 
 async def _promote_all_stalled(connection: AsyncConnection) -> int:
@@ -157,21 +157,11 @@ def _complete(
 ) -> set[int]:
     lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
     seqs = [c.job.seq for c in completions]
-    mine = set(
-        connection.execute(
-            select(deliveries.c.seq).where(
-                deliveries.c.seq.in_(seqs),
-                deliveries.c.lease_owner == owner,
-                deliveries.c.status == Status.IN_FLIGHT,
-            )
-        ).scalars()
-    )
+    mine = set(connection.execute(_STILL_MINE, {"seqs": seqs, "owner": owner}).scalars())
     attempts = [_attempt_row(c.job, c.result) for c in completions if c.result is not None]
-    if attempts:
-        connection.execute(insert(delivery_attempts), attempts)
+    execute_many(connection, _INSERT_ATTEMPT, attempts)
     kept = [c for c in completions if c.job.seq in mine]
-    if kept:
-        connection.execute(_FINISH, [_finish_params(c, now) for c in kept])
+    execute_many(connection, _FINISH, [_finish_params(c, now) for c in kept])
     health.track(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
     finished: set[tuple[str, str | None]] = {
         (c.job.installation_id, c.job.conversation_id)
@@ -183,6 +173,14 @@ def _complete(
     if any(c.decision.status == Status.PENDING for c in kept):
         wake_workers(connection)
     return mine
+
+
+_STILL_MINE = select(deliveries.c.seq).where(
+    deliveries.c.seq.in_(bindparam("seqs", expanding=True)),
+    deliveries.c.lease_owner == bindparam("owner"),
+    deliveries.c.status == Status.IN_FLIGHT,
+)
+_INSERT_ATTEMPT = insert(delivery_attempts)
 
 
 def _attempt_row(job: Job, result: AttemptResult) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""One statement executed for many rows, on SQLite without SQLAlchemy's work for every row.
+
+``connection.execute(statement, rows)`` builds each row's parameters through the compiled statement (defaults,
+bind names, type processing): for the webhook worker's batches that was about a third of the time it spends
+recording attempts, more than SQLite's own. The statement is compiled here once, and each row becomes a tuple in
+the order of the SQL's placeholders: the values the row gives, the statement's own for the rest.
+
+Only where nothing is lost: on SQLite, whose driver needs no conversion for the values these statements carry
+(text, integers, bytes, None). Elsewhere, and for any statement with parameters that SQLAlchemy expands or
+converts, the ordinary ``execute`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    from_row: bool
+    default: Any
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    statement: Executable
+    sql: str
+    slots: tuple[_Slot, ...]
+
+
+_prepared: dict[tuple[int, str, tuple[str, ...]], _Prepared | None] = {}
+
+
+def _prepare(statement: Executable, connection: Connection, keys: tuple[str, ...]) -> _Prepared | None:
+    cache_key = (id(statement), connection.dialect.name, keys)
+    if cache_key in _prepared:
+        found = _prepared[cache_key]
+        # Keyed by identity (statements are built once and kept); a statement that reuses a freed one's id is new.
+        if found is None or found.statement is statement:
+            return found
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    assert isinstance(compiled, SQLCompiler)
+    prepared = None
+    plain = (
+        compiled.positiontup is not None
+        and not compiled.post_compile_params
+        and not compiled.literal_execute_params
+        and not any(
+            bind.type.dialect_impl(connection.dialect).bind_processor(connection.dialect) is not None
+            for bind in compiled.binds.values()
+        )
+    )
+    if plain:
+        slots = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            from_row = name in keys
+            slots.append(_Slot(name, from_row, None if from_row else bind.effective_value))
+        prepared = _Prepared(statement, compiled.string, tuple(slots))
+    _prepared[cache_key] = prepared
+    return prepared
+
+
+def execute_many(connection: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Execute ``statement`` once for each of ``rows`` (all with the same keys), in the caller's transaction."""
+    if not rows:
+        return
+    prepared = _prepare(statement, connection, tuple(rows[0])) if connection.dialect.name == "sqlite" else None
+    if prepared is None:
+        connection.execute(statement, list(rows))
+        return
+    slots = prepared.slots
+    connection.exec_driver_sql(
+        prepared.sql,
+        [tuple(row[slot.name] if slot.from_row else slot.default for slot in slots) for row in rows],
+    )

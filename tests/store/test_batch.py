@@ -1,0 +1,57 @@
+"""execute_many: one statement for many rows, the rows' values and the statement's own, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.batch import execute_many
+from appinstall.store.migrate import upgrade
+from appinstall.store.tables import accounts, auth_failures
+from tests.conftest import TEST_MASTER_KEY
+
+pytestmark = pytest.mark.anyio
+
+# The statement's own values (a literal, and a parameter used twice) beside the rows' parameters.
+BUMP = (
+    update(auth_failures)
+    .where(auth_failures.c.bucket == bindparam("b_bucket"))
+    .values(count=auth_failures.c.count + bindparam("b_by") + bindparam("b_by"), window_start=7)
+)
+ADD_ACCOUNT = insert(accounts)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    yield store
+    await store.close()
+
+
+def _seed_and_bump(connection: Connection) -> None:
+    execute_many(connection, ADD_ACCOUNT, [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 2}])
+    connection.execute(
+        insert(auth_failures), [{"bucket": name, "window_start": 0, "count": 1} for name in ("x", "y", "z")]
+    )
+    execute_many(connection, BUMP, [{"b_bucket": "x", "b_by": 1}, {"b_bucket": "y", "b_by": 10}])
+
+
+async def test_every_row_is_executed_with_its_values_and_the_statements_own(store: Store) -> None:
+    await store.run_transaction(_seed_and_bump)
+    async with store.read() as connection:
+        found = (await connection.execute(select(auth_failures).order_by(auth_failures.c.bucket))).all()
+        account_rows = (await connection.execute(select(accounts.c.id, accounts.c.created_at))).all()
+    assert [(row.bucket, row.count, row.window_start) for row in found] == [("x", 3, 7), ("y", 21, 7), ("z", 1, 0)]
+    assert sorted(account_rows) == [("a", 1), ("b", 2)]
+
+
+def _bump_nothing(connection: Connection) -> None:
+    execute_many(connection, BUMP, [])
+
+
+async def test_no_rows_is_no_statement(store: Store) -> None:
+    await store.run_transaction(_bump_nothing)
