@@ -1,7 +1,8 @@
 """The benchmark's webhook receiver: answers 200 at once and remembers when each webhook-id first arrived.
 
 Run as its own process (``python bench/webhook_receiver.py PORT``) so that its CPU is not the measuring process's.
-``GET /stats`` returns ``{"count": …, "first": {webhook_id: unix_time}}``; ``POST /reset`` forgets everything.
+``GET /stats`` returns ``{"count": …, "first": {webhook_id: unix_time}}``, ``GET /count`` just ``{"count": …}`` (cheap
+enough to poll); ``POST /reset`` forgets everything.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ async def stats(_: web.Request) -> web.Response:
     return web.json_response({"count": len(arrivals), "requests": requests, "first": arrivals})
 
 
+async def count(_: web.Request) -> web.Response:
+    return web.json_response({"count": len(arrivals)})
+
+
 async def reset(_: web.Request) -> web.Response:
     global requests
     arrivals.clear()
@@ -40,6 +45,7 @@ async def reset(_: web.Request) -> web.Response:
 def main() -> None:
     app = web.Application()
     app.router.add_get("/stats", stats)
+    app.router.add_get("/count", count)
     app.router.add_post("/reset", reset)
     app.router.add_post("/{tail:.*}", receive)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=uvloop.new_event_loop())
