@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -52,3 +54,18 @@ def test_postgresql_without_a_shared_master_key_is_refused() -> None:
     settings = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1/test", master_key=None)
     with pytest.raises(ConfigurationError, match="APPINSTALL_MASTER_KEY"):
         open_keyring(settings)
+
+
+async def test_a_served_app_hides_its_startup_objects_from_the_garbage_collector(settings: Settings) -> None:
+    application = create_app(settings, freeze_after_startup=True)
+    try:
+        async with application.router.lifespan_context(application):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+async def test_an_app_made_in_a_test_freezes_nothing(settings: Settings) -> None:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        assert gc.get_freeze_count() == 0

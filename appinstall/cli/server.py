@@ -16,7 +16,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from appinstall.accounts import service as accounts
-from appinstall.app import ConfigurationError, create_app, open_store
+from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.times import utc_time
 from appinstall.http.problems import ProblemError
@@ -126,7 +126,7 @@ def serve(
     if settings.sandbox_agent == "echo":
         typer.echo("appinstall: the echo agent answers every account's consumers (unless an account chose)", err=True)
     try:
-        application = create_app(settings)
+        application = create_app(settings, freeze_after_startup=True)
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     logging.getLogger("uvicorn.access").addFilter(_QuerylessAccessLog())
@@ -160,6 +160,7 @@ def worker(
         stop = stop_on_signals()
         delivery = Worker(store, settings)
         await delivery.start()
+        freeze_startup_objects()
         if settings.worker_metrics_port is not None:
             from prometheus_client import start_http_server
 
