@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 
 import aiohttp
 from yarl import URL
@@ -47,22 +46,49 @@ class HostSlots:
         self._limit = limit
         self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
-    @asynccontextmanager
-    async def hold(self, host: str) -> AsyncIterator[None]:
-        semaphore, users = self._hosts.get(host, (asyncio.Semaphore(self._limit), 0))
+    def hold(self, host: str) -> _HostSlot:
+        """``async with slots.hold(host):`` waits for one of the host's slots and holds it for the block."""
+        return _HostSlot(self, host)
+
+    def _join(self, host: str) -> asyncio.Semaphore:
+        semaphore, users = self._hosts.get(host) or (asyncio.Semaphore(self._limit), 0)
         self._hosts[host] = (semaphore, users + 1)
-        try:
-            async with semaphore:
-                yield
-        finally:
-            semaphore, users = self._hosts[host]
-            if users == 1:
-                del self._hosts[host]
-            else:
-                self._hosts[host] = (semaphore, users - 1)
+        return semaphore
+
+    def _leave(self, host: str) -> None:
+        semaphore, users = self._hosts[host]
+        if users == 1:
+            del self._hosts[host]
+        else:
+            self._hosts[host] = (semaphore, users - 1)
 
     def __len__(self) -> int:
         return len(self._hosts)
+
+
+class _HostSlot:
+    """One request's slot (a class, not a generator-based context manager: one per delivery, on the hot path)."""
+
+    __slots__ = ("_host", "_semaphore", "_slots")
+
+    def __init__(self, slots: HostSlots, host: str) -> None:
+        self._slots = slots
+        self._host = host
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> None:
+        semaphore = self._slots._join(self._host)
+        try:
+            await semaphore.acquire()
+        except BaseException:  # cancelled while waiting: it never held a slot
+            self._slots._leave(self._host)
+            raise
+        self._semaphore = semaphore
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._semaphore is not None
+        self._semaphore.release()
+        self._slots._leave(self._host)
 
 
 class Sender:

@@ -38,6 +38,19 @@ async def test_host_slots_forget_a_host_with_no_request_left() -> None:
     assert len(slots) == 0
 
 
+async def test_a_request_cancelled_while_waiting_for_a_slot_leaves_no_trace() -> None:
+    slots = HostSlots(1)
+    async with slots.hold("a:443"):
+        waiting = asyncio.create_task(slots.hold("a:443").__aenter__())
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert len(slots) == 0
+    async with slots.hold("a:443"):  # and the host's one slot is free again
+        assert len(slots) == 1
+
+
 async def test_requests_waiting_for_a_busy_host_do_not_time_out(tls_files: tuple[Path, Path, Path]) -> None:
     ca, cert, key = tls_files
     receiver = Receiver(cert, key, delay=0.4)
