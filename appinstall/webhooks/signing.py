@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
@@ -25,16 +24,14 @@ SIGNATURE_HEADER = "webhook-signature"
 
 def platform_signature(secret: str, body: bytes) -> str:
     """``sha1=`` + base64 of HMAC-SHA1 of the body, keyed by the client secret's UTF-8 bytes."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha1).digest()
-    return "sha1=" + base64.b64encode(digest).decode()
+    return "sha1=" + base64.b64encode(hmac.digest(secret.encode(), body, "sha1")).decode()
 
 
 def standard_signature(secrets: Iterable[str], message_id: str, timestamp: int, body: bytes) -> str:
     """One ``v1,<base64>`` per secret, space-separated, over ``{message_id}.{timestamp}.{body}``."""
     signed = f"{message_id}.{timestamp}.".encode() + body
     return " ".join(
-        "v1," + base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
-        for secret in secrets
+        "v1," + base64.b64encode(hmac.digest(secret.encode(), signed, "sha256")).decode() for secret in secrets
     )
 
 
