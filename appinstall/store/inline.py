@@ -35,8 +35,6 @@ BUSY_TIMEOUT_MS = 50
 
 _DIALECT = SQLiteDialect_pysqlite()
 
-ResultProcessor = Callable[[Any], Any] | None
-
 
 @dataclass
 class _Prepared:
@@ -44,7 +42,7 @@ class _Prepared:
 
     compiled: SQLCompiler
     types: list[Any] | None  # the result columns' SQLAlchemy types, where the statement declares them
-    processors: tuple[ResultProcessor, ...] | None = None
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None  # by column: its type's conversion
     row_type: Any = None
 
     def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
@@ -52,21 +50,18 @@ class _Prepared:
             names = [column[0] for column in cursor.description or ()]
             self.row_type = namedtuple("Row", names, rename=True)  # type: ignore[misc]
             if self.types is not None and len(self.types) == len(names):
-                self.processors = tuple(
-                    kind.dialect_impl(_DIALECT).result_processor(_DIALECT, None) for kind in self.types
-                )
+                converters = (kind.dialect_impl(_DIALECT).result_processor(_DIALECT, None) for kind in self.types)
+                self.processors = tuple((index, convert) for index, convert in enumerate(converters) if convert)
         make, processors = self.row_type._make, self.processors
-        if processors is None or not any(processors):
+        if not processors:
             return [make(values) for values in cursor.fetchall()]
-        return [
-            make(
-                [
-                    value if convert is None else convert(value)
-                    for convert, value in zip(processors, values, strict=True)
-                ]
-            )
-            for values in cursor.fetchall()
-        ]
+        rows = []
+        for fetched in cursor.fetchall():
+            values = list(fetched)
+            for index, convert in processors:
+                values[index] = convert(values[index])
+            rows.append(make(values))
+        return rows
 
 
 class InlineReader:
