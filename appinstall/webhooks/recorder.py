@@ -2,8 +2,8 @@
 
 A delivery costs a handful of statements to record (the attempt, the delivery's new state, the webhook's health,
 the next delivery of its conversation). One transaction each would make the store, not the network, the limit;
-a batch shares the transaction and sends each kind of statement once. ``record`` returns only after the batch
-holding its completion is committed, so a delivery's task (and its slot in the worker) lasts until then.
+a batch shares the transaction and sends each kind of statement once. The worker hears of each completion through
+``on_recorded`` once its batch is committed (or has failed); a delivery keeps its slot in the worker until then.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from appinstall.store import Store
@@ -19,26 +20,30 @@ from appinstall.webhooks.queue import Completion
 
 log = logging.getLogger("appinstall.webhooks")
 
+# Called for every completion once its batch is written: True if the delivery was still this worker's (its lease
+# held), False if another worker had taken it over, None if the batch could not be written.
+OnRecorded = Callable[[Completion, bool | None], None]
+
 MAX_BATCH: Final = 256
 GATHER_SECONDS: Final = 0.002
 
 
 class Recorder:
-    def __init__(self, store: Store, owner: str, *, disable_after_ms: int) -> None:
+    def __init__(self, store: Store, owner: str, *, disable_after_ms: int, on_recorded: OnRecorded) -> None:
         self._store = store
         self._owner = owner
         self._disable_after_ms = disable_after_ms
-        self._waiting: asyncio.Queue[tuple[Completion, asyncio.Future[bool]]] = asyncio.Queue()
+        self._on_recorded = on_recorded
+        self._waiting: asyncio.Queue[Completion] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="appinstall-webhook-recorder")
 
-    async def record(self, completion: Completion) -> bool:
-        """Record it with the next batch; True if the delivery was still this worker's (its lease held)."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.put_nowait((completion, done))
-        return await done
+    def submit(self, completion: Completion) -> None:
+        """Record it with the next batch; ``on_recorded`` says when that is done. (No future to await for each of
+        thousands of completions a second: the callback is cheaper.)"""
+        self._waiting.put_nowait(completion)
 
     async def stop(self) -> None:
         """Write what is waiting, then stop."""
@@ -58,21 +63,18 @@ class Recorder:
                 batch.append(self._waiting.get_nowait())
             await self._write(batch)
 
-    async def _write(self, batch: list[tuple[Completion, asyncio.Future[bool]]]) -> None:
-        completions = [completion for completion, _ in batch]
+    async def _write(self, batch: list[Completion]) -> None:
+        outcomes: list[bool | None]
         try:
-            kept = await queue.complete_many(
-                self._store, self._owner, completions, disable_after_ms=self._disable_after_ms
-            )
-        except Exception as error:  # nothing is lost: the leases expire and the deliveries are sent again
+            kept = await queue.complete_many(self._store, self._owner, batch, disable_after_ms=self._disable_after_ms)
+        except Exception:  # nothing is lost: the leases expire and the deliveries are sent again
             log.exception("could not record %d attempts; they will be retried when their leases expire", len(batch))
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(error)
+            outcomes = [None] * len(batch)
         else:
-            for completion, done in batch:
-                if not done.done():
-                    done.set_result(completion.job.seq in kept)
-        finally:
+            outcomes = [completion.job.seq in kept for completion in batch]
+        try:
+            for completion, outcome in zip(batch, outcomes, strict=True):
+                self._on_recorded(completion, outcome)
+        finally:  # only now is the batch done: ``stop`` returns after the worker has heard of every completion
             for _ in batch:
                 self._waiting.task_done()

@@ -98,7 +98,12 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
         self._next_stall_check = 0.0
-        self._recorder = Recorder(store, self.owner, disable_after_ms=settings.webhook_disable_after_seconds * 1000)
+        self._recorder = Recorder(
+            store,
+            self.owner,
+            disable_after_ms=settings.webhook_disable_after_seconds * 1000,
+            on_recorded=self._recorded,
+        )
         self._subscriptions = claims.Subscriptions()
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -171,19 +176,13 @@ class Worker:
                     else []
                 )
                 for job in claimed:
-                    task = asyncio.create_task(self._deliver(job), name=str(job.seq))
-                    self._inflight[job.seq] = task
-                    task.add_done_callback(self._finished)
+                    self._inflight[job.seq] = asyncio.create_task(self._deliver(job))
                 if len(claimed) == CLAIM_BATCH:
                     continue
                 await self._sleep()
             except Exception:  # the store may be briefly unreachable: say so, wait, go on
                 log.exception("webhook worker loop failed; retrying in %.0f s", POLL_SECONDS)
                 await self._sleep(POLL_SECONDS)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(int(task.get_name()), None)
-        self._wake.set()
 
     async def _sleep(self, seconds: float | None = None) -> None:
         # Clear first: a wake-up that arrives while the next due time is being read still counts.
@@ -217,16 +216,30 @@ class Worker:
     # --- one delivery -----------------------------------------------------------------------------------------
 
     async def _deliver(self, job: Job) -> None:
+        """Send it, then hand the outcome to the recorder. The delivery keeps its slot (and its lease is renewed)
+        until the recorder has committed it: see ``_recorded``."""
         try:
             result, decision = await self._attempt(job)
-            kept = await self._recorder.record(queue.Completion(job, result, decision))
         except Exception:  # never lose the delivery: its lease expires and another attempt follows
-            log.exception("delivery %s could not be recorded; it will be retried when its lease expires", job.id)
+            log.exception("delivery %s failed unexpectedly; it will be retried when its lease expires", job.id)
+            self._settle(job.seq)
             return
+        self._recorder.submit(queue.Completion(job, result, decision))
+
+    def _recorded(self, completion: queue.Completion, kept: bool | None) -> None:
+        """The recorder's word on one completion: committed (``kept``: its lease still held) or not (None)."""
+        self._settle(completion.job.seq)
+        if kept is None:
+            return  # the recorder said why; the lease expires and another attempt follows
+        result, decision = completion.result, completion.decision
         outcome = "refused" if result is None else {"pending": "retried"}.get(decision.status, decision.status)
         metrics.DELIVERIES.labels(outcome).inc()
         if not kept:
-            log.warning("delivery %s was taken over by another worker while in flight", job.id)
+            log.warning("delivery %s was taken over by another worker while in flight", completion.job.id)
+
+    def _settle(self, seq: int) -> None:
+        self._inflight.pop(seq, None)
+        self._wake.set()
 
     async def _attempt(self, job: Job) -> tuple[AttemptResult | None, Decision]:
         if job.refusal is not None or job.endpoint is None:
