@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
 from appinstall.store.tables import accounts
+from appinstall.store.writer import CHECKPOINT_INTERVAL_SECONDS, InlineWriter
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio
@@ -124,3 +125,23 @@ async def test_a_cancelled_caller_lets_a_waiting_unit_of_work_finish_before_it_e
     finally:
         holder.close()
     assert await _account_ids(store) == ["started"]  # the transaction could not be stopped half-way: it committed
+
+
+async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    await upgrade(engine)
+    await engine.dispose()
+    writer = InlineWriter(str(database))
+    try:
+        for number in range(5):
+            await writer.run(_add_accounts, f"account-{number}")
+            await asyncio.sleep(CHECKPOINT_INTERVAL_SECONDS)
+        await asyncio.sleep(0.2)
+        assert writer.checkpoints >= 1
+        with writer.engine.connect() as inline:  # (the writer's one connection: its pool holds just that)
+            assert inline.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    finally:
+        writer.close()
+    with sqlite3.connect(database) as reader:  # everything reached the database file (and the WAL)
+        assert reader.execute("SELECT count(*) FROM accounts").fetchone()[0] == 5
