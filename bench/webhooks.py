@@ -15,8 +15,12 @@ Everything runs on this machine as separate processes: a receiver (``webhook_rec
 * ``latency``: with the worker running, notifications are published at a steady ``--rate`` per second for a few
   seconds; each delivery's time from the publish request to its arrival at the receiver gives p50 and p99.
 
-The issue's target: drain on SQLite at least 50 % of the ceiling. ``--pending N`` instead measures the worker's
-resident memory while a backlog of N deliveries (say 1,000,000) is waiting, beside a backlog of 10,000.
+The issue's target: drain on SQLite at least 50 % of the ceiling. This machine's speed wanders (the same drain has
+measured 40 % and 54 % minutes apart), so the SQLite drain runs ``--repeat`` times (3), each on a fresh database
+between its own two ceilings, every run is shown, and the verdict takes the median.
+
+``--pending N`` instead measures the worker's resident memory while a backlog of N deliveries (say 1,000,000) is
+waiting, beside a backlog of 10,000.
 
 Run ``python bench/webhooks.py``; ``--check`` exits 1 when the SQLite target is missed.
 """
@@ -298,22 +302,31 @@ def worker_environment(environment: dict[str, str]) -> dict[str, str]:
     }
 
 
-def sqlite_rows(directory: Path, receiver: Receiver, deliveries: int, rate: float, seconds: float) -> list[Row]:
-    token = f"aio_{secrets.token_urlsafe(16)}"
-    environment = worker_environment(server_environment(directory / "sqlite", token, None))
-    quiet = environment | {"APPINSTALL_WORKER": "false"}
-    with running_server(directory / "sqlite-publish.log", quiet) as server:
-        install_apps(server, token, receiver, FANOUT)
-        uvloop.run(publish_many(server, token, deliveries // FANOUT))
-    row = drain(
-        "SQLite drain (worker in serve)",
-        receiver,
-        deliveries,
-        lambda: running_server(directory / "sqlite-serve.log", environment),
-    )
+def sqlite_rows(
+    directory: Path, receiver: Receiver, deliveries: int, rate: float, seconds: float, repeat: int
+) -> list[Row]:
+    """The drain ``repeat`` times, each on a fresh database (the verdict takes the median), then the latency."""
+    rows = []
+    for run in range(1, repeat + 1):
+        token = f"aio_{secrets.token_urlsafe(16)}"
+        environment = worker_environment(server_environment(directory / f"sqlite-{run}", token, None))
+        quiet = environment | {"APPINSTALL_WORKER": "false"}
+        with running_server(directory / f"sqlite-publish-{run}.log", quiet) as server:
+            install_apps(server, token, receiver, FANOUT)
+            uvloop.run(publish_many(server, token, deliveries // FANOUT))
+        rows.append(
+            drain(
+                f"SQLite drain (worker in serve) {run}/{repeat}",
+                receiver,
+                deliveries,
+                lambda run=run, environment=environment: running_server(
+                    directory / f"sqlite-serve-{run}.log", environment
+                ),
+            )
+        )
     with running_server(directory / "sqlite-live.log", environment) as server:
-        live = latency("SQLite latency", server, token, receiver, rate, seconds)
-    return [row, live]
+        rows.append(latency("SQLite latency", server, token, receiver, rate, seconds))
+    return rows
 
 
 def postgres_rows(
@@ -416,11 +429,14 @@ def report(rows: list[Row], console: Console) -> bool:
             f"{row.p99_ms:.0f}" if row.p99_ms is not None else "",
         )
     console.print(table)
-    sqlite = next(row for row in rows if row.name.startswith("SQLite drain"))
-    assert sqlite.ceiling is not None
-    met = sqlite.rate >= TARGET_SHARE * sqlite.ceiling
+    shares = [row.rate / row.ceiling for row in rows if row.name.startswith("SQLite drain") and row.ceiling]
+    share = statistics.median(shares)
+    met = share >= TARGET_SHARE
     verdict = "PASS" if met else "FAIL"
-    console.print(f"{verdict}: SQLite drain at {sqlite.rate / sqlite.ceiling:.0%} of the ceiling (target ≥ 50 %)")
+    console.print(
+        f"{verdict}: SQLite drain at {share:.0%} of the ceiling, the median of {len(shares)} run(s) "
+        f"({', '.join(f'{each:.0%}' for each in shares)}; target ≥ 50 %)"
+    )
     return met
 
 
@@ -430,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="Publishes per second for the latency rows.")
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of the latency rows.")
     parser.add_argument("--pending", type=int, nargs="*", help="Measure memory with these backlogs instead.")
+    parser.add_argument("--repeat", type=int, default=3, help="SQLite drains to run; the verdict takes the median.")
     parser.add_argument("--check", action="store_true", help="Exit 1 when the SQLite target is missed.")
     options = parser.parse_args(argv)
     console = Console(width=max(Console().width, 110))
@@ -439,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.pending:
             pending_memory(directory, receiver, options.pending, console)
             return 0
-        rows = sqlite_rows(directory, receiver, options.deliveries, options.rate, options.seconds)
+        rows = sqlite_rows(directory, receiver, options.deliveries, options.rate, options.seconds, options.repeat)
         admin_url = os.environ.get("APPINSTALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
         with postgres_database(admin_url, console) as database_url:
             if database_url is not None:
