@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from appinstall.app import ConfigurationError, create_app, open_keyring
+from appinstall.app import YOUNG_COLLECTION_EVERY, ConfigurationError, create_app, open_keyring
 from appinstall.settings import Settings
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 
@@ -58,11 +58,14 @@ def test_postgresql_without_a_shared_master_key_is_refused() -> None:
 
 async def test_a_served_app_hides_its_startup_objects_from_the_garbage_collector(settings: Settings) -> None:
     application = create_app(settings, freeze_after_startup=True)
+    threshold = gc.get_threshold()
     try:
         async with application.router.lifespan_context(application):
             assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 async def test_an_app_made_in_a_test_freezes_nothing(settings: Settings) -> None:
