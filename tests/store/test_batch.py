@@ -26,6 +26,7 @@ ADD_ACCOUNT = insert(accounts)
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
+    """Here on both engines (this replaces the SQLite-only ``store`` of ``tests/store/conftest.py``)."""
     store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY))
     await upgrade(store.engine)
     yield store

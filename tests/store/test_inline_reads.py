@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,14 +22,6 @@ from tests.conftest import TEST_MASTER_KEY
 pytestmark = pytest.mark.anyio
 
 ACCOUNT_IDS = select(accounts.c.id).where(accounts.c.created_at >= bindparam("since")).order_by(accounts.c.id)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
-    await upgrade(store.engine)
-    yield store
-    await store.close()
 
 
 async def test_a_sqlite_file_store_has_an_inline_reader(store: Store) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,6 @@ def _add_then_fail(connection: Connection, account_id: str) -> None:
 async def _account_ids(store: Store) -> list[str]:
     async with store.read() as connection:
         return list((await connection.execute(select(accounts.c.id).order_by(accounts.c.id))).scalars())
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
-    await upgrade(store.engine)
-    yield store
-    await store.close()
 
 
 async def test_a_sqlite_file_store_writes_units_of_work_inline(store: Store) -> None:
