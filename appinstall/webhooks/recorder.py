@@ -72,9 +72,11 @@ class Recorder:
             outcomes = [None] * len(batch)
         else:
             outcomes = [completion.job.seq in kept for completion in batch]
-        try:
-            for completion, outcome in zip(batch, outcomes, strict=True):
+        for completion, outcome in zip(batch, outcomes, strict=True):
+            try:
                 self._on_recorded(completion, outcome)
-        finally:  # only now is the batch done: ``stop`` returns after the worker has heard of every completion
-            for _ in batch:
-                self._waiting.task_done()
+            except Exception:  # the recorder must outlive a faulty listener, or nothing more is ever recorded
+                log.exception("on_recorded failed for delivery %s", completion.job.id)
+        # Only now is the batch done: ``stop`` returns after the worker has heard of every completion.
+        for _ in batch:
+            self._waiting.task_done()
