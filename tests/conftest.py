@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from appinstall.app import create_app
 from appinstall.settings import Settings
+from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.migrate import upgrade
 from appinstall.store.tables import metadata
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "appinstall" / "manifest" / "examples" / "seed.json"
@@ -125,3 +127,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://appinstall.test", headers=headers) as http:
         yield http
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A store on a migrated SQLite file (where the inline reader and writer exist), for tests below the API."""
+    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    yield store
+    await store.close()

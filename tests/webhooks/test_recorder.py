@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from appinstall.store import Keyring, Store, create_engine
-from appinstall.store.migrate import upgrade
+from appinstall.store import Store
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.policy import Budget, Decision
 from appinstall.webhooks.queue import Completion
 from appinstall.webhooks.recorder import Recorder
-from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"), Keyring.parse(TEST_MASTER_KEY))
-    await upgrade(store.engine)
-    yield store
-    await store.close()
 
 
 def _completion(seq: int) -> Completion:
@@ -48,16 +36,18 @@ def _completion(seq: int) -> Completion:
     return Completion(job, AttemptResult(started_at=0, latency_ms=1, status_code=200), Decision("succeeded"))
 
 
-async def test_a_completion_that_cannot_be_written_is_reported_as_not_recorded(store: Store) -> None:
+async def test_a_completion_that_cannot_be_written_is_reported_as_not_recorded(sqlite_store: Store) -> None:
     heard: list[tuple[int, bool | None]] = []
-    recorder = Recorder(store, "me", disable_after_ms=1, on_recorded=lambda c, kept: heard.append((c.job.seq, kept)))
+    recorder = Recorder(
+        sqlite_store, "me", disable_after_ms=1, on_recorded=lambda c, kept: heard.append((c.job.seq, kept))
+    )
     recorder.start()
     recorder.submit(_completion(1))
     await asyncio.wait_for(recorder.stop(), timeout=10)
     assert heard == [(1, None)]
 
 
-async def test_a_listener_that_fails_does_not_stop_the_recorder(store: Store) -> None:
+async def test_a_listener_that_fails_does_not_stop_the_recorder(sqlite_store: Store) -> None:
     heard: list[int] = []
 
     def listener(completion: Completion, _: bool | None) -> None:
@@ -65,7 +55,7 @@ async def test_a_listener_that_fails_does_not_stop_the_recorder(store: Store) ->
         if completion.job.seq == 1:
             raise RuntimeError("a bug in the listener")
 
-    recorder = Recorder(store, "me", disable_after_ms=1, on_recorded=listener)
+    recorder = Recorder(sqlite_store, "me", disable_after_ms=1, on_recorded=listener)
     recorder.start()
     recorder.submit(_completion(1))
     await asyncio.sleep(0.1)  # its own batch
