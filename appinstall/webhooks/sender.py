@@ -35,6 +35,12 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def host_key(url: str) -> str:
+    """``host:port`` of an endpoint: what the per-host limit counts by. ValueError for a URL that is not one."""
+    target = URL(url)
+    return f"{target.host}:{target.port}"
+
+
 class HostSlots:
     """At most ``limit`` requests at once per endpoint host; a waiting request's clock has not started yet.
 
@@ -114,8 +120,7 @@ class Sender:
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
         try:
-            target = URL(url)
-            host = f"{target.host}:{target.port}"
+            host = host_key(url)
         except ValueError as error:
             return AttemptResult(started_at=time.time_ns() // 1_000_000, latency_ms=0, error=f"bad URL: {error}")
         async with self.hosts.hold(host):

@@ -16,7 +16,8 @@ import random
 import socket
 import ssl
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +28,7 @@ from appinstall.webhooks import claims, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
-from appinstall.webhooks.sender import USER_AGENT, Sender
+from appinstall.webhooks.sender import USER_AGENT, Sender, host_key
 from appinstall.webhooks.signing import signature_headers
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
 
@@ -94,7 +95,12 @@ class Worker:
         self._shutdown_grace = shutdown_grace
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._inflight: dict[int, asyncio.Task[None]] = {}
+        # Claimed and not yet recorded, by seq. Those with an endpoint wait in their host's queue until one of the
+        # host's runners (at most its per-host limit) takes them: one task per runner, not per delivery.
+        self._inflight: dict[int, Job] = {}
+        self._hosts: dict[str, deque[Job]] = {}
+        self._runners: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
         self._next_stall_check = 0.0
@@ -123,14 +129,15 @@ class Worker:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=self._shutdown_grace)
-        unfinished = list(self._inflight)
-        for task in self._inflight.values():
+        # Runners start nothing new once stopping; what they are sending gets a moment to finish.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self._shutdown_grace)
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._recorder.stop()
-        await queue.release(self.store, self.owner, unfinished)
+        await queue.release(self.store, self.owner, list(self._inflight))
         if self._listener is not None:
             await self._listener.close()
         if self._sender is not None:
@@ -176,7 +183,7 @@ class Worker:
                     else []
                 )
                 for job in claimed:
-                    self._inflight[job.seq] = asyncio.create_task(self._deliver(job))
+                    self._dispatch(job)
                 if len(claimed) == CLAIM_BATCH:
                     continue
                 await self._sleep()
@@ -212,6 +219,41 @@ class Worker:
             if unblocked:
                 log.warning("unblocked %d conversations that had nothing in flight", unblocked)
         await metrics.refresh_queue_gauges(self.store)
+
+    # --- dispatching ------------------------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _dispatch(self, job: Job) -> None:
+        """Queue a claimed delivery for its endpoint's host, and start a runner there if the host has room."""
+        self._inflight[job.seq] = job
+        try:
+            host = host_key(job.endpoint) if job.endpoint is not None and job.refusal is None else None
+        except ValueError:
+            host = None
+        if host is None:  # nothing to send (refused, or no usable URL): no host to wait for
+            self._spawn(self._deliver(job))
+            return
+        self._hosts.setdefault(host, deque()).append(job)
+        if self._runners.get(host, 0) < self.settings.webhook_per_host_concurrency:
+            self._runners[host] = self._runners.get(host, 0) + 1
+            self._spawn(self._run_host(host))
+
+    async def _run_host(self, host: str) -> None:
+        """One of a host's runners: sends its queued deliveries one after another until none is left."""
+        waiting = self._hosts[host]
+        try:
+            while waiting and not self._stopping.is_set():
+                await self._deliver(waiting.popleft())
+        finally:
+            self._runners[host] -= 1
+            if not self._runners[host]:
+                del self._runners[host]
+                if not waiting:
+                    del self._hosts[host]
 
     # --- one delivery -----------------------------------------------------------------------------------------
 
