@@ -32,7 +32,7 @@ class RequestLimits:
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > self.max_body_bytes):
             await self._refuse_size(scope, receive, send)
             return
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -93,7 +93,7 @@ def _problem(detail: ErrorDetails, root: type[BaseModel]) -> Problem:
 def _type_hint(value: Any) -> str | None:
     """Point out the common JSON slips: a number or boolean written as a string, and the reverse."""
     if isinstance(value, str):
-        if value.strip().lstrip("-").isdigit():
+        if value.strip().lstrip("-").isascii() and value.strip().lstrip("-").isdigit():
             return f"write the number without quotes: {value.strip()}"
         if value.strip().lower() in ("true", "false"):
             return f"write the boolean without quotes: {value.strip().lower()}"

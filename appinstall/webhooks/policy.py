@@ -40,7 +40,7 @@ def parse_retry_after(value: str | None, now_ms: int) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not str.isdigit alone: it also takes "¹", which int() refuses
         return float(int(value))
     try:
         moment = email.utils.parsedate_to_datetime(value)

@@ -29,7 +29,7 @@ Moment = Annotated[
 def _moment(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not str.isdigit alone: it also takes "¹", which int() refuses
         return int(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -348,6 +348,16 @@ async def test_410_gone_disables_the_webhook_at_once(
     assert "410" in health["disabled_reason"]
 
 
+@pytest.mark.parametrize("since", ["¹", "٣", "yesterday"])
+async def test_recover_refuses_a_time_that_is_not_one(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, since: str
+) -> None:
+    installed = await install(client, receiver)
+    response = await client.post(f"{BASE}/{installed['id']}/deliveries/recover", params={"since": since})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/invalid-parameter")
+
+
 async def test_a_disabled_webhook_keeps_new_notifications_as_failed_until_recovered(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:

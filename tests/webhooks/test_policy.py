@@ -136,6 +136,8 @@ def test_a_short_retry_after_does_not_shorten_the_schedule() -> None:
         ("soon", None),
         (None, None),
         ("-3", None),
+        ("¹", None),  # a digit to str.isdigit, not to int()
+        ("٣", None),  # a decimal digit, but not one a Retry-After may carry
     ],
 )
 def test_retry_after_is_read_as_seconds_or_an_http_date(value: str | None, seconds: float | None) -> None:
