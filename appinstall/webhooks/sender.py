@@ -7,7 +7,6 @@ comes back as an ``AttemptResult`` rather than an exception.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from collections.abc import Mapping
@@ -41,64 +40,9 @@ def host_key(url: str) -> str:
     return f"{target.host}:{target.port}"
 
 
-class HostSlots:
-    """At most ``limit`` requests at once per endpoint host; a waiting request's clock has not started yet.
-
-    aiohttp's own per-host limit would make a request wait for a pooled connection inside its timeout, so a busy
-    host would turn queued deliveries into timeouts. Entries are dropped when a host has no request left.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
-
-    def hold(self, host: str) -> _HostSlot:
-        """``async with slots.hold(host):`` waits for one of the host's slots and holds it for the block."""
-        return _HostSlot(self, host)
-
-    def _join(self, host: str) -> asyncio.Semaphore:
-        semaphore, users = self._hosts.get(host) or (asyncio.Semaphore(self._limit), 0)
-        self._hosts[host] = (semaphore, users + 1)
-        return semaphore
-
-    def _leave(self, host: str) -> None:
-        semaphore, users = self._hosts[host]
-        if users == 1:
-            del self._hosts[host]
-        else:
-            self._hosts[host] = (semaphore, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._hosts)
-
-
-class _HostSlot:
-    """One request's slot (a class, not a generator-based context manager: one per delivery, on the hot path)."""
-
-    __slots__ = ("_host", "_semaphore", "_slots")
-
-    def __init__(self, slots: HostSlots, host: str) -> None:
-        self._slots = slots
-        self._host = host
-        self._semaphore: asyncio.Semaphore | None = None
-
-    async def __aenter__(self) -> None:
-        semaphore = self._slots._join(self._host)
-        try:
-            await semaphore.acquire()
-        except BaseException:  # cancelled while waiting: it never held a slot
-            self._slots._leave(self._host)
-            raise
-        self._semaphore = semaphore
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._semaphore is not None
-        self._semaphore.release()
-        self._slots._leave(self._host)
-
-
 class Sender:
-    """Posts signed bodies; one per worker, sharing its connection pool across requests."""
+    """Posts signed bodies; one per worker, sharing its connection pool across requests. It bounds nothing per
+    host: the worker does, by sending each host's deliveries from at most its limit of runners."""
 
     def __init__(
         self,
@@ -107,30 +51,24 @@ class Sender:
         connect_timeout: float = 5.0,
         total_timeout: float = 10.0,
         max_response_bytes: int = 65_536,
-        per_host: int = 32,
     ) -> None:
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=total_timeout, sock_connect=connect_timeout),
             trust_env=False,
             auto_decompress=False,
+            # A receiver's Set-Cookie must not ride along on later webhooks (to it or to anyone on its domain).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._max_response_bytes = max_response_bytes
-        self.hosts = HostSlots(per_host)
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
-        try:
-            host = host_key(url)
-        except ValueError as error:
-            return AttemptResult(started_at=time.time_ns() // 1_000_000, latency_ms=0, error=f"bad URL: {error}")
-        async with self.hosts.hold(host):
-            return await self._send(url, headers, body)
-
-    async def _send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
+        """POST ``body`` to ``url`` now: the timeout starts here, so a caller that bounds requests per host waits
+        for its turn before calling (the worker's host runners do)."""
         started_at = time.time_ns() // 1_000_000
         clock = time.perf_counter()
         try:
-            async with self._session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response:
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 length = response.content_length
                 if length is not None and length <= self._max_response_bytes:
                     received = await response.read()  # small and announced: the common case, in one step

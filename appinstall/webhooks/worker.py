@@ -58,13 +58,12 @@ def sender_from(settings: Settings) -> Sender:
     if settings.webhook_ca_file is not None:
         tls.load_verify_locations(cafile=settings.webhook_ca_file)
     # The pool is as large as the worker's concurrency, so no request ever waits for a connection inside its
-    # timeout; the per-host bound is the sender's, outside the timeout.
+    # timeout; the per-host bound is the worker's host runners, outside the timeout.
     connector = guarded_connector(policy, ssl=tls, limit=settings.webhook_concurrency, limit_per_host=0)
     return Sender(
         connector,
         connect_timeout=settings.webhook_connect_timeout_seconds,
         total_timeout=settings.webhook_timeout_seconds,
-        per_host=settings.webhook_per_host_concurrency,
     )
 
 

@@ -131,6 +131,8 @@ class Receiver:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.arrived = asyncio.Event()
+        self.active = 0  # requests being answered now
+        self.peak = 0  # the most ever answered at once
 
     def url(self, path: str = "/hook") -> str:
         scheme = "https" if self._tls is not None else "http"
@@ -153,6 +155,14 @@ class Receiver:
         return [r.body for r in self.received if path is None or r.path == path]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            return await self._answer(request)
+        finally:
+            self.active -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.received.append(Received(request.path, dict(request.headers), body, time.monotonic()))
         self.arrived.set()
