@@ -8,6 +8,7 @@ rows are ours, so the write lock is held briefly and, on SQLite, the reads run i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, update
@@ -22,7 +23,15 @@ from appinstall.webhooks.policy import Budget
 # those installations, and the manifests of installations whose current revision is not cached yet.
 _CLAIMED = (
     select(
-        deliveries,
+        deliveries.c.seq,
+        deliveries.c.id,
+        deliveries.c.account_id,
+        deliveries.c.installation_id,
+        deliveries.c.event_type,
+        deliveries.c.conversation_id,
+        deliveries.c.attempts,
+        deliveries.c.round_attempts,
+        deliveries.c.round_started_at,
         notifications.c.body,
         installations.c.revision,
         installations.c.enabled,
@@ -55,26 +64,51 @@ _MANIFESTS = select(installations.c.id, installations.c.revision, installations.
 )
 
 
-class Subscriptions:
-    """Each installation's ``capabilities.webhooks``, parsed once per revision of its manifest.
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where and how one installation's manifest sends one event type: its part of a claimed delivery's ``Job``."""
 
-    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time; an installation's revision
-    changes with every update of it, so a cached entry is never stale. Bounded: the least recently added go first.
+    endpoint: str
+    headers: dict[str, str]
+    budget: Budget
+
+
+def routes_of(manifest: dict[str, Any]) -> dict[str, Route]:
+    """The manifest's ``capabilities.webhooks``, by event type (its ``retry`` policy folded into each budget)."""
+    webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
+    retention = (webhooks.get("retry") or {}).get("retention_time")
+    return {
+        event_type: Route(
+            endpoint=webhook["endpoint"],
+            headers={header["header_name"]: header["header_value"] for header in webhook.get("headers", [])},
+            budget=Budget(max_retries=webhook.get("max_retries", 0), retention_seconds=retention),
+        )
+        for event_type, webhook in webhooks.items()
+        if event_type != "retry"
+    }
+
+
+class Subscriptions:
+    """Each installation's routes, read from its manifest once per revision of it.
+
+    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time, and building each delivery's
+    headers and budget again about as much; an installation's revision changes with every update of it, so a
+    cached entry is never stale. Bounded: the least recently added go first.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
         self._capacity = capacity
-        self._entries: dict[tuple[str, int], dict[str, Any]] = {}
+        self._entries: dict[tuple[str, int], dict[str, Route]] = {}
 
-    def get(self, installation_id: str, revision: int) -> dict[str, Any] | None:
+    def get(self, installation_id: str, revision: int) -> dict[str, Route] | None:
         return self._entries.get((installation_id, revision))
 
-    def put(self, installation_id: str, revision: int, manifest: dict[str, Any]) -> dict[str, Any]:
-        webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
+    def put(self, installation_id: str, revision: int, manifest: dict[str, Any]) -> dict[str, Route]:
+        routes = routes_of(manifest)
         if len(self._entries) >= self._capacity:
             del self._entries[next(iter(self._entries))]
-        self._entries[(installation_id, revision)] = webhooks
-        return webhooks
+        self._entries[(installation_id, revision)] = routes
+        return routes
 
 
 async def claim(
@@ -134,15 +168,17 @@ def _lease(connection: Connection, owner: str, limit: int, now: int, lease_ms: i
     return list(leased.scalars().all())
 
 
-def _job(row: Any, webhooks: dict[str, Any], secrets: list[str]) -> Job:
-    webhook = webhooks.get(row.event_type)
-    retention = (webhooks.get("retry") or {}).get("retention_time")
+_NOT_SUBSCRIBED = Budget(max_retries=0)
+
+
+def _job(row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
+    route = routes.get(row.event_type)
     refusal = None
     if row.deleted:
         refusal = "the installation was deleted"
     elif not row.enabled:
         refusal = "the installation is disabled"
-    elif webhook is None:
+    elif route is None:
         refusal = f"the installation no longer subscribes to {row.event_type}"
     elif row.disabled_at is not None:
         refusal = f"the webhook is disabled: {row.disabled_reason}"
@@ -159,12 +195,12 @@ def _job(row: Any, webhooks: dict[str, Any], secrets: list[str]) -> Job:
         attempts=row.attempts,
         round_attempts=row.round_attempts,
         round_started_at=row.round_started_at,
-        endpoint=webhook["endpoint"] if webhook else None,
-        headers={h["header_name"]: h["header_value"] for h in (webhook or {}).get("headers", [])},
-        budget=Budget(max_retries=(webhook or {}).get("max_retries", 0), retention_seconds=retention),
+        endpoint=None if route is None else route.endpoint,
+        headers={} if route is None else route.headers,
+        budget=_NOT_SUBSCRIBED if route is None else route.budget,
         secrets=secrets,
         refusal=refusal,
     )
 
 
-__all__ = ["Subscriptions", "claim"]
+__all__ = ["Route", "Subscriptions", "claim", "routes_of"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -55,7 +55,6 @@ class AttemptResult:
     error: str | None = None
     retry_after: str | None = None
     excerpt: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class AttemptView(BaseModel):

@@ -147,14 +147,6 @@ async def test_a_claim_after_the_manifest_changes_sends_by_the_new_manifest(
     assert (before.endpoint, after.endpoint) == (receiver.url("/hook"), receiver.url("/moved"))
 
 
-def test_the_subscription_cache_forgets_the_oldest_entry_beyond_its_capacity() -> None:
-    subscriptions = claims.Subscriptions(capacity=2)
-    for revision in (1, 2, 3):
-        subscriptions.put("app", revision, {"capabilities": {"webhooks": {"retry": {"retention_time": revision}}}})
-    assert subscriptions.get("app", 1) is None
-    assert subscriptions.get("app", 3) == {"retry": {"retention_time": 3}}
-
-
 async def test_a_claim_is_one_statement_to_lease_and_three_to_read_what_it_leased(
     quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
