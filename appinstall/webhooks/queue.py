@@ -56,11 +56,11 @@ def wake_workers(connection: Connection) -> None:
         connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-async def first_status(connection: AsyncConnection, installation_id: str, conversation_id: str | None) -> Status:
+def first_status(connection: Connection, installation_id: str, conversation_id: str | None) -> Status:
     """``blocked`` if an earlier delivery of this pair is unfinished, else ``pending``."""
     if conversation_id is None:
         return Status.PENDING
-    waiting = await connection.scalar(
+    waiting = connection.scalar(
         select(
             exists().where(
                 deliveries.c.installation_id == installation_id,

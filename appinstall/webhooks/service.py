@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
@@ -67,8 +67,7 @@ async def publish(store: Store, account_id: str, document: Any) -> list[Publishe
             raise ProblemError(
                 400, "invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters"
             )
-    async with store.transaction() as connection:
-        return await publish_in(connection, account_id, routed, store.clock())
+    return await store.run_transaction(publish_into, account_id, routed, store.clock())
 
 
 async def publish_in(
@@ -76,10 +75,17 @@ async def publish_in(
 ) -> list[PublishedDelivery]:
     """Publish inside the caller's transaction: the change that caused the notifications and their deliveries
     commit together, or not at all (the transactional outbox)."""
+    return await connection.run_sync(publish_into, account_id, routed, now)
+
+
+def publish_into(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[PublishedDelivery]:
+    """The deliveries of ``routed``, written in the connection's transaction (a unit of work for
+    ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a moment, not for a
+    thread hand-off per statement while the worker waits for the lock)."""
     created: list[PublishedDelivery] = []
-    subscribers = await _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
-    await connection.run_sync(
-        lock_conversations,
+    subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
+    lock_conversations(
+        connection,
         [
             (installation, envelope.conversation_id)
             for envelope in routed
@@ -87,7 +93,7 @@ async def publish_in(
         ],
     )
     for envelope in routed:
-        notification_id = await connection.scalar(
+        notification_id = connection.scalar(
             insert(notifications)
             .values(
                 account_id=account_id,
@@ -99,11 +105,11 @@ async def publish_in(
             .returning(notifications.c.id)
         )
         for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
-            status = await first_status(connection, installation_id, envelope.conversation_id)
+            status = first_status(connection, installation_id, envelope.conversation_id)
             if disabled_reason is not None:
                 status = Status.FAILED
             delivery_id = new_delivery_id()
-            await connection.execute(
+            connection.execute(
                 insert(deliveries).values(
                     id=delivery_id,
                     account_id=account_id,
@@ -131,15 +137,15 @@ async def publish_in(
                 )
             )
     if created:
-        await connection.run_sync(wake_workers)
+        wake_workers(connection)
     return created
 
 
-async def _subscribers(
-    connection: AsyncConnection, account_id: str, event_types: set[str]
+def _subscribers(
+    connection: Connection, account_id: str, event_types: set[str]
 ) -> dict[str, list[tuple[str, str | None]]]:
     """Per event type: the enabled installations subscribed to it, with why their webhook is disabled (or None)."""
-    rows = await connection.execute(
+    rows = connection.execute(
         select(
             installations.c.id,
             installation_capabilities.c.value,
@@ -283,18 +289,18 @@ async def get_delivery(store: Store, account_id: str, installation_id: str, deli
 # --- Repair ----------------------------------------------------------------------------------------------------
 
 
-async def _requeue(connection: AsyncConnection, rows: list[Any], now: int) -> None:
+def _requeue(connection: Connection, rows: list[Any], now: int) -> None:
     """Queue finished deliveries again, each in a fresh round, keeping order per conversation."""
-    await connection.run_sync(lock_conversations, [(row.installation_id, row.conversation_id) for row in rows])
+    lock_conversations(connection, [(row.installation_id, row.conversation_id) for row in rows])
     for row in sorted(rows, key=lambda row: row.seq):
-        status = await first_status(connection, row.installation_id, row.conversation_id)
-        await connection.execute(
+        status = first_status(connection, row.installation_id, row.conversation_id)
+        connection.execute(
             update(deliveries)
             .where(deliveries.c.seq == row.seq)
             .values(status=status, round_attempts=0, round_started_at=now, next_attempt_at=now, updated_at=now)
         )
     if rows:
-        await connection.run_sync(wake_workers)
+        wake_workers(connection)
 
 
 async def retry(store: Store, account_id: str, installation_id: str, delivery_id: str, actor: str) -> DeliveryView:
@@ -306,7 +312,7 @@ async def retry(store: Store, account_id: str, installation_id: str, delivery_id
             raise ProblemError(
                 409, "delivery-unfinished", f"delivery {delivery_id} is {row.status}; it is still being delivered"
             )
-        await _requeue(connection, [row], now)
+        await connection.run_sync(_requeue, [row], now)
         await _audit(
             connection, account_id, installation_id, actor, "delivery_retry", now, {"delivery_id": delivery_id}
         )
@@ -328,7 +334,7 @@ async def recover(store: Store, account_id: str, installation_id: str, since: in
                 )
             )
         ).all()
-        await _requeue(connection, list(rows), now)
+        await connection.run_sync(_requeue, list(rows), now)
         await _audit(
             connection,
             account_id,

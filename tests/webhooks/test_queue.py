@@ -13,7 +13,7 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.tables import deliveries
-from appinstall.webhooks import claims, queue
+from appinstall.webhooks import claims, queue, service
 from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
 from tests.conftest import TEST_OPERATOR_TOKEN
@@ -159,3 +159,20 @@ async def test_a_claim_is_one_statement_to_lease_and_three_to_read_what_it_lease
     with counting(store) as work:
         assert len(await claims.claim(store, "me", 10, 60_000)) == 3
     assert (work.checkouts, work.queries) == (0 if store.dialect == "sqlite" else 2, 4)
+
+
+async def test_a_publish_is_one_unit_of_work_with_no_pooled_connection_on_a_sqlite_file(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """On SQLite the write lock is held only while the unit runs on the loop: a thread hand-off per statement, with
+    the loop busy, held it long enough to stall the worker (its records wait for the same lock)."""
+    store: Store = quiet_app.state.store
+    for _ in range(2):
+        await install(client, receiver)
+    with counting(store) as work:
+        created = await service.publish(store, ACCOUNT, message("conv-1", "hi"))
+    assert len(created) == 2
+    # the subscribers, the notification, and for each subscriber its conversation's state and its delivery; on
+    # PostgreSQL also a lock per conversation and the NOTIFY
+    expected = (0, 6) if store.dialect == "sqlite" else (1, 9)
+    assert (work.checkouts, work.queries) == expected
