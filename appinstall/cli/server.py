@@ -6,7 +6,6 @@ so an operator can bootstrap a tenant before any HTTP client has a credential.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
+import uvloop
 
 from appinstall.accounts import service as accounts
 from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
@@ -68,7 +68,7 @@ def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
             await store.close()
 
     try:
-        return asyncio.run(run())
+        return uvloop.run(run())  # the loop `serve` runs on (uvicorn's), for the worker above all
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ProblemError as error:

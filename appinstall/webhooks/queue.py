@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Connection, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
@@ -42,12 +42,20 @@ def _lock_key(installation_id: str, conversation_id: str) -> int:
 # ``Store.run_transaction``; async code inside ``Store.transaction()`` calls them through ``connection.run_sync``.
 
 
+# Every pair's lock in one round trip, taken in the keys' order (the subquery's): two transactions that lock
+# overlapping pairs then wait for each other instead of deadlocking.
+_LOCK_PAIRS = text(
+    "SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS key ORDER BY key) AS ordered"
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+
+
 def lock_conversations(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> None:
     """On PostgreSQL, lock each (installation, conversation) pair for the rest of the transaction, in one order."""
     if connection.dialect.name != "postgresql":
         return
-    for key in sorted({_lock_key(i, c) for i, c in pairs if c is not None}):
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    keys = sorted({_lock_key(i, c) for i, c in pairs if c is not None})
+    if keys:
+        connection.execute(_LOCK_PAIRS, {"keys": keys})
 
 
 def wake_workers(connection: Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -173,6 +174,37 @@ async def test_a_publish_is_one_unit_of_work_with_no_pooled_connection_on_a_sqli
         created = await service.publish(store, ACCOUNT, message("conv-1", "hi"))
     assert len(created) == 2
     # the subscribers, the notification, and for each subscriber its conversation's state and its delivery; on
-    # PostgreSQL also a lock per conversation and the NOTIFY
-    expected = (0, 6) if store.dialect == "sqlite" else (1, 9)
+    # PostgreSQL also one statement that locks both (installation, conversation) pairs, and the NOTIFY
+    expected = (0, 6) if store.dialect == "sqlite" else (1, 8)
     assert (work.checkouts, work.queries) == expected
+
+
+async def test_a_conversation_locked_by_one_transaction_waits_for_its_commit_in_another(quiet_app: FastAPI) -> None:
+    """PostgreSQL: advisory locks on (installation, conversation) pairs, all taken in one statement. SQLite has one
+    writer at a time already, and takes none."""
+    store: Store = quiet_app.state.store
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with store.transaction() as connection:
+            await connection.run_sync(queue.lock_conversations, [("app", "conv-2"), ("app", "conv-1"), ("app", None)])
+            locked.set()
+            await release.wait()
+
+    async def overlap() -> None:
+        async with store.transaction() as connection:
+            await connection.run_sync(queue.lock_conversations, [("other", "conv-9"), ("app", "conv-1")])
+
+    if store.dialect != "postgresql":
+        with counting(store) as work:
+            async with store.transaction() as connection:
+                await connection.run_sync(queue.lock_conversations, [("app", "conv-1")])
+        assert work.queries == 0
+        return
+    holder = asyncio.create_task(hold())
+    await locked.wait()
+    waiter = asyncio.create_task(overlap())
+    await asyncio.sleep(0.3)
+    assert not waiter.done()  # conv-1 is held
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, waiter), timeout=5)
