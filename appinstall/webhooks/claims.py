@@ -91,9 +91,9 @@ def routes_of(manifest: dict[str, Any]) -> dict[str, Route]:
 class Subscriptions:
     """Each installation's routes, read from its manifest once per revision of it.
 
-    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time, and building each delivery's
-    headers and budget again about as much; an installation's revision changes with every update of it, so a
-    cached entry is never stale. Bounded: the least recently added go first.
+    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time, and its headers and budget were
+    built again for each delivery too; an installation's revision changes with every update of it, so a cached
+    entry is never stale. Bounded: the least recently added go first.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
