@@ -11,13 +11,14 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.registry.models import WEBHOOK_KIND
 from appinstall.store import Store
+from appinstall.store.batch import execute_many
 from appinstall.store.tables import (
     audit_events,
     deliveries,
@@ -79,10 +80,13 @@ async def publish_in(
 
 
 def publish_into(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[PublishedDelivery]:
-    """The deliveries of ``routed``, written in the connection's transaction (a unit of work for
-    ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a moment, not for a
-    thread hand-off per statement while the worker waits for the lock)."""
-    created: list[PublishedDelivery] = []
+    """The deliveries of ``routed``, written in the connection's transaction.
+
+    A unit of work for ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a
+    moment, not for a thread hand-off per statement while the worker waits for the lock. A handful of statements
+    whatever the number of subscribers: the subscribers, the notifications, which subscribers already have an
+    unfinished delivery in each conversation, and one insert of every delivery.
+    """
     subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
     lock_conversations(
         connection,
@@ -92,40 +96,48 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
             for installation, _ in subscribers.get(envelope.event_type, [])
         ],
     )
+    # (installation, conversation) pairs with an unfinished delivery: earlier ones, then those made here
+    unfinished = _unfinished_pairs(connection, routed, subscribers)
+    created: list[PublishedDelivery] = []
+    rows: list[dict[str, Any]] = []
     for envelope in routed:
         notification_id = connection.scalar(
-            insert(notifications)
-            .values(
-                account_id=account_id,
-                event_type=envelope.event_type,
-                conversation_id=envelope.conversation_id,
-                body=envelope.body,
-                created_at=now,
-            )
-            .returning(notifications.c.id)
+            _INSERT_NOTIFICATION,
+            {
+                "account_id": account_id,
+                "event_type": envelope.event_type,
+                "conversation_id": envelope.conversation_id,
+                "body": envelope.body,
+                "created_at": now,
+            },
         )
         for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
-            status = first_status(connection, installation_id, envelope.conversation_id)
+            pair = (installation_id, envelope.conversation_id)
             if disabled_reason is not None:
                 status = Status.FAILED
+            elif envelope.conversation_id is None:
+                status = Status.PENDING
+            else:
+                status = Status.BLOCKED if pair in unfinished else Status.PENDING
+                unfinished.add(pair)
             delivery_id = new_delivery_id()
-            connection.execute(
-                insert(deliveries).values(
-                    id=delivery_id,
-                    account_id=account_id,
-                    installation_id=installation_id,
-                    notification_id=notification_id,
-                    event_type=envelope.event_type,
-                    conversation_id=envelope.conversation_id,
-                    status=status,
-                    attempts=0,
-                    round_attempts=0,
-                    round_started_at=now,
-                    next_attempt_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    last_error=f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
-                )
+            rows.append(
+                {
+                    "id": delivery_id,
+                    "account_id": account_id,
+                    "installation_id": installation_id,
+                    "notification_id": notification_id,
+                    "event_type": envelope.event_type,
+                    "conversation_id": envelope.conversation_id,
+                    "status": status,
+                    "attempts": 0,
+                    "round_attempts": 0,
+                    "round_started_at": now,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_error": f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
+                }
             )
             created.append(
                 PublishedDelivery(
@@ -136,9 +148,35 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
                     status=status,
                 )
             )
+    execute_many(connection, _INSERT_DELIVERY, rows)
     if created:
         wake_workers(connection)
     return created
+
+
+_INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id)
+_INSERT_DELIVERY = insert(deliveries)
+_UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
+    deliveries.c.conversation_id == bindparam("conversation"),
+    deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
+    deliveries.c.status.in_(UNFINISHED),
+)
+
+
+def _unfinished_pairs(
+    connection: Connection, routed: list[Routed], subscribers: dict[str, list[tuple[str, str | None]]]
+) -> set[tuple[str, str | None]]:
+    """The subscribers that already have an unfinished delivery in each conversation (a query per conversation)."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for envelope in routed:
+        if envelope.conversation_id is not None:
+            wanted[envelope.conversation_id].update(i for i, _ in subscribers.get(envelope.event_type, []))
+    found: set[tuple[str, str | None]] = set()
+    for conversation_id, installation_ids in wanted.items():
+        if installation_ids:
+            parameters = {"conversation": conversation_id, "installations": sorted(installation_ids)}
+            found.update((i, conversation_id) for i in connection.scalars(_UNFINISHED_IN_CONVERSATION, parameters))
+    return found
 
 
 def _subscribers(

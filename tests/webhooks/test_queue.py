@@ -162,7 +162,7 @@ async def test_a_claim_is_one_statement_to_lease_and_three_to_read_what_it_lease
     assert (work.checkouts, work.queries) == (0 if store.dialect == "sqlite" else 2, 4)
 
 
-async def test_a_publish_is_one_unit_of_work_with_no_pooled_connection_on_a_sqlite_file(
+async def test_a_publish_is_a_few_statements_in_one_unit_of_work_with_no_pooled_connection_on_a_sqlite_file(
     quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     """On SQLite the write lock is held only while the unit runs on the loop: a thread hand-off per statement, with
@@ -173,9 +173,10 @@ async def test_a_publish_is_one_unit_of_work_with_no_pooled_connection_on_a_sqli
     with counting(store) as work:
         created = await service.publish(store, ACCOUNT, message("conv-1", "hi"))
     assert len(created) == 2
-    # the subscribers, the notification, and for each subscriber its conversation's state and its delivery; on
-    # PostgreSQL also one statement that locks both (installation, conversation) pairs, and the NOTIFY
-    expected = (0, 6) if store.dialect == "sqlite" else (1, 8)
+    # the subscribers, which of them have an unfinished delivery in the conversation, the notification, and one
+    # insert of both deliveries; on PostgreSQL also one statement that locks both (installation, conversation)
+    # pairs, and the NOTIFY
+    expected = (0, 4) if store.dialect == "sqlite" else (1, 6)
     assert (work.checkouts, work.queries) == expected
 
 
@@ -208,3 +209,19 @@ async def test_a_conversation_locked_by_one_transaction_waits_for_its_commit_in_
     assert not waiter.done()  # conv-1 is held
     release.set()
     await asyncio.wait_for(asyncio.gather(holder, waiter), timeout=5)
+
+
+async def test_two_runs_of_one_conversation_in_one_notification_keep_their_order(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Content, chat state, content: the installation subscribed to content gets two deliveries from one publish,
+    and the second waits for the first like any later one."""
+    installed = await install(client, receiver)
+    document = message("conv-1", "first")
+    content = document["body"]["changes"][0]
+    chat_state = {**content, "event": {"type": "ChatStateEvent", "chatState": "COMPOSING"}}
+    second = {**content, "event": {**content["event"], "message": "second"}}
+    document["body"]["changes"] = [content, chat_state, second]
+    created = await publish(client, document)
+    statuses = await _statuses(client, installed["id"])
+    assert [statuses[delivery["id"]] for delivery in created] == ["pending", "blocked"]
