@@ -336,44 +336,41 @@ async def test_a_delivery_given_up_does_not_hold_back_the_next_of_its_conversati
 # --- Concurrency per endpoint host -----------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def slow_receiver(tls_files: tuple[Path, Path, Path], delay: float) -> AsyncIterator[Receiver]:
+async def to_a_slow_host(
+    settings: Settings, tls_files: tuple[Path, Path, Path], *, answer_seconds: float, per_host: int, count: int
+) -> tuple[list[Any], int]:
+    """``count`` deliveries, each in a conversation of its own (so only the host limit holds them back), to a
+    receiver that takes ``answer_seconds`` to answer: the settled deliveries, and the most it answered at once."""
     _, cert, key = tls_files
-    server = Receiver(cert, key, delay=delay)
-    await server.start()
+    slow = Receiver(cert, key, delay=answer_seconds)
+    await slow.start()
     try:
-        yield server
+        async with _client(settings.model_copy(update={"webhook_per_host_concurrency": per_host})) as client:
+            await client.post("/api/accounts", json={"id": ACCOUNT})
+            installed = await install(client, slow)
+            for index in range(count):
+                await publish(client, message(f"conv-{index}", "hi"))
+            items = await settled(client, installed["id"], count)
     finally:
-        await server.stop()
+        await slow.stop()
+    return items, slow.peak
 
 
 async def test_at_most_the_per_host_limit_of_requests_reach_a_host_at_once(
     settings: Settings, tls_files: tuple[Path, Path, Path]
 ) -> None:
-    limited = settings.model_copy(update={"webhook_per_host_concurrency": 2})
-    async with slow_receiver(tls_files, 0.5) as slow, _client(limited) as client:
-        await client.post("/api/accounts", json={"id": ACCOUNT})
-        installed = await install(client, slow)
-        for index in range(6):  # six conversations: nothing but the host limit holds them back
-            await publish(client, message(f"conv-{index}", "hi"))
-        items = await settled(client, installed["id"], 6)
+    items, peak = await to_a_slow_host(settings, tls_files, answer_seconds=0.5, per_host=2, count=6)
     assert [item["status"] for item in items] == ["succeeded"] * 6
-    assert slow.peak == 2
+    assert peak == 2
 
 
 async def test_deliveries_waiting_for_a_busy_host_do_not_time_out(
     settings: Settings, tls_files: tuple[Path, Path, Path]
 ) -> None:
-    limited = settings.model_copy(update={"webhook_per_host_concurrency": 1})
-    async with slow_receiver(tls_files, 0.4) as slow, _client(limited) as client:
-        await client.post("/api/accounts", json={"id": ACCOUNT})
-        installed = await install(client, slow)
-        for index in range(4):
-            await publish(client, message(f"conv-{index}", "hi"))
-        items = await settled(client, installed["id"], 4)
+    items, peak = await to_a_slow_host(settings, tls_files, answer_seconds=0.4, per_host=1, count=4)
     # Four answers of 0.4 s, one at a time, take 1.6 s: longer than the 1 s timeout, yet each got there first time.
     assert [(item["status"], item["attempts"]) for item in items] == [("succeeded", 1)] * 4
-    assert slow.peak == 1
+    assert peak == 1
 
 
 # --- Endpoint health -------------------------------------------------------------------------------------------
