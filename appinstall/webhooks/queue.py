@@ -64,20 +64,28 @@ def wake_workers(connection: Connection) -> None:
         connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-def first_status(connection: Connection, installation_id: str, conversation_id: str | None) -> Status:
-    """``blocked`` if an earlier delivery of this pair is unfinished, else ``pending``."""
-    if conversation_id is None:
-        return Status.PENDING
-    waiting = connection.scalar(
-        select(
-            exists().where(
-                deliveries.c.installation_id == installation_id,
-                deliveries.c.conversation_id == conversation_id,
-                deliveries.c.status.in_(UNFINISHED),
-            )
-        )
-    )
-    return Status.BLOCKED if waiting else Status.PENDING
+_UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
+    deliveries.c.conversation_id == bindparam("conversation"),
+    deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
+    deliveries.c.status.in_(UNFINISHED),
+)
+
+
+def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+    """Which of these (installation, conversation) pairs have an unfinished delivery (a query per conversation).
+
+    A new delivery of such a pair starts ``blocked``, any other ``pending``; whoever queues several adds each pair
+    it queues to the set, so the next of the same pair waits for it too.
+    """
+    by_conversation: dict[str, set[str]] = {}
+    for installation_id, conversation_id in pairs:
+        if conversation_id is not None:
+            by_conversation.setdefault(conversation_id, set()).add(installation_id)
+    found: set[tuple[str, str | None]] = set()
+    for conversation_id, installation_ids in by_conversation.items():
+        parameters = {"conversation": conversation_id, "installations": sorted(installation_ids)}
+        found.update((i, conversation_id) for i in connection.scalars(_UNFINISHED_IN_CONVERSATION, parameters))
+    return found
 
 
 _AHEAD = deliveries.alias("ahead")
@@ -313,12 +321,12 @@ __all__ = [
     "Completion",
     "complete_many",
     "extend_leases",
-    "first_status",
     "lock_conversations",
     "next_due_at",
     "queue_depth",
     "reclaim_expired",
     "release",
     "unblock_stalled",
+    "unfinished_pairs",
     "wake_workers",
 ]

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
@@ -39,7 +39,7 @@ from appinstall.webhooks.models import (
     WebhookHealthView,
     health_view,
 )
-from appinstall.webhooks.queue import first_status, lock_conversations, wake_workers
+from appinstall.webhooks.queue import lock_conversations, unfinished_pairs, wake_workers
 
 MAX_CONVERSATION_ID = 100
 
@@ -88,16 +88,13 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
     unfinished delivery in each conversation, and one insert of every delivery.
     """
     subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
-    lock_conversations(
-        connection,
-        [
-            (installation, envelope.conversation_id)
-            for envelope in routed
-            for installation, _ in subscribers.get(envelope.event_type, [])
-        ],
-    )
-    # (installation, conversation) pairs with an unfinished delivery: earlier ones, then those made here
-    unfinished = _unfinished_pairs(connection, routed, subscribers)
+    pairs = [
+        (installation, envelope.conversation_id)
+        for envelope in routed
+        for installation, _ in subscribers.get(envelope.event_type, [])
+    ]
+    lock_conversations(connection, pairs)
+    unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
     created: list[PublishedDelivery] = []
     rows: list[dict[str, Any]] = []
     for envelope in routed:
@@ -156,27 +153,6 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
 
 _INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id)
 _INSERT_DELIVERY = insert(deliveries)
-_UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
-    deliveries.c.conversation_id == bindparam("conversation"),
-    deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
-    deliveries.c.status.in_(UNFINISHED),
-)
-
-
-def _unfinished_pairs(
-    connection: Connection, routed: list[Routed], subscribers: dict[str, list[tuple[str, str | None]]]
-) -> set[tuple[str, str | None]]:
-    """The subscribers that already have an unfinished delivery in each conversation (a query per conversation)."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for envelope in routed:
-        if envelope.conversation_id is not None:
-            wanted[envelope.conversation_id].update(i for i, _ in subscribers.get(envelope.event_type, []))
-    found: set[tuple[str, str | None]] = set()
-    for conversation_id, installation_ids in wanted.items():
-        if installation_ids:
-            parameters = {"conversation": conversation_id, "installations": sorted(installation_ids)}
-            found.update((i, conversation_id) for i in connection.scalars(_UNFINISHED_IN_CONVERSATION, parameters))
-    return found
 
 
 def _subscribers(
@@ -329,9 +305,14 @@ async def get_delivery(store: Store, account_id: str, installation_id: str, deli
 
 def _requeue(connection: Connection, rows: list[Any], now: int) -> None:
     """Queue finished deliveries again, each in a fresh round, keeping order per conversation."""
-    lock_conversations(connection, [(row.installation_id, row.conversation_id) for row in rows])
+    pairs = [(row.installation_id, row.conversation_id) for row in rows]
+    lock_conversations(connection, pairs)
+    unfinished = unfinished_pairs(connection, pairs)
     for row in sorted(rows, key=lambda row: row.seq):
-        status = first_status(connection, row.installation_id, row.conversation_id)
+        pair = (row.installation_id, row.conversation_id)
+        status = Status.BLOCKED if pair in unfinished else Status.PENDING
+        if row.conversation_id is not None:
+            unfinished.add(pair)
         connection.execute(
             update(deliveries)
             .where(deliveries.c.seq == row.seq)
