@@ -225,3 +225,16 @@ async def test_two_runs_of_one_conversation_in_one_notification_keep_their_order
     created = await publish(client, document)
     statuses = await _statuses(client, installed["id"])
     assert [statuses[delivery["id"]] for delivery in created] == ["pending", "blocked"]
+
+
+async def test_recovering_two_failed_deliveries_of_one_conversation_queues_the_second_behind_the_first(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    installed = await install(client, receiver)
+    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+    async with store.transaction() as connection:
+        await connection.execute(update(deliveries).where(deliveries.c.id.in_(ids)).values(status="failed"))
+    assert await service.recover(store, ACCOUNT, installed["id"], 0, "test") == 2
+    statuses = await _statuses(client, installed["id"])
+    assert [statuses[delivery_id] for delivery_id in ids] == ["pending", "blocked"]
