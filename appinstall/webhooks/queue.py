@@ -74,8 +74,7 @@ _UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
 def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
     """Which of these (installation, conversation) pairs have an unfinished delivery (a query per conversation).
 
-    A new delivery of such a pair starts ``blocked``, any other ``pending``; whoever queues several adds each pair
-    it queues to the set, so the next of the same pair waits for it too.
+    ``take_turn`` decides each new delivery's status from the set.
     """
     by_conversation: dict[str, set[str]] = {}
     for installation_id, conversation_id in pairs:
@@ -86,6 +85,17 @@ def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | No
         parameters = {"conversation": conversation_id, "installations": sorted(installation_ids)}
         found.update((i, conversation_id) for i in connection.scalars(_UNFINISHED_IN_CONVERSATION, parameters))
     return found
+
+
+def take_turn(unfinished: set[tuple[str, str | None]], pair: tuple[str, str | None]) -> Status:
+    """The first status of a delivery newly queued for ``pair``: ``blocked`` behind an unfinished one of the same
+    (installation, conversation), else ``pending``. From then on the pair counts as unfinished, so the next one
+    queued in the same transaction waits for this one. Without a conversation there is no order to keep."""
+    if pair[1] is None:
+        return Status.PENDING
+    status = Status.BLOCKED if pair in unfinished else Status.PENDING
+    unfinished.add(pair)
+    return status
 
 
 _AHEAD = deliveries.alias("ahead")
@@ -326,6 +336,7 @@ __all__ = [
     "queue_depth",
     "reclaim_expired",
     "release",
+    "take_turn",
     "unblock_stalled",
     "unfinished_pairs",
     "wake_workers",

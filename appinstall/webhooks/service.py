@@ -39,7 +39,7 @@ from appinstall.webhooks.models import (
     WebhookHealthView,
     health_view,
 )
-from appinstall.webhooks.queue import lock_conversations, unfinished_pairs, wake_workers
+from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
 
 MAX_CONVERSATION_ID = 100
 
@@ -109,14 +109,10 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
             },
         )
         for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
-            pair = (installation_id, envelope.conversation_id)
             if disabled_reason is not None:
-                status = Status.FAILED
-            elif envelope.conversation_id is None:
-                status = Status.PENDING
+                status = Status.FAILED  # finished at once: it holds nothing back
             else:
-                status = Status.BLOCKED if pair in unfinished else Status.PENDING
-                unfinished.add(pair)
+                status = take_turn(unfinished, (installation_id, envelope.conversation_id))
             delivery_id = new_delivery_id()
             rows.append(
                 {
@@ -309,10 +305,7 @@ def _requeue(connection: Connection, rows: list[Any], now: int) -> None:
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)
     for row in sorted(rows, key=lambda row: row.seq):
-        pair = (row.installation_id, row.conversation_id)
-        status = Status.BLOCKED if pair in unfinished else Status.PENDING
-        if row.conversation_id is not None:
-            unfinished.add(pair)
+        status = take_turn(unfinished, (row.installation_id, row.conversation_id))
         connection.execute(
             update(deliveries)
             .where(deliveries.c.seq == row.seq)

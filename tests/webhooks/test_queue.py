@@ -47,6 +47,17 @@ async def _statuses(client: httpx.AsyncClient, installation_id: str) -> dict[str
     return {item["id"]: item["status"] for item in items}
 
 
+async def _two_in_one_conversation(client: httpx.AsyncClient) -> list[str]:
+    """Publish two notifications in conv-1; their delivery ids, oldest first (the second is blocked)."""
+    return [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+
+
+async def _force_status(store: Store, ids: list[str], status: str) -> None:
+    """Set deliveries' status behind the engine's back, to arrange what a test needs."""
+    async with store.transaction() as connection:
+        await connection.execute(update(deliveries).where(deliveries.c.id.in_(ids)).values(status=status))
+
+
 def _ok(started_at: int) -> AttemptResult:
     return AttemptResult(started_at=started_at, latency_ms=1, status_code=200)
 
@@ -81,7 +92,7 @@ async def test_a_retry_decision_keeps_the_conversation_blocked_behind_it(
 ) -> None:
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
-    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+    ids = await _two_in_one_conversation(client)
     [job] = await claims.claim(store, "me", 10, lease_ms=60_000)
     retry = Decision("pending", retry_at=store.clock() + 60_000)
     failed = AttemptResult(started_at=store.clock(), latency_ms=1, status_code=500)
@@ -118,10 +129,9 @@ async def test_the_stall_check_unblocks_a_conversation_with_nothing_ahead(
 ) -> None:
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
-    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
+    ids = await _two_in_one_conversation(client)
     # Simulate the impossible: the head finished without promoting its successor.
-    async with store.transaction() as connection:
-        await connection.execute(update(deliveries).where(deliveries.c.id == ids[0]).values(status="succeeded"))
+    await _force_status(store, ids[:1], "succeeded")
     assert await queue.unblock_stalled(store) == 1
     statuses = await _statuses(client, installed["id"])
     assert statuses[ids[1]] == "pending"
@@ -232,9 +242,17 @@ async def test_recovering_two_failed_deliveries_of_one_conversation_queues_the_s
 ) -> None:
     store: Store = quiet_app.state.store
     installed = await install(client, receiver)
-    ids = [(await publish(client, message("conv-1", str(n))))[0]["id"] for n in range(2)]
-    async with store.transaction() as connection:
-        await connection.execute(update(deliveries).where(deliveries.c.id.in_(ids)).values(status="failed"))
+    ids = await _two_in_one_conversation(client)
+    await _force_status(store, ids, "failed")
     assert await service.recover(store, ACCOUNT, installed["id"], 0, "test") == 2
     statuses = await _statuses(client, installed["id"])
     assert [statuses[delivery_id] for delivery_id in ids] == ["pending", "blocked"]
+
+
+def test_a_delivery_takes_its_turn_behind_an_unfinished_one_of_its_pair_only() -> None:
+    unfinished: set[tuple[str, str | None]] = {("app", "conv-1")}
+    assert queue.take_turn(unfinished, ("app", "conv-1")) == "blocked"
+    assert queue.take_turn(unfinished, ("app", "conv-2")) == "pending"
+    assert queue.take_turn(unfinished, ("app", "conv-2")) == "blocked"  # behind the one just queued
+    assert queue.take_turn(unfinished, ("other", "conv-1")) == "pending"
+    assert [queue.take_turn(unfinished, ("app", None)) for _ in range(2)] == ["pending", "pending"]
