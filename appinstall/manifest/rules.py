@@ -35,6 +35,30 @@ EVENT_TYPES: Final = (
 # notifications (and the seed's own example) use the ``cqm.`` name. We accept the table's spelling and warn.
 LEGACY_EX_CONVERSATION_CHANGE: Final = "ms.MessagingEventNotification.ExConversationChangeNotification"
 
+
+def short_event_name(event_type: str) -> str:
+    """The name people read and type: the last dotted part (``ContentEvent``, ``ExConversationChangeNotification``)."""
+    return event_type.rsplit(".", 1)[-1]
+
+
+# Every spelling an event type may be given in: its full name, its short name, the seed table's legacy name, and
+# ``ConversationChange``, which ``appinstall listen`` prints for the conversation-change notification.
+_EVENT_TYPE_NAMES: Final = {
+    **{name.lower(): name for name in EVENT_TYPES},
+    **{short_event_name(name).lower(): name for name in EVENT_TYPES},
+    LEGACY_EX_CONVERSATION_CHANGE.lower(): EX_CONVERSATION_CHANGE,
+    "conversationchange": EX_CONVERSATION_CHANGE,
+}
+
+
+def event_type_named(name: str) -> str | None:
+    """The full event type a person meant by ``name`` (full or short, any case); None if it names none of the five.
+
+    One vocabulary in and out: listings print the short name, so every place that takes an event type takes it too.
+    """
+    return _EVENT_TYPE_NAMES.get(name.lower())
+
+
 # --- Engagement vocabularies (the seed's tables; ``cart_items`` comes from its example) ----------------------
 
 ENTRY_POINTS: Final = ("section", "url")

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from appinstall.accounts.auth import OperatorDep, PrincipalDep, ReadingDep, StoreDep
 from appinstall.accounts.service import require_account
 from appinstall.http.conditional import revision_headers
+from appinstall.http.event_types import event_type_argument
 from appinstall.http.problems import ProblemError
 from appinstall.manifest.schema import manifest_schema
 from appinstall.registry import listing, service
@@ -99,7 +100,7 @@ async def discovery_filter(
         client_name=client_name,
         enabled=enabled,
         include_deleted=include_deleted,
-        event_types=tuple(event_type),
+        event_types=tuple(event_type_argument(name, where="event_type") for name in event_type),
         engagement={kind: tuple(values) for kind, values in engagement.items() if values},
     )
 

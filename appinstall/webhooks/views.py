@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from appinstall.accounts.auth import PrincipalDep, StoreDep
 from appinstall.accounts.service import require_account
+from appinstall.http.event_types import event_type_argument
 from appinstall.http.problems import ProblemError
 from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.views import BASE
@@ -91,7 +92,7 @@ async def list_deliveries(
         account_id,
         installation_id,
         status=status,
-        event_type=event_type,
+        event_type=None if event_type is None else event_type_argument(event_type, where="event_type"),
         conversation_id=conversation_id,
         since=_moment(since, "since"),
         until=_moment(until, "until"),
@@ -157,7 +158,8 @@ async def enable_webhook(
     account_id: str, installation_id: str, event_type: str, store: StoreDep, principal: PrincipalDep
 ) -> WebhookHealthView:
     await require_account(store, principal, account_id)
-    return await service.enable_webhook(store, account_id, installation_id, event_type, principal.actor)
+    full = event_type_argument(event_type, where="event_type")
+    return await service.enable_webhook(store, account_id, installation_id, full, principal.actor)
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")

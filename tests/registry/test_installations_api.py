@@ -418,6 +418,7 @@ async def test_discovery_by_event_type_and_engagement_combines_filters(client: h
         return [item["id"] for item in (await client.get(BASE, params=params)).json()]
 
     assert await found(event_type="ms.MessagingEventNotification.ChatStateEvent") == [full["id"]]
+    assert await found(event_type="ChatStateEvent") == [full["id"]]
     assert await found(entry_point="section", goal=["lead", "url"]) == [full["id"]]
     assert await found(goal=["lead", "not-a-goal"]) == []
     assert await found(consumer_identity="unauth") == []
@@ -448,3 +449,11 @@ async def test_every_change_is_in_the_audit_trail(client: httpx.AsyncClient, acc
         ("delete", 4, "operator"),
     ]
     assert trail[1]["detail"] == {"changed": ["description"]}
+
+
+async def test_discovery_by_an_unknown_event_type_lists_the_five(client: httpx.AsyncClient, account: str) -> None:
+    response = await client.get(BASE, params={"event_type": "TypingEvent"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"].endswith("/unknown-event-type")
+    assert "ChatStateEvent" in problem["detail"] and "ExConversationChangeNotification" in problem["detail"]

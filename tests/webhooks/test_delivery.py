@@ -389,6 +389,28 @@ async def test_410_gone_disables_the_webhook_at_once(
     assert "410" in health["disabled_reason"]
 
 
+async def test_a_webhook_is_listed_and_enabled_by_the_short_name_the_list_prints(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=5)
+    receiver.then("/hook", Reply(410))
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    listed = await client.get(f"{BASE}/{installed['id']}/deliveries", params={"event_type": "ContentEvent"})
+    assert [item["event_type"] for item in listed.json()["items"]] == [CONTENT]
+    enabled = await client.post(f"{BASE}/{installed['id']}/webhooks/ContentEvent/enable")
+    assert (enabled.status_code, enabled.json()["enabled"]) == (200, True)
+
+
+async def test_an_unknown_event_type_in_a_delivery_filter_is_a_400_that_lists_the_five(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    response = await client.get(f"{BASE}/{installed['id']}/deliveries", params={"event_type": "TypingEvent"})
+    assert (response.status_code, response.json()["type"].split("/")[-1]) == (400, "unknown-event-type")
+    assert "ChatStateEvent" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("since", ["¹", "٣", "yesterday"])
 async def test_recover_refuses_a_time_that_is_not_one(
     client: httpx.AsyncClient, account: str, receiver: Receiver, since: str
