@@ -42,6 +42,10 @@ accounts = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
+    # How the platform signature (x-liveperson-signature) of this account's webhooks is made: the platform signs
+    # with HMAC-SHA1 in base64 by default and offers SHA-256 and hex per account.
+    Column("signature_algorithm", String(8), nullable=False, server_default="sha1"),
+    Column("signature_encoding", String(8), nullable=False, server_default="base64"),
 )
 
 admin_keys = Table(
@@ -197,6 +201,8 @@ delivery_attempts = Table(
     Column("latency_ms", Integer, nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("error", String(500), nullable=True),
+    # The library's own words for a failure without an answer (``error`` is the short, stable sentence).
+    Column("error_detail", String(500), nullable=True),
     Column("response_excerpt", Text, nullable=True),
 )
 
@@ -213,6 +219,18 @@ webhook_health = Table(
     Column("last_failure_at", BigInteger, nullable=True),
     Column("disabled_at", BigInteger, nullable=True),
     Column("disabled_reason", String(200), nullable=True),
+)
+
+# Retention mode (``retry.retention_time``): the installation's delivery state, UP when it has no row. While it is
+# FAILED its new deliveries are held; a successful retry makes it RECOVERING, and RECOVERED once what was held
+# is sent.
+retention_states = Table(
+    "retention_states",
+    metadata,
+    Column("installation_id", String(36), ForeignKey("installations.id"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("reason", String(500), nullable=True),
 )
 
 # The sandbox's conversations (Send API). ``next_sequence`` numbers the conversation's sequenced events.
