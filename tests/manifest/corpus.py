@@ -234,7 +234,9 @@ _LOGO_URI = [
     Case("logo_uri_relative_path", mutated(setting(("logo_uri",), "img/logo.png")), False),
     Case("logo_uri_path_with_space", mutated(setting(("logo_uri",), "/img/my logo.png")), False),
     Case("logo_uri_path_with_trailing_line_feed", mutated(setting(("logo_uri",), "/img/logo.png\n")), False),
-    Case("logo_uri_empty", mutated(setting(("logo_uri",), "")), False),
+    # The platform's own installer sends "" for "no logo".
+    Case("logo_uri_empty_means_no_logo", mutated(setting(("logo_uri",), "")), True),
+    Case("logo_uri_only_a_space", mutated(setting(("logo_uri",), " ")), False),
     Case("logo_uri_path_128_characters", mutated(setting(("logo_uri",), logo_path_of_length(128))), True),
     Case("logo_uri_path_129_characters", mutated(setting(("logo_uri",), logo_path_of_length(129))), False),
     Case("logo_uri_url_128_characters", mutated(setting(("logo_uri",), https_url_of_length(128))), True),

@@ -154,13 +154,14 @@ def test_defaults_are_filled_in_for_a_minimal_manifest() -> None:
     }
 
 
-def test_a_webhook_defaults_to_no_retries_and_no_headers(seed: dict[str, Any]) -> None:
+def test_a_webhook_without_max_retries_keeps_it_absent_and_defaults_to_no_headers(seed: dict[str, Any]) -> None:
+    """Absent and 0 differ in retention mode (absent: retried for the retention time; 0: opted out)."""
     result = validate_document(seed)
     assert result.manifest is not None and result.manifest.capabilities is not None
     webhooks = result.manifest.capabilities.webhooks
     assert webhooks is not None
     chat_state = webhooks.subscriptions()[rules.CHAT_STATE_EVENT]
-    assert (chat_state.max_retries, chat_state.headers) == (0, [])
+    assert (chat_state.max_retries, chat_state.headers) == (None, [])
 
 
 def test_the_normalised_document_uses_the_platforms_key_names(seed: dict[str, Any]) -> None:
@@ -168,10 +169,7 @@ def test_the_normalised_document_uses_the_platforms_key_names(seed: dict[str, An
     assert result.manifest is not None
     assert result.manifest.to_document() == seed | {
         "capabilities": {
-            "webhooks": {
-                key: {"max_retries": 0, "headers": []} | value
-                for key, value in seed["capabilities"]["webhooks"].items()
-            },
+            "webhooks": {key: {"headers": []} | value for key, value in seed["capabilities"]["webhooks"].items()},
             "engagement": seed["capabilities"]["engagement"],
         }
     }
