@@ -545,6 +545,27 @@ _UNKNOWN_KEYS = [
     Case("unknown_key_differing_only_in_case", mutated(setting(("Client_Name",), "App")), False),
 ]
 
+# What a client sends besides the manifest: an editor's ``$schema``, and the server's fields echoed from a read.
+_NOT_MANIFEST_FIELDS = [
+    Case("dollar_schema_string", mutated(setting(("$schema",), "https://example.com/manifest.schema.json")), True),
+    Case("dollar_schema_number", mutated(setting(("$schema",), 1)), False),
+    Case("dollar_schema_null", mutated(setting(("$schema",), None)), False),
+    Case(
+        "server_fields_echoed_from_a_read",
+        mutated(
+            setting(("id",), "abc"),
+            setting(("client_id",), "abc"),
+            setting(("client_secret",), "s3cret"),
+            setting(("client_id_issued_at",), 1700000000),
+            setting(("client_secret_expires_at",), 0),
+            setting(("deleted",), False),
+            setting(("enabled",), True),
+            setting(("response_types",), []),
+        ),
+        True,
+    ),
+]
+
 CASES: list[Case] = [
     *_BASELINE,
     *_TOP_LEVEL_SHAPE,
@@ -561,5 +582,6 @@ CASES: list[Case] = [
     *_ENGAGEMENT,
     *_NULLS,
     *_UNKNOWN_KEYS,
+    *_NOT_MANIFEST_FIELDS,
 ]
 """Every corpus case; names are unique and serve as test ids."""
