@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from appinstall.manifest import Problem, ValidationResult, validate_manifest
+from appinstall.manifest.retries import retry_summary
 from appinstall.manifest.schema import manifest_schema_text
 
 USAGE_ERROR = 2
@@ -59,9 +60,12 @@ def print_problems(console: Console, name: str, result: ValidationResult) -> Non
 
 
 def _print_human(console: Console, name: str, result: ValidationResult) -> None:
+    """Problems, then for a valid manifest the verdict and what each webhook does when a delivery fails."""
     print_problems(console, name, result)
-    if result.valid:
+    if result.manifest is not None:
         console.print(f"{escape(name)}: [green]valid[/]", soft_wrap=True)
+        for line in retry_summary(result.manifest):
+            console.print(f"{escape(name)}: [dim]retries[/] {escape(line)}", soft_wrap=True)
 
 
 def validate(

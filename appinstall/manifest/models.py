@@ -52,7 +52,11 @@ def _unique(values: list[Any]) -> list[Any]:
     seen: set[Any] = set()
     for index, value in enumerate(values):
         if value in seen:
-            raise rule_error("duplicate", "{value!r} is listed more than once", {"value": value, "at": (index,)})
+            raise rule_error(
+                "duplicate",
+                "{value} is listed more than once",
+                {"value": repr(value), "at": (index,), "hint": "remove the repeated value"},
+            )
         seen.add(value)
     return values
 
@@ -63,15 +67,23 @@ def _unique(values: list[Any]) -> list[Any]:
 def _client_name(value: str) -> str:
     trimmed = value.strip(rules.WHITESPACE)
     if not trimmed:
-        raise rule_error("blank", "must not be empty or only whitespace", {})
+        raise rule_error("blank", "must not be empty or only whitespace", {"hint": 'name the app, e.g. "My app"'})
     if len(trimmed) > rules.CLIENT_NAME_MAX:
         raise rule_error(
             "too_long",
             "has {length} characters after trimming; the limit is {limit}",
-            {"length": len(trimmed), "limit": rules.CLIENT_NAME_MAX},
+            {
+                "length": len(trimmed),
+                "limit": rules.CLIENT_NAME_MAX,
+                "hint": f"shorten it by {len(trimmed) - rules.CLIENT_NAME_MAX} characters",
+            },
         )
     if rules.has_control_character(trimmed):
-        raise rule_error("control_character", "must not contain control characters", {})
+        raise rule_error(
+            "control_character",
+            "must not contain control characters",
+            {"hint": "remove tabs, line breaks and other invisible characters"},
+        )
     return trimmed
 
 
@@ -104,6 +116,12 @@ def _endpoint_url(value: str, info: ValidationInfo) -> str:
 
 
 def _https_url(value: str) -> str:
+    if rules.matches(rules.LOCAL_HTTP_URL_PATTERN, value):
+        raise rule_error(
+            "invalid_url",
+            "uses plain http to this machine, which is accepted only in development",
+            {"hint": "use https, or run `appinstall serve --dev` / `appinstall validate --dev`"},
+        )
     if not rules.matches(rules.HTTPS_URL_PATTERN, value):
         raise rule_error(
             "invalid_url",
@@ -120,7 +138,7 @@ def _logo_uri(value: str) -> str:
     if not rules.matches(rules.LOGO_URI_PATTERN, value):
         raise rule_error(
             "invalid_url",
-            "must be an absolute https:// URL or a path that starts with a single /",
+            "must be an absolute https:// URL, a path that starts with a single /, or empty for no logo",
             {"hint": 'for example "https://example.com/logo.png" or "/img/logo.png"'},
         )
     return value
@@ -276,8 +294,12 @@ class Webhook(StrictModel):
     """Where, and how insistently, the platform delivers one type of notification."""
 
     endpoint: Endpoint = Field(description="The https:// URL that receives the notifications.")
-    max_retries: StrictInt = Field(
-        0, ge=0, le=rules.MAX_RETRIES_MAX, description="Retries after a failed first attempt, 0 to 5."
+    max_retries: StrictInt | None = Field(
+        None,
+        ge=0,
+        le=rules.MAX_RETRIES_MAX,
+        description="Retries after a failed first attempt, 0 to 5 (0 when absent). With `retry.retention_time` "
+        "set, a webhook without it is retried for the retention time, and `0` opts it out.",
     )
     headers: list[Header] = Field(
         default_factory=list,
@@ -285,6 +307,11 @@ class Webhook(StrictModel):
         json_schema_extra={"default": [], "uniqueItems": True},
         description="Extra HTTP headers for each request, at most 20.",
     )
+
+    @field_validator("max_retries", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _reject_null(value)
 
     @field_validator("headers", mode="after")
     @classmethod
@@ -298,7 +325,11 @@ class Webhook(StrictModel):
                 raise rule_error(
                     "duplicate",
                     "header {name} is listed more than once (names ignore case)",
-                    {"name": header.header_name, "at": (index, "header_name")},
+                    {
+                        "name": header.header_name,
+                        "at": (index, "header_name"),
+                        "hint": "keep one header per name; to send several values, join them with commas",
+                    },
                 )
             seen.add(key)
         return headers
@@ -447,11 +478,20 @@ class Manifest(StrictModel):
         description="Space-separated OAuth scopes, at most 128 characters; must include `msg.consumer`.",
     )
     logo_uri: LogoUri | None = Field(
-        None, description="An https:// URL or an absolute path to the app's logo, at most 128 characters."
+        None,
+        description="An https:// URL or an absolute path to the app's logo, at most 128 characters; "
+        '`""` means no logo.',
     )
     capabilities: Capabilities | None = Field(None, description="Webhooks and engagement capabilities.")
+    schema_uri: StrictStr | None = Field(
+        None,
+        alias="$schema",
+        title="JSON Schema",
+        exclude=True,
+        description="The JSON Schema an editor checks the file against; accepted and dropped from the manifest.",
+    )
 
-    @field_validator("description", "logo_uri", "capabilities", mode="before")
+    @field_validator("description", "logo_uri", "capabilities", "schema_uri", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         return _reject_null(value)

@@ -59,6 +59,21 @@ def event_type_named(name: str) -> str | None:
     return _EVENT_TYPE_NAMES.get(name.lower())
 
 
+# --- Fields the server owns ----------------------------------------------------------------------------------
+
+# The platform's clients GET an installation and PUT the whole object back, so these arrive with manifests. The
+# registry checks or ignores them; ``validate_document`` warns that they are ignored. One list for both.
+SERVER_FIELDS: Final = (
+    "id",
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "deleted",
+    "enabled",
+    "response_types",
+)
+
 # --- Engagement vocabularies (the seed's tables; ``cart_items`` comes from its example) ----------------------
 
 ENTRY_POINTS: Final = ("section", "url")
@@ -149,7 +164,8 @@ LOCAL_HTTP_URL_PATTERN: Final = (
     rf"^http://(?:localhost|127\.[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}|\[::1\])(?::{_PORT})?{_REST}{END}"
 )
 # A logo is an absolute https URL or a path on the platform's own host ("/…", but not "//host/…").
-LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^ {_CONTROLS}]*{END}"
+# The platform's own installer sends ``""`` for "no logo".
+LOGO_URI_PATTERN: Final = rf"{HTTPS_URL_PATTERN}|^/(?!/)[^ {_CONTROLS}]*{END}|^{END}"
 
 # --- Headers -------------------------------------------------------------------------------------------------
 

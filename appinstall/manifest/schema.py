@@ -43,10 +43,18 @@ def _accept_legacy_spelling(schema: dict[str, Any]) -> None:
     webhooks["not"] = {"required": [rules.EX_CONVERSATION_CHANGE, rules.LEGACY_EX_CONVERSATION_CHANGE]}
 
 
+def _accept_server_fields(schema: dict[str, Any]) -> None:
+    """Publish the server-owned fields a read returns as read-only, as the validator ignores them (with a warning)
+    rather than refusing them: a manifest saved from a read must not fail in an editor and pass on upload."""
+    for key in rules.SERVER_FIELDS:
+        schema["properties"][key] = {"readOnly": True, "description": "Set by the server; ignored in a manifest."}
+
+
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema of an App Install manifest."""
     generated = Manifest.model_json_schema(by_alias=True, schema_generator=_ManifestSchemaGenerator)
     _accept_legacy_spelling(generated)
+    _accept_server_fields(generated)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

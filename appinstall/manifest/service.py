@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appinstall.manifest import rules
+from appinstall.manifest import endpoints, rules
 from appinstall.manifest.errors import Problem, pointer, problems_from
 from appinstall.manifest.models import ALLOW_LOCAL_HTTP, Manifest
 from appinstall.manifest.parsing import DocumentError, parse_document
@@ -53,21 +53,62 @@ def _under_legacy_key(problem: Problem) -> Problem:
     return problem
 
 
+def _without_server_fields(document: Any) -> tuple[Any, list[Problem]]:
+    """The document minus the fields a read returns but the server owns, and a warning for each one given.
+
+    A client that reads an installation and sends it back (or saves it as a file) repeats them; they are not
+    manifest fields, but neither are they mistakes worth failing for.
+    """
+    if not isinstance(document, dict) or not any(key in document for key in rules.SERVER_FIELDS):
+        return document, []
+    warnings = [
+        Problem(
+            pointer((key,)),
+            "server_field",
+            "is set by the server; ignored in a manifest",
+            "remove it from the file; the server keeps its own value",
+        )
+        for key in document
+        if key in rules.SERVER_FIELDS
+    ]
+    return {key: value for key, value in document.items() if key not in rules.SERVER_FIELDS}, warnings
+
+
+def _endpoint_warnings(manifest: Manifest, *, dev: bool) -> list[Problem]:
+    webhooks = manifest.capabilities.webhooks if manifest.capabilities is not None else None
+    if webhooks is None:
+        return []
+    warnings = []
+    for event, webhook in webhooks.subscriptions().items():
+        refusal = endpoints.refusal_warning(webhook.endpoint, dev=dev)
+        if refusal is not None:
+            where = pointer(("capabilities", "webhooks", event, "endpoint"))
+            warnings.append(Problem(where, "unreachable_endpoint", *refusal))
+    return warnings
+
+
 def validate_document(document: Any, *, allow_local_http: bool = False) -> ValidationResult:
     """Validate already-parsed JSON. Use ``validate_manifest`` for raw bytes, which also catches duplicate keys.
 
     ``allow_local_http`` also accepts webhook endpoints on plain http to this machine (a development server's).
+    Server-owned fields (``id``, ``client_secret``…) are dropped with a warning, and so is an editor's ``$schema``
+    (silently); endpoints the delivery worker refuses by default are valid but warned about.
     """
+    document, warnings = _without_server_fields(document)
     context: dict[str, Any] = {ALLOW_LOCAL_HTTP: allow_local_http}
+    manifest: Manifest | None = None
+    errors: list[Problem] = []
     try:
         manifest = Manifest.model_validate(document, context=context)
     except ValidationError as error:
-        manifest, errors = None, problems_from(error, Manifest)
+        errors = problems_from(error, Manifest, {ALLOW_LOCAL_HTTP: allow_local_http})
     else:
-        errors = []
-    warnings = [_legacy_key_warning(key) for key in context.get("warnings", ())]
-    if warnings:
+        warnings += _endpoint_warnings(manifest, dev=allow_local_http)
+    legacy = context.get("warnings", ())
+    if legacy:
         errors = [_under_legacy_key(problem) for problem in errors]
+        warnings = [_under_legacy_key(problem) for problem in warnings]
+    warnings += [_legacy_key_warning(key) for key in legacy]
     return ValidationResult(manifest, errors, warnings)
 
 

@@ -7,17 +7,10 @@ from typing import Any, Final
 
 from appinstall.manifest import rules
 
-# Fields the server owns. The platform's clients GET an installation and PUT the whole object back, so these
-# arrive in PUT bodies too; they are checked or ignored there, never taken from the client.
-SERVER_FIELDS: Final = (
-    "id",
-    "client_id",
-    "client_secret",
-    "client_id_issued_at",
-    "client_secret_expires_at",
-    "deleted",
-    "enabled",
-)
+# Fields the server owns (defined with the manifest's rules, which warn about them). The platform's clients GET an
+# installation and PUT the whole object back, so these arrive in PUT bodies too; they are checked or ignored
+# there, never taken from the client.
+SERVER_FIELDS: Final = rules.SERVER_FIELDS
 
 # Discovery: capability kinds that can be filtered on, each a list of values in the manifest.
 ENGAGEMENT_FILTERS: Final = ("entry_point", "visitor_behavior", "target_audience", "goal", "consumer_identity")

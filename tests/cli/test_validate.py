@@ -23,10 +23,53 @@ def invalid_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_valid_manifest_exits_zero_and_says_valid() -> None:
+def test_a_valid_manifest_exits_zero_and_says_valid_then_how_each_webhook_is_retried() -> None:
     result = runner.invoke(app, ["validate", str(SEED_PATH)])
     assert result.exit_code == 0
-    assert result.output == f"{SEED_PATH}: valid\n"
+    endpoint = "https://your/webhooks/endpoint"
+    assert result.output.splitlines() == [
+        f"{SEED_PATH}: valid",
+        f"{SEED_PATH}: retries ContentEvent → {endpoint}: up to 3 retries",
+        f"{SEED_PATH}: retries RichContentEvent → {endpoint}: up to 5 retries",
+        f"{SEED_PATH}: retries AcceptStatusEvent → {endpoint}: up to 1 retry",
+        f"{SEED_PATH}: retries ChatStateEvent → {endpoint}: no retries (max_retries defaults to 0)",
+        f"{SEED_PATH}: retries ExConversationChangeNotification → {endpoint}: no retries (max_retries defaults to 0)",
+    ]
+
+
+def test_retention_mode_is_explained_per_webhook(tmp_path: Path) -> None:
+    path = tmp_path / "retention.json"
+    hooks = {
+        "retry": {"retention_time": 3600},
+        "ms.MessagingEventNotification.ContentEvent": {"endpoint": "https://a.example/hook"},
+        "ms.MessagingEventNotification.ChatStateEvent": {"endpoint": "https://a.example/hook", "max_retries": 0},
+    }
+    path.write_text(json.dumps({"client_name": "x", "capabilities": {"webhooks": hooks}}))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1:] == [
+        f"{path}: retries ContentEvent → https://a.example/hook: retried for 1 h (retention mode, backoff 1 s … 5 min)",
+        f"{path}: retries ChatStateEvent → https://a.example/hook: "
+        "max_retries 0 in retention mode: not retried, dropped on failure",
+    ]
+
+
+def test_an_invalid_manifest_gets_no_retry_lines(invalid_file: Path) -> None:
+    assert "retries" not in runner.invoke(app, ["validate", str(invalid_file)]).output
+
+
+def test_a_manifest_saved_from_a_read_is_valid_with_a_warning_per_server_field(tmp_path: Path) -> None:
+    path = tmp_path / "read.json"
+    path.write_text(json.dumps({"id": "abc", "client_name": "x", "client_secret": "s3cret", "$schema": "x"}))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"{path}: warning /id: is set by the server; ignored in a manifest (server_field) "
+        "hint: remove it from the file; the server keeps its own value",
+        f"{path}: warning /client_secret: is set by the server; ignored in a manifest (server_field) "
+        "hint: remove it from the file; the server keeps its own value",
+    ]
+    assert "s3cret" not in result.output
 
 
 def test_an_invalid_manifest_exits_one_with_a_line_per_problem(invalid_file: Path) -> None:
@@ -51,7 +94,7 @@ def local_http_file(tmp_path: Path) -> Path:
 def test_a_webhook_to_this_machine_over_http_is_refused_without_dev(local_http_file: Path) -> None:
     result = runner.invoke(app, ["validate", str(local_http_file)])
     assert result.exit_code == 1
-    assert "(invalid_url)" in result.output
+    assert "(invalid_url)" in result.output and "appinstall validate --dev" in result.output
 
 
 def test_a_webhook_to_this_machine_over_http_is_valid_with_dev_as_a_dev_server_accepts_it(
@@ -87,7 +130,7 @@ def test_no_file_at_all_is_a_usage_error() -> None:
 def test_a_dash_reads_standard_input() -> None:
     result = runner.invoke(app, ["validate", "-"], input=SEED_PATH.read_bytes())
     assert result.exit_code == 0
-    assert result.output == "<stdin>: valid\n"
+    assert result.output.splitlines()[0] == "<stdin>: valid"
 
 
 def test_json_format_for_one_file_is_one_object(invalid_file: Path) -> None:

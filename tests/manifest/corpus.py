@@ -234,7 +234,9 @@ _LOGO_URI = [
     Case("logo_uri_relative_path", mutated(setting(("logo_uri",), "img/logo.png")), False),
     Case("logo_uri_path_with_space", mutated(setting(("logo_uri",), "/img/my logo.png")), False),
     Case("logo_uri_path_with_trailing_line_feed", mutated(setting(("logo_uri",), "/img/logo.png\n")), False),
-    Case("logo_uri_empty", mutated(setting(("logo_uri",), "")), False),
+    # The platform's own installer sends "" for "no logo".
+    Case("logo_uri_empty_means_no_logo", mutated(setting(("logo_uri",), "")), True),
+    Case("logo_uri_only_a_space", mutated(setting(("logo_uri",), " ")), False),
     Case("logo_uri_path_128_characters", mutated(setting(("logo_uri",), logo_path_of_length(128))), True),
     Case("logo_uri_path_129_characters", mutated(setting(("logo_uri",), logo_path_of_length(129))), False),
     Case("logo_uri_url_128_characters", mutated(setting(("logo_uri",), https_url_of_length(128))), True),
@@ -543,6 +545,27 @@ _UNKNOWN_KEYS = [
     Case("unknown_key_differing_only_in_case", mutated(setting(("Client_Name",), "App")), False),
 ]
 
+# What a client sends besides the manifest: an editor's ``$schema``, and the server's fields echoed from a read.
+_NOT_MANIFEST_FIELDS = [
+    Case("dollar_schema_string", mutated(setting(("$schema",), "https://example.com/manifest.schema.json")), True),
+    Case("dollar_schema_number", mutated(setting(("$schema",), 1)), False),
+    Case("dollar_schema_null", mutated(setting(("$schema",), None)), False),
+    Case(
+        "server_fields_echoed_from_a_read",
+        mutated(
+            setting(("id",), "abc"),
+            setting(("client_id",), "abc"),
+            setting(("client_secret",), "s3cret"),
+            setting(("client_id_issued_at",), 1700000000),
+            setting(("client_secret_expires_at",), 0),
+            setting(("deleted",), False),
+            setting(("enabled",), True),
+            setting(("response_types",), []),
+        ),
+        True,
+    ),
+]
+
 CASES: list[Case] = [
     *_BASELINE,
     *_TOP_LEVEL_SHAPE,
@@ -559,5 +582,6 @@ CASES: list[Case] = [
     *_ENGAGEMENT,
     *_NULLS,
     *_UNKNOWN_KEYS,
+    *_NOT_MANIFEST_FIELDS,
 ]
 """Every corpus case; names are unique and serve as test ids."""

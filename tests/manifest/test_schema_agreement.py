@@ -23,6 +23,7 @@ from tests.manifest.corpus import (
     LEGACY_EX_CONVERSATION_CHANGE,
     MAX_RETRIES,
     RETRY,
+    Case,
     header,
     mutated,
     seed,
@@ -127,3 +128,9 @@ def test_header_names_repeated_ignoring_case_are_accepted_by_the_schema(
 ) -> None:
     """``uniqueItems`` compares whole items, case-sensitively; it cannot say "unique by one property, any case"."""
     assert schema_validator.is_valid(mutated(setting(HEADERS, headers)))
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if not case.expected_valid], ids=lambda case: case.name)
+def test_every_error_of_an_invalid_document_says_how_to_fix_it(case: Case) -> None:
+    errors = validate_document(case.document).errors
+    assert errors and all(error.hint for error in errors), errors

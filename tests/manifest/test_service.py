@@ -4,6 +4,7 @@ import pytest
 
 from appinstall import validate_document, validate_manifest
 from appinstall.manifest import rules
+from appinstall.registry.models import SERVER_FIELDS
 from tests.conftest import SEED_BYTES
 
 WEBHOOKS = "/capabilities/webhooks"
@@ -154,13 +155,14 @@ def test_defaults_are_filled_in_for_a_minimal_manifest() -> None:
     }
 
 
-def test_a_webhook_defaults_to_no_retries_and_no_headers(seed: dict[str, Any]) -> None:
+def test_a_webhook_without_max_retries_keeps_it_absent_and_defaults_to_no_headers(seed: dict[str, Any]) -> None:
+    """Absent and 0 differ in retention mode (absent: retried for the retention time; 0: opted out)."""
     result = validate_document(seed)
     assert result.manifest is not None and result.manifest.capabilities is not None
     webhooks = result.manifest.capabilities.webhooks
     assert webhooks is not None
     chat_state = webhooks.subscriptions()[rules.CHAT_STATE_EVENT]
-    assert (chat_state.max_retries, chat_state.headers) == (0, [])
+    assert (chat_state.max_retries, chat_state.headers) == (None, [])
 
 
 def test_the_normalised_document_uses_the_platforms_key_names(seed: dict[str, Any]) -> None:
@@ -168,10 +170,7 @@ def test_the_normalised_document_uses_the_platforms_key_names(seed: dict[str, An
     assert result.manifest is not None
     assert result.manifest.to_document() == seed | {
         "capabilities": {
-            "webhooks": {
-                key: {"max_retries": 0, "headers": []} | value
-                for key, value in seed["capabilities"]["webhooks"].items()
-            },
+            "webhooks": {key: {"headers": []} | value for key, value in seed["capabilities"]["webhooks"].items()},
             "engagement": seed["capabilities"]["engagement"],
         }
     }
@@ -244,3 +243,162 @@ def test_otherwise_plain_http_to_this_machine_is_refused(seed: dict[str, Any], e
 )
 def test_even_a_development_server_refuses_plain_http_elsewhere(seed: dict[str, Any], endpoint: str) -> None:
     assert validate_document(_with_endpoint(seed, endpoint), allow_local_http=True).errors != []
+
+
+# --- Errors that say how to fix them (issue 13) ---------------------------------------------------------------
+
+
+def test_an_unknown_event_type_lists_the_five_and_explains_typing(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"]["ms.MessagingEventNotification.TypingEvent"] = {"endpoint": "https://a.example"}
+    [problem] = validate_document(seed).errors
+    assert (problem.pointer, problem.code) == (f"{WEBHOOKS}/ms.MessagingEventNotification.TypingEvent", "unknown_key")
+    assert all(event in problem.message for event in rules.EVENT_TYPES)
+    assert problem.hint is not None and rules.CHAT_STATE_EVENT in problem.hint and "ContentEvent" not in problem.hint
+
+
+def test_a_misspelt_retry_key_under_webhooks_suggests_retry(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"]["retyr"] = {"retention_time": 60}
+    [problem] = validate_document(seed).errors
+    assert (problem.message, problem.hint) == ("'retyr' is not a known key here", "did you mean 'retry'?")
+
+
+@pytest.mark.parametrize(
+    ("path", "correct", "misspelt", "below"),
+    [
+        (("capabilities",), "webhooks", "webhoks", f"/{rules.CONTENT_EVENT}/max_retries"),
+        ((), "capabilities", "capabilitis", f"/webhooks/{rules.CONTENT_EVENT}/max_retries"),
+        (("capabilities", "webhooks"), rules.CONTENT_EVENT, f"{rules.CONTENT_EVENT}s", "/max_retries"),
+    ],
+)
+def test_a_misspelt_parent_still_has_its_contents_checked_at_the_misspelt_path(
+    seed: dict[str, Any], path: tuple[str, ...], correct: str, misspelt: str, below: str
+) -> None:
+    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 9
+    parent = seed
+    for key in path:
+        parent = parent[key]
+    parent[misspelt] = parent.pop(correct)
+    where = "".join(f"/{key}" for key in path) + f"/{misspelt}"
+    assert _errors(seed) == [(where, "unknown_key"), (where + below, "too_large")]
+
+
+def test_a_misspelt_engagement_reports_its_missing_and_wrong_values(seed: dict[str, Any]) -> None:
+    engagement = seed["capabilities"].pop("engagement")
+    engagement["goal"] = ["world_peace"]
+    del engagement["entry_point"]
+    seed["capabilities"]["engagment"] = engagement
+    assert _errors(seed) == [
+        ("/capabilities/engagment", "unknown_key"),
+        ("/capabilities/engagment/entry_point", "required"),
+        ("/capabilities/engagment/goal/0", "not_allowed"),
+    ]
+
+
+def test_an_unknown_key_with_no_close_match_is_not_checked_as_anything(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["unexpected"] = {"max_retries": 9}
+    assert _errors(seed) == [("/capabilities/unexpected", "unknown_key")]
+
+
+def test_too_many_retries_points_to_the_retention_time(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 9
+    [problem] = validate_document(seed).errors
+    assert problem.hint == "0 to 5; for longer retries use retry.retention_time"
+
+
+def test_a_whole_number_written_as_a_float_gets_the_integer_to_write(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 3.0
+    [problem] = validate_document(seed).errors
+    assert (problem.code, problem.hint) == ("type", "write a whole number: 3")
+
+
+@pytest.mark.parametrize("retention_time", [1, 259201])
+def test_a_retention_time_out_of_range_says_three_days_at_most(seed: dict[str, Any], retention_time: int) -> None:
+    seed["capabilities"]["webhooks"]["retry"] = {"retention_time": retention_time}
+    [problem] = validate_document(seed).errors
+    assert problem.hint is not None and "2 to 259200 seconds" in problem.hint and "3 days at most" in problem.hint
+
+
+def test_too_many_headers_says_how_many_to_remove(seed: dict[str, Any]) -> None:
+    headers = [{"header_name": f"X-{i}", "header_value": "v"} for i in range(22)]
+    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"] = headers
+    [problem] = validate_document(seed).errors
+    assert (problem.code, problem.hint) == ("too_many", "remove 2 of the 22 items, to keep 20 at most")
+
+
+def test_a_required_key_hint_says_what_the_key_is_for(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"]["retry"] = {}
+    [problem] = validate_document(seed).errors
+    assert problem.hint is not None and problem.hint.startswith("add 'retention_time': Seconds")
+
+
+def test_plain_http_to_this_machine_names_development_mode(seed: dict[str, Any]) -> None:
+    [problem] = validate_document(_with_endpoint(seed, "http://localhost:9000/hook")).errors
+    assert "accepted only in development" in problem.message
+    assert problem.hint is not None and "appinstall validate --dev" in problem.hint
+
+
+@pytest.mark.parametrize("endpoint", ["https://localhost/hook", "https://127.0.0.1:8443/", "https://10.0.0.5/x"])
+def test_an_https_endpoint_on_a_local_address_is_valid_with_a_warning(seed: dict[str, Any], endpoint: str) -> None:
+    result = validate_document(_with_endpoint(seed, endpoint))
+    assert result.valid
+    assert [(w.pointer, w.code) for w in result.warnings] == [(f"{CONTENT}/endpoint", "unreachable_endpoint")]
+
+
+def test_a_warning_about_an_endpoint_under_the_legacy_key_points_there(seed: dict[str, Any]) -> None:
+    webhooks = seed["capabilities"]["webhooks"]
+    del webhooks[rules.EX_CONVERSATION_CHANGE]
+    webhooks[rules.LEGACY_EX_CONVERSATION_CHANGE] = {"endpoint": "https://192.168.1.2/hook"}
+    warnings = validate_document(seed).warnings
+    assert [w.pointer for w in warnings] == [
+        f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}/endpoint",
+        f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}",
+    ]
+
+
+def test_a_development_validation_does_not_warn_about_loopback(seed: dict[str, Any]) -> None:
+    assert validate_document(_with_endpoint(seed, "http://127.0.0.1:9000/"), allow_local_http=True).warnings == []
+
+
+def test_an_empty_logo_uri_means_no_logo_and_is_kept(seed: dict[str, Any]) -> None:
+    seed["logo_uri"] = ""
+    result = validate_document(seed)
+    assert result.manifest is not None and result.manifest.to_document()["logo_uri"] == ""
+
+
+def test_an_editors_schema_key_is_accepted_and_dropped(seed: dict[str, Any]) -> None:
+    seed["$schema"] = "https://appinstall.dev/schemas/manifest.schema.json"
+    result = validate_document(seed)
+    assert result.valid and result.warnings == []
+    assert result.manifest is not None and "$schema" not in result.manifest.to_document()
+
+
+def test_server_fields_echoed_from_a_read_are_warnings_not_errors(seed: dict[str, Any]) -> None:
+    seed |= {"id": "abc", "client_secret": "s3cret", "enabled": True, "response_types": []}
+    result = validate_document(seed)
+    assert result.valid
+    assert [(w.pointer, w.code) for w in result.warnings] == [
+        ("/id", "server_field"),
+        ("/client_secret", "server_field"),
+        ("/enabled", "server_field"),
+        ("/response_types", "server_field"),
+    ]
+    assert result.warnings[0].message == "is set by the server; ignored in a manifest"
+    assert result.manifest is not None and "id" not in result.manifest.to_document()
+
+
+def test_warnings_never_repeat_a_secret(seed: dict[str, Any]) -> None:
+    seed["client_secret"] = "s3cret-value"
+    assert all("s3cret-value" not in str(w.to_dict()) for w in validate_document(seed).warnings)
+
+
+def test_the_registry_strips_the_same_server_fields_the_validator_warns_about() -> None:
+    assert SERVER_FIELDS is rules.SERVER_FIELDS
+
+
+def test_an_explicit_max_retries_0_is_kept_in_the_normalised_document(seed: dict[str, Any]) -> None:
+    seed["capabilities"]["webhooks"][rules.CHAT_STATE_EVENT]["max_retries"] = 0
+    result = validate_document(seed)
+    assert result.manifest is not None
+    document = result.manifest.to_document()
+    assert document["capabilities"]["webhooks"][rules.CHAT_STATE_EVENT]["max_retries"] == 0
+    assert "max_retries" not in document["capabilities"]["webhooks"][rules.EX_CONVERSATION_CHANGE]
