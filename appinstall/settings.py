@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     webhook_retry_first_delay_seconds: float = Field(
         1.0, gt=0, description="Delay before the first retry; later ones double (±20 % jitter)."
     )
+    webhook_retention_first_delay_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Retention mode (retry.retention_time): delay before the first retry; later ones double, "
+        "up to 5 minutes.",
+    )
     webhook_retry_jitter: float = Field(0.2, ge=0, lt=1, description="Jitter of retry delays, as a fraction.")
     webhook_retry_after_cap_seconds: float = Field(
         300.0, ge=0, description="Longest Retry-After (on 429 and 503) honoured before the next attempt."

@@ -73,15 +73,22 @@ class Route:
     budget: Budget
 
 
+def retention_of(manifest: dict[str, Any]) -> int | None:
+    """The manifest's ``retry.retention_time`` (seconds): retention mode when set."""
+    webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
+    retention: int | None = (webhooks.get("retry") or {}).get("retention_time")
+    return retention
+
+
 def routes_of(manifest: dict[str, Any]) -> dict[str, Route]:
     """The manifest's ``capabilities.webhooks``, by event type (its ``retry`` policy folded into each budget)."""
     webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
-    retention = (webhooks.get("retry") or {}).get("retention_time")
+    retention = retention_of(manifest)
     return {
         event_type: Route(
             endpoint=webhook["endpoint"],
             headers={header["header_name"]: header["header_value"] for header in webhook.get("headers", [])},
-            budget=Budget(max_retries=webhook.get("max_retries", 0), retention_seconds=retention),
+            budget=Budget(max_retries=webhook.get("max_retries"), retention_seconds=retention),
         )
         for event_type, webhook in webhooks.items()
         if event_type != "retry"
@@ -138,6 +145,7 @@ async def claim(
     ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
     return [
         _job(
+            now,
             row,
             subscriptions.get(row.installation_id, row.revision) or fetched.get(row.installation_id) or {},
             ordered.get(row.installation_id, []),
@@ -171,9 +179,10 @@ def _lease(connection: Connection, owner: str, limit: int, now: int, lease_ms: i
 _NOT_SUBSCRIBED = Budget(max_retries=0)
 
 
-def _job(row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
+def _job(now: int, row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
     route = routes.get(row.event_type)
     refusal = None
+    retention = None if route is None else route.budget.retention_seconds
     if row.deleted:
         refusal = "the installation was deleted"
     elif not row.enabled:
@@ -184,6 +193,9 @@ def _job(row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
         refusal = f"the webhook is disabled: {row.disabled_reason}"
     elif not secrets:
         refusal = "the installation has no client secret to sign with"
+    elif retention is not None and row.round_attempts == 0 and now > row.round_started_at + retention * 1000:
+        # held while the installation was failing, for longer than the manifest keeps notifications
+        refusal = f"the retention time of {retention} s passed before it could be sent"
     return Job(
         seq=row.seq,
         id=row.id,
@@ -203,4 +215,4 @@ def _job(row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
     )
 
 
-__all__ = ["Route", "Subscriptions", "claim", "routes_of"]
+__all__ = ["Route", "Subscriptions", "claim", "retention_of", "routes_of"]

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from appinstall.webhooks.policy import Budget
+from appinstall.webhooks.retention import DeliveryState
 
 
 class Status(enum.StrEnum):
-    """Where a delivery is. ``blocked`` waits for an earlier delivery of the same conversation to finish."""
+    """Where a delivery is. ``blocked`` waits for an earlier delivery of the same conversation to finish; ``held``
+    waits for its installation to recover (retention mode: the installation is FAILED)."""
 
     BLOCKED = "blocked"
+    HELD = "held"
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
-UNFINISHED = (Status.BLOCKED, Status.PENDING, Status.IN_FLIGHT)
+UNFINISHED = (Status.BLOCKED, Status.HELD, Status.PENDING, Status.IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,19 @@ class PublishedDelivery(BaseModel):
 
 class PublishResult(BaseModel):
     deliveries: list[PublishedDelivery]
+
+
+class DeliveryStateView(BaseModel):
+    """How an installation's webhooks are retried, and, in retention mode, whether they are failing."""
+
+    retry_mode: Literal["retention", "count"] = Field(
+        description="`retention` when the manifest sets `retry.retention_time`, else `count` (`max_retries`)."
+    )
+    retention_time: int | None = Field(description="Seconds a failed notification keeps being retried.")
+    state: DeliveryState = Field(description="`up`, `failed`, `recovering` or `recovered`; always `up` by count.")
+    since: int | None = Field(description="When the state began, in ms since the epoch.")
+    reason: str | None = Field(description="What failed, for `failed` and what followed it.")
+    held: int = Field(description="Deliveries held until the installation recovers.")
 
 
 class WebhookHealthView(BaseModel):

@@ -4,9 +4,11 @@ Only a 2xx answer is a success. A redirect is a failure (it is never followed: t
 manifest names). 410 Gone gives up at once and disables the webhook. Every other status, and every timeout,
 reset or TLS error, is a failure that is retried while the budget allows:
 
-* by count (``max_retries``, 0 to 5, after the first attempt) on an exponential schedule with jitter;
-* or, when the manifest sets ``webhooks.retry.retention_time``, for that long, doubling the delay up to a cap;
-  there ``max_retries: 0`` on a type still means "drop on failure".
+* by count (``max_retries``, 0 to 5, after the first attempt; none when absent) on an exponential schedule
+  with jitter;
+* or, when the manifest sets ``webhooks.retry.retention_time`` (retention mode, the platform's newer policy, which
+  overrides ``max_retries``), until that long after the notification, from 2 s and doubling up to 5 minutes; there
+  an explicit ``max_retries: 0`` opts a type out ("drop on failure"), and an absent one retries.
 
 A ``Retry-After`` on 429 or 503 is honoured (capped): the next attempt waits at least that long.
 """
@@ -58,22 +60,35 @@ class RetrySchedule:
     first_delay: float = 1.0
     factor: float = 2.0
     jitter: float = 0.2
-    retention_cap: float = 300.0
+    retention_first_delay: float = 2.0  # the platform's retention mode: 2 s, 4 s, 8 s, …
+    retention_cap: float = 300.0  # … and at most 5 minutes between two retries
     retry_after_cap: float = 300.0
 
-    def delay(self, retry: int, rand: float, *, cap: float | None = None) -> float:
-        """Exponential from ``first_delay``, times a factor in [1 - jitter, 1 + jitter] chosen by ``rand`` in [0, 1),
-        and at most ``cap`` (jitter included)."""
-        delay = self.first_delay * self.factor ** min(retry - 1, 64) * (1 + self.jitter * (2 * rand - 1))
+    def delay(self, retry: int, rand: float, *, first: float | None = None, cap: float | None = None) -> float:
+        """Exponential from ``first`` (``first_delay`` by default), times a factor in [1 - jitter, 1 + jitter]
+        chosen by ``rand`` in [0, 1), and at most ``cap`` (jitter included)."""
+        start = self.first_delay if first is None else first
+        delay = start * self.factor ** min(retry - 1, 64) * (1 + self.jitter * (2 * rand - 1))
         return delay if cap is None else min(delay, cap)
 
 
 @dataclass(frozen=True)
 class Budget:
-    """How insistently one webhook is retried: its ``max_retries`` and the manifest's retention time, if any."""
+    """How insistently one webhook is retried: its ``max_retries`` (None when the manifest leaves it out) and the
+    manifest's retention time, if any."""
 
-    max_retries: int
+    max_retries: int | None
     retention_seconds: int | None = None
+
+    @property
+    def retention_mode(self) -> bool:
+        return self.retention_seconds is not None
+
+    @property
+    def opted_out(self) -> bool:
+        """In retention mode, an explicit ``max_retries: 0`` drops this type's failures instead of retrying them
+        (and they do not fail the installation)."""
+        return self.retention_mode and self.max_retries == 0
 
 
 @dataclass(frozen=True)
@@ -108,16 +123,19 @@ def decide(
         return Decision(
             "failed", reason="the endpoint answered 410 Gone; the webhook is disabled", disable_webhook=True
         )
-    if budget.max_retries == 0:
-        return Decision("failed", reason="max_retries is 0: no retries")
+    if budget.opted_out:
+        return Decision("failed", reason="max_retries is 0: this type is not retried in retention mode")
     waited = max(0.0, min(retry_after, schedule.retry_after_cap)) if retry_after is not None else 0.0
     if budget.retention_seconds is not None:
-        delay = max(schedule.delay(attempts, rand, cap=schedule.retention_cap), waited)
-        retry_at = now + round(delay * 1000)
+        delay = schedule.delay(attempts, rand, first=schedule.retention_first_delay, cap=schedule.retention_cap)
+        retry_at = now + round(max(delay, waited) * 1000)
         if retry_at > round_started_at + budget.retention_seconds * 1000:
             return Decision("failed", reason=f"retention time of {budget.retention_seconds} s has passed")
         return Decision("pending", retry_at=retry_at)
-    if attempts > budget.max_retries:
-        return Decision("failed", reason=f"gave up after {attempts} attempts (max_retries {budget.max_retries})")
+    max_retries = budget.max_retries or 0
+    if max_retries == 0:
+        return Decision("failed", reason="max_retries is 0: no retries")
+    if attempts > max_retries:
+        return Decision("failed", reason=f"gave up after {attempts} attempts (max_retries {max_retries})")
     delay = max(schedule.delay(attempts, rand), waited)
     return Decision("pending", retry_at=now + round(delay * 1000))

@@ -24,7 +24,7 @@ from appinstall.store.tables import (
     deliveries,
     delivery_attempts,
 )
-from appinstall.webhooks import health
+from appinstall.webhooks import health, holding
 from appinstall.webhooks.models import UNFINISHED, AttemptResult, Job, Status
 from appinstall.webhooks.policy import Decision
 
@@ -99,7 +99,8 @@ def take_turn(unfinished: set[tuple[str, str | None]], pair: tuple[str, str | No
 
 
 _AHEAD = deliveries.alias("ahead")
-# For one pair: its earliest blocked delivery becomes due, unless something of the pair is pending or in flight.
+# For one pair: its earliest blocked delivery becomes due, unless something of the pair is pending, in flight or
+# held.
 # Both lookups walk the (installation, conversation, status, seq) index, however long the queue is.
 _PROMOTE_HEAD = (
     update(deliveries)
@@ -116,7 +117,11 @@ _PROMOTE_HEAD = (
             _AHEAD.c.installation_id == bindparam("b_installation"),
             _AHEAD.c.conversation_id == bindparam("b_conversation"),
             # not IN (…): an expanding parameter cannot be executed many times
-            or_(_AHEAD.c.status == Status.PENDING, _AHEAD.c.status == Status.IN_FLIGHT),
+            or_(
+                _AHEAD.c.status == Status.PENDING,
+                _AHEAD.c.status == Status.IN_FLIGHT,
+                _AHEAD.c.status == Status.HELD,
+            ),
         ),
     )
     .values(status=Status.PENDING)
@@ -125,7 +130,7 @@ _PROMOTE_HEAD = (
 
 def _promote_heads(connection: Connection, pairs: set[tuple[str, str | None]]) -> None:
     """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
-    nothing pending or in flight (one statement, executed for each pair)."""
+    nothing pending, in flight or held (one statement, executed for each pair)."""
     heads = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
     execute_many(connection, _PROMOTE_HEAD, heads)
 
@@ -146,7 +151,7 @@ async def _promote_all_stalled(connection: AsyncConnection) -> int:
         ~exists().where(
             _AHEAD.c.installation_id == heads.c.installation_id,
             _AHEAD.c.conversation_id == heads.c.conversation_id,
-            _AHEAD.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
+            _AHEAD.c.status.in_((Status.PENDING, Status.IN_FLIGHT, Status.HELD)),
         )
     )
     result = await connection.execute(
@@ -196,6 +201,7 @@ def _complete(
     }
     if finished:
         _promote_heads(connection, finished)
+    holding.track(connection, kept, now)
     if any(c.decision.status == Status.PENDING for c in kept):
         wake_workers(connection)
     return mine
@@ -298,9 +304,11 @@ async def reclaim_expired(store: Store) -> int:
 
 
 async def unblock_stalled(store: Store) -> int:
-    """Promote the head of every conversation that is blocked with nothing ahead of it (a safety net)."""
+    """Promote the head of every conversation that is blocked with nothing ahead of it, and release what
+    installations in retention mode hold for no reason any more (a safety net)."""
     async with store.transaction() as connection:
-        return await _promote_all_stalled(connection)
+        unblocked = await _promote_all_stalled(connection)
+        return unblocked + await connection.run_sync(holding.reconcile, store.clock())
 
 
 _NEXT_DUE = select(func.min(deliveries.c.next_attempt_at).label("due")).where(deliveries.c.status == Status.PENDING)

@@ -26,13 +26,17 @@ from appinstall.store.tables import (
     installation_capabilities,
     installations,
     notifications,
+    retention_states,
     webhook_health,
 )
+from appinstall.webhooks import holding
+from appinstall.webhooks.claims import retention_of
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import (
     UNFINISHED,
     AttemptView,
     DeliveryPage,
+    DeliveryStateView,
     DeliveryView,
     PublishedDelivery,
     Status,
@@ -40,6 +44,8 @@ from appinstall.webhooks.models import (
     health_view,
 )
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
+from appinstall.webhooks.retention import DeliveryState
+from appinstall.webhooks.retention import shown as retention_state_shown
 
 MAX_CONVERSATION_ID = 100
 
@@ -91,7 +97,7 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
     pairs = [
         (installation, envelope.conversation_id)
         for envelope in routed
-        for installation, _ in subscribers.get(envelope.event_type, [])
+        for installation, _, _ in subscribers.get(envelope.event_type, [])
     ]
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
@@ -108,11 +114,13 @@ def publish_into(connection: Connection, account_id: str, routed: list[Routed], 
                 "created_at": now,
             },
         )
-        for installation_id, disabled_reason in subscribers.get(envelope.event_type, []):
+        for installation_id, disabled_reason, held in subscribers.get(envelope.event_type, []):
             if disabled_reason is not None:
                 status = Status.FAILED  # finished at once: it holds nothing back
             else:
                 status = take_turn(unfinished, (installation_id, envelope.conversation_id))
+                if status is Status.PENDING and held:
+                    status = Status.HELD  # retention mode: kept until the installation recovers
             delivery_id = new_delivery_id()
             rows.append(
                 {
@@ -153,16 +161,19 @@ _INSERT_DELIVERY = insert(deliveries)
 
 def _subscribers(
     connection: Connection, account_id: str, event_types: set[str]
-) -> dict[str, list[tuple[str, str | None]]]:
-    """Per event type: the enabled installations subscribed to it, with why their webhook is disabled (or None)."""
+) -> dict[str, list[tuple[str, str | None, bool]]]:
+    """Per event type: the enabled installations subscribed to it, with why their webhook is disabled (or None)
+    and whether their new deliveries are held (retention mode, FAILED)."""
     rows = connection.execute(
         select(
             installations.c.id,
             installation_capabilities.c.value,
             webhook_health.c.disabled_reason,
             webhook_health.c.disabled_at,
+            retention_states.c.state,
         )
         .join(installation_capabilities, installation_capabilities.c.installation_id == installations.c.id)
+        .outerjoin(retention_states, retention_states.c.installation_id == installations.c.id)
         .outerjoin(
             webhook_health,
             and_(
@@ -179,9 +190,10 @@ def _subscribers(
         )
         .order_by(installations.c.created_at, installations.c.id)
     )
-    found: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for installation_id, event_type, reason, disabled_at in rows:
-        found[event_type].append((installation_id, (reason or "disabled") if disabled_at is not None else None))
+    found: dict[str, list[tuple[str, str | None, bool]]] = defaultdict(list)
+    for installation_id, event_type, reason, disabled_at, state in rows:
+        disabled = (reason or "disabled") if disabled_at is not None else None
+        found[event_type].append((installation_id, disabled, state == DeliveryState.FAILED))
     return found
 
 
@@ -372,6 +384,33 @@ async def _audit(
         insert(audit_events).values(
             account_id=account_id, installation_id=installation_id, actor=actor, action=action, at=now, detail=detail
         )
+    )
+
+
+# --- Retention mode ----------------------------------------------------------------------------------------------
+
+
+async def delivery_state(store: Store, account_id: str, installation_id: str) -> DeliveryStateView:
+    """The installation's retry mode and, in retention mode, its state and how many deliveries it holds."""
+    installation = await registry.get(store, account_id, installation_id, with_secret=False)
+    retention = retention_of(installation.manifest)
+    async with store.read() as connection:
+        stored = (await connection.run_sync(holding.states_of, [installation_id])).get(installation_id)
+        held = await connection.run_sync(holding.held_count, installation_id)
+    state, since, reason = DeliveryState.UP, None, None
+    if stored is not None:
+        state, since, reason = (
+            retention_state_shown(stored.state, stored.since, store.clock()),
+            stored.since,
+            stored.reason,
+        )
+    return DeliveryStateView(
+        retry_mode="count" if retention is None else "retention",
+        retention_time=retention,
+        state=state,
+        since=since,
+        reason=reason if state is not DeliveryState.UP else None,
+        held=held,
     )
 
 

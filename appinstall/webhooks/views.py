@@ -16,7 +16,14 @@ from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.views import BASE
 from appinstall.webhooks import service
 from appinstall.webhooks.metrics import refresh_queue_gauges
-from appinstall.webhooks.models import DeliveryPage, DeliveryView, PublishResult, Status, WebhookHealthView
+from appinstall.webhooks.models import (
+    DeliveryPage,
+    DeliveryStateView,
+    DeliveryView,
+    PublishResult,
+    Status,
+    WebhookHealthView,
+)
 from appinstall.webhooks.worker import wake_local_worker
 
 router = APIRouter(tags=["webhooks"])
@@ -151,6 +158,16 @@ async def webhook_health(
 ) -> list[WebhookHealthView]:
     await require_account(store, principal, account_id)
     return await service.health(store, account_id, installation_id)
+
+
+@router.get(BASE + "/{installation_id}/webhooks/state", summary="Retry mode and retention-mode state")
+async def delivery_state(
+    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep
+) -> DeliveryStateView:
+    """In retention mode: `up`, `failed` (new notifications are held), `recovering` (what was held is being sent)
+    or `recovered` (all of it was sent; `up` again after a short drain period)."""
+    await require_account(store, principal, account_id)
+    return await service.delivery_state(store, account_id, installation_id)
 
 
 @router.post(BASE + "/{installation_id}/webhooks/{event_type}/enable", summary="Re-enable a disabled webhook")

@@ -46,6 +46,7 @@ SHUTDOWN_GRACE_SECONDS: Final = 5.0
 def schedule_from(settings: Settings) -> RetrySchedule:
     return RetrySchedule(
         first_delay=settings.webhook_retry_first_delay_seconds,
+        retention_first_delay=settings.webhook_retention_first_delay_seconds,
         jitter=settings.webhook_retry_jitter,
         retry_after_cap=settings.webhook_retry_after_cap_seconds,
     )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from appinstall.store import create_engine, is_sqlite
 from appinstall.store.migrate import alembic_config, upgrade
-from appinstall.store.tables import accounts, metadata
+from appinstall.store.tables import accounts, installations, metadata
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +126,52 @@ async def test_two_concurrent_upgrades_both_succeed(empty_database_url: str) -> 
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _manifest(retention: int | None, **max_retries: int) -> dict[str, Any]:
+    webhooks: dict[str, Any] = {
+        f"ms.MessagingEventNotification.{event}": {"endpoint": "https://example.com/hook", "max_retries": count}
+        for event, count in max_retries.items()
+    }
+    if retention is not None:
+        webhooks["retry"] = {"retention_time": retention}
+    return {"client_name": "app", "capabilities": {"webhooks": webhooks}}
+
+
+async def test_revision_0008_drops_the_zero_retries_written_for_absent_ones_in_retention_mode(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0007")
+        await connection.execute(insert(accounts).values(id="acme", created_at=1))
+        stored = {
+            "retention": _manifest(3600, ContentEvent=0, ChatStateEvent=3),
+            "count": _manifest(None, ContentEvent=0),
+        }
+        for key, manifest in stored.items():
+            await connection.execute(
+                insert(installations).values(
+                    id=key,
+                    account_id="acme",
+                    client_name=key,
+                    client_name_key=key,
+                    manifest=manifest,
+                    enabled=True,
+                    deleted=False,
+                    revision=1,
+                    client_id_issued_at=1,
+                    created_at=1,
+                    updated_at=1,
+                )
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        found = {row.id: row.manifest for row in await connection.execute(select(installations))}
+    retention_hooks = found["retention"]["capabilities"]["webhooks"]
+    assert "max_retries" not in retention_hooks["ms.MessagingEventNotification.ContentEvent"]
+    assert retention_hooks["ms.MessagingEventNotification.ChatStateEvent"]["max_retries"] == 3
+    assert found["count"] == stored["count"]

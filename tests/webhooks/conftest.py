@@ -6,10 +6,19 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from appinstall.settings import Settings
+from tests.webhooks.flow import ACCOUNT
 from tests.webhooks.receiver import Receiver, make_tls_files
+
+
+@pytest.fixture
+async def account(client: httpx.AsyncClient) -> str:
+    """The account the delivery tests install into and publish to."""
+    (await client.post("/api/accounts", json={"id": ACCOUNT})).raise_for_status()
+    return ACCOUNT
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +47,7 @@ def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings
             "webhook_connect_timeout_seconds": 1.0,
             "webhook_timeout_seconds": 1.0,
             "webhook_retry_first_delay_seconds": 0.05,
+            "webhook_retention_first_delay_seconds": 0.05,
             "webhook_retry_jitter": 0.0,
         }
     )

@@ -30,7 +30,9 @@ def test_routes_carry_each_types_endpoint_headers_and_budget_with_the_shared_ret
     routes = claims.routes_of({"capabilities": {"webhooks": webhooks}})
     assert routes == {
         CONTENT: claims.Route("https://example.com/content", {"X-Team": "blue"}, Budget(3, 3600)),
-        "cqm.ExConversationChangeNotification": claims.Route("https://example.com/conversations", {}, Budget(0, 3600)),
+        "cqm.ExConversationChangeNotification": claims.Route(
+            "https://example.com/conversations", {}, Budget(None, 3600)
+        ),
     }
 
 

@@ -22,8 +22,8 @@ from appinstall.webhooks import claims
 from appinstall.webhooks.worker import Worker
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
+from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, JSON_TYPE, install, message, publish, settled
 from tests.webhooks.receiver import Hang, Receiver, ReceiverThread
-from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, JSON_TYPE, install, message, publish, settled
 
 
 @pytest.mark.anyio

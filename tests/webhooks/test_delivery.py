@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,96 +19,10 @@ from appinstall.settings import Settings
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import platform_signature, receiver_secret
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.webhooks.flow import ACCOUNT, BASE, CHAT_STATE, CONTENT, JSON_TYPE, install, message, publish, settled
 from tests.webhooks.receiver import Hang, Receiver, Reply, Reset, SlowBody
 
 pytestmark = pytest.mark.anyio
-
-ACCOUNT = "42257269"
-BASE = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
-CONTENT = "ms.MessagingEventNotification.ContentEvent"
-CHAT_STATE = "ms.MessagingEventNotification.ChatStateEvent"
-CONVERSATION = "cqm.ExConversationChangeNotification"
-JSON_TYPE = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-async def account(client: httpx.AsyncClient) -> str:
-    (await client.post("/api/accounts", json={"id": ACCOUNT})).raise_for_status()
-    return ACCOUNT
-
-
-async def install(
-    client: httpx.AsyncClient,
-    receiver: Receiver,
-    *,
-    path: str = "/hook",
-    events: tuple[str, ...] = (CONTENT,),
-    max_retries: int = 0,
-    headers: list[dict[str, str]] | None = None,
-    retention: int | None = None,
-    **fields: Any,
-) -> dict[str, Any]:
-    webhooks: dict[str, Any] = {
-        event: {"endpoint": receiver.url(path), "max_retries": max_retries, "headers": headers or []}
-        for event in events
-    }
-    if retention is not None:
-        webhooks["retry"] = {"retention_time": retention}
-    manifest = {
-        "client_name": f"app-{uuid.uuid4().hex[:8]}",
-        "grant_types": ["client_credentials"],
-        "scope": "msg.consumer",
-        "capabilities": {"webhooks": webhooks},
-        **fields,
-    }
-    response = await client.post(BASE, json=manifest)
-    assert response.status_code == 201, response.text
-    installed: dict[str, Any] = response.json()
-    return installed
-
-
-def message(conversation: str, text: str) -> dict[str, Any]:
-    return {
-        "kind": "notification",
-        "body": {
-            "changes": [
-                {
-                    "sequence": 0,
-                    "originatorId": "consumer-1",
-                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
-                    "serverTimestamp": 1528371161893,
-                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
-                    "conversationId": conversation,
-                    "dialogId": conversation,
-                }
-            ]
-        },
-        "type": "ms.MessagingEventNotification",
-    }
-
-
-async def publish(client: httpx.AsyncClient, document: Any, account: str = ACCOUNT) -> list[dict[str, Any]]:
-    response = await client.post(
-        f"/api/account/{account}/notifications", content=json.dumps(document), headers=JSON_TYPE
-    )
-    assert response.status_code == 202, response.text
-    created: list[dict[str, Any]] = response.json()["deliveries"]
-    return created
-
-
-async def settled(client: httpx.AsyncClient, installation_id: str, count: int, timeout: float = 15.0) -> list[Any]:
-    """The installation's deliveries, oldest first, once ``count`` of them are finished."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await client.get(f"{BASE}/{installation_id}/deliveries", params={"limit": 200})
-        items = response.json()["items"]
-        done = [item for item in items if item["status"] in ("succeeded", "failed")]
-        if len(done) >= count:
-            return list(reversed(items))
-        if time.monotonic() > deadline:
-            raise AssertionError(f"deliveries did not settle: {items}")
-        await asyncio.sleep(0.05)
-
 
 # --- What arrives ----------------------------------------------------------------------------------------------
 

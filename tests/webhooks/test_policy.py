@@ -64,8 +64,27 @@ def test_jitter_stays_within_twenty_percent(rand: float) -> None:
 def test_with_a_retention_time_failures_are_retried_until_it_has_passed() -> None:
     budget = Budget(max_retries=1, retention_seconds=60)
     attempts = _attempts_until_done(budget)
-    # 1 + 2 + 4 + 8 + 16 = 31 s of waits fit in 60 s; the next wait (32 s) would end after it.
-    assert attempts == 6
+    # 2 + 4 + 8 + 16 = 30 s of waits fit in 60 s; the next wait (32 s) would end after it.
+    assert attempts == 5
+
+
+def test_a_retention_time_without_max_retries_retries() -> None:
+    # The platform's own installer sends retry.retention_time and no max_retries: that means "retry", not "once".
+    assert _attempts_until_done(Budget(max_retries=None, retention_seconds=60)) == 5
+
+
+def test_without_a_retention_time_an_absent_max_retries_means_no_retries() -> None:
+    assert _attempts_until_done(Budget(max_retries=None)) == 1
+
+
+def test_retention_mode_waits_two_then_four_then_eight_seconds() -> None:
+    schedule = RetrySchedule(jitter=0.0)
+    budget = Budget(max_retries=None, retention_seconds=259_200)
+    waits = [
+        decide(Outcome.FAILED, budget=budget, schedule=schedule, attempts=n, round_started_at=0, now=0).retry_at
+        for n in (1, 2, 3)
+    ]
+    assert waits == [2_000, 4_000, 8_000]
 
 
 def test_with_a_retention_time_the_delay_is_capped() -> None:
@@ -92,6 +111,19 @@ def test_with_a_retention_time_max_retries_zero_drops_on_failure() -> None:
     )
     assert decision.status == "failed"
     assert decision.reason is not None and "max_retries is 0" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("budget", "opted_out"),
+    [
+        (Budget(0, retention_seconds=3600), True),
+        (Budget(None, retention_seconds=3600), False),
+        (Budget(3, retention_seconds=3600), False),
+        (Budget(0), False),
+    ],
+)
+def test_only_an_explicit_zero_in_retention_mode_opts_a_type_out(budget: Budget, opted_out: bool) -> None:
+    assert budget.opted_out is opted_out
 
 
 def test_gone_fails_at_once_and_disables_the_webhook() -> None:

@@ -19,8 +19,8 @@ from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.database_work import counting
+from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, install, message, publish
 from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_delivery import ACCOUNT, BASE, CONTENT, install, message, publish
 
 pytestmark = pytest.mark.anyio
 

@@ -1,0 +1,95 @@
+"""What delivery tests do as a client would: install an app whose webhooks go to the test receiver, publish
+notifications, and wait for their deliveries to settle. ``max_retries=None`` leaves the key out of the manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.webhooks.receiver import Receiver
+
+ACCOUNT = "42257269"
+BASE = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
+CONTENT = "ms.MessagingEventNotification.ContentEvent"
+CHAT_STATE = "ms.MessagingEventNotification.ChatStateEvent"
+CONVERSATION = "cqm.ExConversationChangeNotification"
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
+async def install(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    *,
+    path: str = "/hook",
+    events: tuple[str, ...] = (CONTENT,),
+    max_retries: int | None = 0,
+    headers: list[dict[str, str]] | None = None,
+    retention: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    webhooks: dict[str, Any] = {
+        event: {"endpoint": receiver.url(path), "headers": headers or []}
+        | ({} if max_retries is None else {"max_retries": max_retries})
+        for event in events
+    }
+    if retention is not None:
+        webhooks["retry"] = {"retention_time": retention}
+    manifest = {
+        "client_name": f"app-{uuid.uuid4().hex[:8]}",
+        "grant_types": ["client_credentials"],
+        "scope": "msg.consumer",
+        "capabilities": {"webhooks": webhooks},
+        **fields,
+    }
+    response = await client.post(BASE, json=manifest)
+    assert response.status_code == 201, response.text
+    installed: dict[str, Any] = response.json()
+    return installed
+
+
+def message(conversation: str, text: str) -> dict[str, Any]:
+    return {
+        "kind": "notification",
+        "body": {
+            "changes": [
+                {
+                    "sequence": 0,
+                    "originatorId": "consumer-1",
+                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
+                    "serverTimestamp": 1528371161893,
+                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
+                    "conversationId": conversation,
+                    "dialogId": conversation,
+                }
+            ]
+        },
+        "type": "ms.MessagingEventNotification",
+    }
+
+
+async def publish(client: httpx.AsyncClient, document: Any, account: str = ACCOUNT) -> list[dict[str, Any]]:
+    response = await client.post(
+        f"/api/account/{account}/notifications", content=json.dumps(document), headers=JSON_TYPE
+    )
+    assert response.status_code == 202, response.text
+    created: list[dict[str, Any]] = response.json()["deliveries"]
+    return created
+
+
+async def settled(client: httpx.AsyncClient, installation_id: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """The installation's deliveries, oldest first, once ``count`` of them are finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"{BASE}/{installation_id}/deliveries", params={"limit": 200})
+        items = response.json()["items"]
+        done = [item for item in items if item["status"] in ("succeeded", "failed")]
+        if len(done) >= count:
+            return list(reversed(items))
+        if time.monotonic() > deadline:
+            raise AssertionError(f"deliveries did not settle: {items}")
+        await asyncio.sleep(0.05)
