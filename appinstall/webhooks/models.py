@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from appinstall.webhooks.policy import Budget
+from appinstall.webhooks.signing import Algorithm, Encoding
 
 
 class Status(enum.StrEnum):
@@ -43,6 +44,9 @@ class Job:
     budget: Budget
     secrets: list[str]  # the current secret first, then those still in their grace period
     refusal: str | None = None  # why it must not be sent at all (installation disabled, webhook disabled, …)
+    # The account's choice for x-liveperson-signature, read at claim time like the rest.
+    signature_algorithm: Algorithm = "sha1"
+    signature_encoding: Encoding = "base64"
 
 
 @dataclass(frozen=True)

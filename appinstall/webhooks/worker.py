@@ -301,6 +301,8 @@ class Worker:
                     message_id=job.id,
                     timestamp=now // 1000,
                     body=job.body,
+                    algorithm=job.signature_algorithm,
+                    encoding=job.signature_encoding,
                 ),
             }
             assert self._sender is not None

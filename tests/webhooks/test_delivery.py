@@ -137,6 +137,20 @@ async def test_it_carries_the_platform_headers_and_signature(
     assert request.headers["x-liveperson-signature"] == platform_signature(installed["client_secret"], request.body)
 
 
+async def test_an_account_that_chose_sha256_in_hex_gets_that_platform_signature(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    setting = {"algorithm": "sha256", "encoding": "hex"}
+    (await client.put(f"/api/account/{ACCOUNT}/settings/webhook-signature", json=setting)).raise_for_status()
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    [request] = receiver.received
+    expected = platform_signature(installed["client_secret"], request.body, "sha256", "hex")
+    assert request.headers["x-liveperson-signature"] == expected
+    Webhook(receiver_secret(installed["client_secret"])).verify(request.body, request.headers)
+
+
 async def test_the_standard_webhooks_package_verifies_what_arrives(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
