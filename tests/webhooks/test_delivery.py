@@ -20,6 +20,7 @@ from appinstall.settings import Settings
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import platform_signature, receiver_secret
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.live_server import free_port
 from tests.webhooks.receiver import Hang, Receiver, Reply, Reset, SlowBody
 
 pytestmark = pytest.mark.anyio
@@ -47,10 +48,12 @@ async def install(
     max_retries: int = 0,
     headers: list[dict[str, str]] | None = None,
     retention: int | None = None,
+    endpoint: str | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
+    """Install an app whose webhooks go to ``receiver`` at ``path`` (or to ``endpoint``, when given)."""
     webhooks: dict[str, Any] = {
-        event: {"endpoint": receiver.url(path), "max_retries": max_retries, "headers": headers or []}
+        event: {"endpoint": endpoint or receiver.url(path), "max_retries": max_retries, "headers": headers or []}
         for event in events
     }
     if retention is not None:
@@ -264,10 +267,60 @@ async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
     [delivery] = await settled(client, installed["id"], 1)
     assert delivery["status"] == "succeeded"
     errors = [attempt["error"] for attempt in delivery["attempt_log"]]
-    assert errors[0] is not None and "timeout" in errors[0]
-    assert errors[1] is not None
-    assert errors[2] is not None and "timeout" in errors[2]
+    assert errors[0] == errors[2] == "timed out after 1 s"
+    assert errors[1] in ("connection reset", "connection closed before an answer")
     assert errors[3] is None
+
+
+# --- Why an attempt failed, in words ------------------------------------------------------------------------------
+
+
+async def test_an_endpoint_nobody_listens_on_is_connection_refused(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, endpoint=f"https://127.0.0.1:{free_port()}/hook")
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("connection refused", "connection refused")
+    assert attempt["error_detail"].startswith("ClientConnectorError: Cannot connect to host 127.0.0.1")
+
+
+async def test_an_endpoint_that_does_not_answer_in_time_timed_out_after_the_configured_limit(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Hang(3))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("timed out after 1 s", "timed out after 1 s")
+    assert attempt["error_detail"]
+
+
+async def test_an_endpoint_whose_certificate_is_not_trusted_is_a_tls_failure(
+    settings: Settings, receiver: Receiver
+) -> None:
+    async with _client(settings.model_copy(update={"webhook_ca_file": None})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver)
+        await publish(client, message("conv-1", "hi"))
+        [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("TLS certificate not trusted", "TLS certificate not trusted")
+    assert "certificate verify failed" in attempt["error_detail"]
+    assert receiver.received == []
+
+
+async def test_an_answer_is_no_failure_and_has_no_error_detail(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["status_code"], attempt["error"], attempt["error_detail"]) == (500, None, None)
 
 
 async def test_a_redirect_is_not_followed_and_is_a_failure(
@@ -593,7 +646,10 @@ async def test_without_dev_mode_a_loopback_endpoint_is_refused_by_the_ssrf_guard
         await publish(client, message("conv-1", "hi"))
         [delivery] = await settled(client, installed["id"], 1)
     assert delivery["status"] == "failed"
-    assert "loopback address 127.0.0.1" in delivery["attempt_log"][0]["error"]
+    short = "blocked: loopback address 127.0.0.1 (--dev or APPINSTALL_WEBHOOK_ALLOW_CIDRS admits it)"
+    assert [attempt["error"] for attempt in delivery["attempt_log"]] == [short, short]
+    assert delivery["last_error"] == short
+    assert "blocked by the outbound address policy" in delivery["attempt_log"][0]["error_detail"]
     assert receiver.received == []
 
 
