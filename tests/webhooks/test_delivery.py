@@ -653,6 +653,58 @@ async def test_without_dev_mode_a_loopback_endpoint_is_refused_by_the_ssrf_guard
     assert receiver.received == []
 
 
+# --- Answers the platform would not count as delivered -------------------------------------------------------
+
+
+def _lenient_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "appinstall.webhooks" and "counts only 200 and 201" in record.getMessage()
+    ]
+
+
+async def test_in_dev_mode_a_204_is_delivered_with_one_warning_that_the_platform_would_retry_it(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(204, body=b""), Reply(204, body=b""), Reply(202))
+    for text in ("one", "two", "three"):
+        await publish(client, message("conv-1", text))
+    deliveries = await settled(client, installed["id"], 3)
+    assert [d["status"] for d in deliveries] == ["succeeded"] * 3
+    assert _lenient_warnings(caplog) == [
+        f"installation {installed['id']}: the {CONTENT} endpoint answered {status}; the platform counts only 200 "
+        "and 201 as delivered and would retry this"
+        for status in (204, 202)
+    ]
+
+
+async def test_a_200_or_201_brings_no_warning(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(200), Reply(201))
+    await publish(client, message("conv-1", "one"))
+    await publish(client, message("conv-1", "two"))
+    await settled(client, installed["id"], 2)
+    assert _lenient_warnings(caplog) == []
+
+
+async def test_without_dev_mode_a_204_brings_no_warning(
+    settings: Settings, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    admitted = {"dev": False, "webhook_allow_cidrs": ["127.0.0.1/32"]}  # the receiver is on loopback
+    async with _client(settings.model_copy(update=admitted)) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver)
+        receiver.then("/hook", Reply(204, body=b""))
+        await publish(client, message("conv-1", "hi"))
+        [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+    assert _lenient_warnings(caplog) == []
+
+
 @contextlib.asynccontextmanager
 async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A client on a separate app built from ``settings``, authenticated as the operator."""
