@@ -30,6 +30,7 @@ from appinstall.store.migrate import upgrade
 from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
 from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
+from appinstall.webhooks.account_signature_views import router as signature_router
 from appinstall.webhooks.views import router as webhooks_router
 from appinstall.webhooks.worker import Worker, wake_local_worker
 
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(tokens_router)
     app.include_router(sandbox_router)
     app.include_router(webhooks_router)
+    app.include_router(signature_router)
     app.include_router(registry_router)
     app.include_router(accounts_router)
     app.add_middleware(

@@ -14,9 +14,9 @@ from typing import Final
 from appinstall.manifest import rules
 from appinstall.manifest.models import Manifest, Webhook
 
-# The delivery worker's defaults (``APPINSTALL_WEBHOOK_RETRY_FIRST_DELAY_SECONDS`` and ``RetrySchedule``'s cap in
-# retention mode); a test keeps them equal to the worker's.
-FIRST_DELAY_SECONDS: Final = 1.0
+# The delivery worker's defaults in retention mode (``APPINSTALL_WEBHOOK_RETENTION_FIRST_DELAY_SECONDS`` and
+# ``RetrySchedule``'s cap, the platform's 2 s and 5 minutes); a test keeps them equal to the worker's.
+FIRST_DELAY_SECONDS: Final = 2.0
 RETENTION_BACKOFF_CAP_SECONDS: Final = 300.0
 
 _UNITS: Final = (("day", 86_400), ("h", 3_600), ("min", 60), ("s", 1))

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select, update
 
 from appinstall.store import Store
-from appinstall.store.tables import client_secrets, deliveries, installations, notifications, webhook_health
+from appinstall.store.tables import (
+    accounts,
+    client_secrets,
+    deliveries,
+    installations,
+    notifications,
+    webhook_health,
+)
 from appinstall.webhooks.models import Job, Status
 from appinstall.webhooks.policy import Budget
 
@@ -38,9 +45,12 @@ _CLAIMED = (
         installations.c.deleted,
         webhook_health.c.disabled_at,
         webhook_health.c.disabled_reason,
+        accounts.c.signature_algorithm,
+        accounts.c.signature_encoding,
     )
     .join(notifications, notifications.c.id == deliveries.c.notification_id)
     .join(installations, installations.c.id == deliveries.c.installation_id)
+    .join(accounts, accounts.c.id == installations.c.account_id)
     .outerjoin(
         webhook_health,
         and_(
@@ -212,6 +222,8 @@ def _job(now: int, row: Any, routes: dict[str, Route], secrets: list[str]) -> Jo
         budget=_NOT_SUBSCRIBED if route is None else route.budget,
         secrets=secrets,
         refusal=refusal,
+        signature_algorithm=row.signature_algorithm,
+        signature_encoding=row.signature_encoding,
     )
 
 

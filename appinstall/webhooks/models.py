@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from appinstall.webhooks.policy import Budget
 from appinstall.webhooks.retention import DeliveryState
+from appinstall.webhooks.signing import Algorithm, Encoding
 
 
 class Status(enum.StrEnum):
@@ -46,16 +47,21 @@ class Job:
     budget: Budget
     secrets: list[str]  # the current secret first, then those still in their grace period
     refusal: str | None = None  # why it must not be sent at all (installation disabled, webhook disabled, …)
+    # The account's choice for x-liveperson-signature, read at claim time like the rest.
+    signature_algorithm: Algorithm = "sha1"
+    signature_encoding: Encoding = "base64"
 
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """What happened on the wire. ``status_code`` is None when no response came (timeout, reset, refused)."""
+    """What happened on the wire. ``status_code`` is None when no response came (timeout, reset, refused); then
+    ``error`` is the short, stable sentence and ``error_detail`` the HTTP library's own words."""
 
     started_at: int
     latency_ms: int
     status_code: int | None = None
     error: str | None = None
+    error_detail: str | None = None
     retry_after: str | None = None
     excerpt: str | None = None
 
@@ -65,7 +71,8 @@ class AttemptView(BaseModel):
     at: int = Field(description="When it started, in ms since the epoch.")
     latency_ms: int
     status_code: int | None
-    error: str | None
+    error: str | None = Field(description="Why it failed, short and stable (`connection refused`, …).")
+    error_detail: str | None = Field(None, description="The HTTP library's own words for a failure without an answer.")
     response: str | None = Field(description="The first 4 KiB of the response body.")
 
 

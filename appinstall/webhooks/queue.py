@@ -223,6 +223,7 @@ def _attempt_row(job: Job, result: AttemptResult) -> dict[str, Any]:
         "latency_ms": result.latency_ms,
         "status_code": result.status_code,
         "error": result.error[:ERROR_CHARS] if result.error else None,
+        "error_detail": result.error_detail[:ERROR_CHARS] if result.error_detail else None,
         "response_excerpt": result.excerpt[:EXCERPT_CHARS] if result.excerpt is not None else None,
     }
 

@@ -29,6 +29,7 @@ from appinstall.webhooks.signing import (
     PLATFORM_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    platform_form,
     verify_platform_signature,
     verify_standard_signature,
 )
@@ -279,6 +280,10 @@ def _check_platform(body: bytes, headers: Mapping[str, str], secrets: Sequence[s
     header = headers.get(PLATFORM_SIGNATURE_HEADER)
     if header is None:
         raise WebhookVerificationError(f"missing header {PLATFORM_SIGNATURE_HEADER}")
+    if platform_form(header) is None:
+        raise WebhookVerificationError(
+            f"{PLATFORM_SIGNATURE_HEADER} is neither sha1= nor sha256= followed by a base64 or hex HMAC"
+        )
     matched = False
     for secret in secrets:  # every secret is tried, so the time taken does not say which one matched
         matched |= verify_platform_signature(secret, body, header)
@@ -342,7 +347,8 @@ def verify(
 
     ``secret`` is the installation's client secret, or several (during a rotation: the new and the old); each may
     also be given in the Standard Webhooks form, ``whsec_`` + base64 of the secret.
-    ``scheme`` ``"platform"`` checks ``x-liveperson-signature``, ``"standard"`` the ``webhook-*`` headers, and
+    ``scheme`` ``"platform"`` checks ``x-liveperson-signature`` (SHA-1 or SHA-256, base64 or hex: whichever the
+    account chose, told apart by prefix and length), ``"standard"`` the ``webhook-*`` headers, and
     ``"any"`` whichever are present: at least one scheme must be, and every one present must verify.
     ``tolerance`` is how far, in seconds, ``webhook-timestamp`` may be from ``now`` (default: the clock).
     """

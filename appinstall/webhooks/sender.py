@@ -7,7 +7,6 @@ comes back as an ``AttemptResult`` rather than an exception.
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Mapping
 
@@ -15,23 +14,11 @@ import aiohttp
 from yarl import URL
 
 from appinstall import __version__
+from appinstall.webhooks.failures import describe
 from appinstall.webhooks.models import AttemptResult
 
 USER_AGENT = f"appinstall-webhooks/{__version__}"
 EXCERPT_BYTES = 4096
-
-
-def _error_text(error: BaseException) -> str:
-    """A short description of a failure that names the kind of failure, never the request's headers."""
-    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
-        return "timeout: no complete answer in time"
-    if isinstance(error, aiohttp.ClientConnectorCertificateError | ssl.SSLError):
-        return f"TLS error: {error}"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return f"connection failed: {error}"
-    if isinstance(error, aiohttp.ServerDisconnectedError | ConnectionResetError):
-        return "connection reset before a complete answer"
-    return f"{type(error).__name__}: {error}"
 
 
 def host_key(url: str) -> str:
@@ -61,6 +48,8 @@ class Sender:
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._max_response_bytes = max_response_bytes
+        self._total_timeout = total_timeout
+        self._connect_timeout = connect_timeout
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
         """POST ``body`` to ``url`` now: the timeout starts here, so a caller that bounds requests per host waits
@@ -86,10 +75,13 @@ class Sender:
                     else None,
                 )
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as error:
+            # The short error and the library's words; neither carries the request's headers.
+            failure = describe(error, timeout=self._total_timeout, connect_timeout=self._connect_timeout)
             return AttemptResult(
                 started_at=started_at,
                 latency_ms=round((time.perf_counter() - clock) * 1000),
-                error=_error_text(error),
+                error=failure.error,
+                error_detail=failure.detail,
             )
 
     async def _read_at_most(self, response: aiohttp.ClientResponse) -> bytes:

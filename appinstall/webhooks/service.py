@@ -243,6 +243,7 @@ async def _attempts(connection: AsyncConnection, seqs: list[int]) -> dict[int, l
                 latency_ms=row.latency_ms,
                 status_code=row.status_code,
                 error=row.error,
+                error_detail=row.error_detail,
                 response=row.response_excerpt,
             )
         )

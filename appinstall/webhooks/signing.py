@@ -1,7 +1,8 @@
 """The two signatures on every webhook request, as pure functions of the secret and the exact body bytes.
 
 * The platform's own scheme, which its connectors already verify: ``x-liveperson-signature: sha1=`` +
-  base64(HMAC-SHA1(key = client secret, message = raw body)).
+  base64(HMAC-SHA1(key = client secret, message = raw body)) by default. As on the platform, an account may choose
+  SHA-256 (``sha256=``) and hexadecimal instead of base64; a verifier tells them apart by the prefix and the length.
 * Standard Webhooks (https://www.standardwebhooks.com): ``webhook-signature: v1,`` + base64(HMAC-SHA256(key =
   secret bytes, message = ``{id}.{timestamp}.{body}``)), so a receiver can use any Standard Webhooks library with
   ``whsec_`` + base64(client secret). While a rotated secret is in its grace period both secrets sign,
@@ -11,8 +12,10 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 from collections.abc import Iterable, Mapping
+from typing import Final, Literal, get_args
 
 PLATFORM_SIGNATURE_HEADER = "x-liveperson-signature"
 ACCOUNT_HEADER = "x-liveperson-account-id"
@@ -21,10 +24,42 @@ ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 
+Algorithm = Literal["sha1", "sha256"]
+Encoding = Literal["base64", "hex"]
+ALGORITHMS: Final[tuple[Algorithm, ...]] = get_args(Algorithm)
+ENCODINGS: Final[tuple[Encoding, ...]] = get_args(Encoding)
+_DIGEST_BYTES: Final[dict[Algorithm, int]] = {"sha1": 20, "sha256": 32}
 
-def platform_signature(secret: str, body: bytes) -> str:
-    """``sha1=`` + base64 of HMAC-SHA1 of the body, keyed by the client secret's UTF-8 bytes."""
-    return "sha1=" + base64.b64encode(hmac.digest(secret.encode(), body, "sha1")).decode()
+
+def platform_signature(secret: str, body: bytes, algorithm: Algorithm = "sha1", encoding: Encoding = "base64") -> str:
+    """``sha1=`` (or ``sha256=``) + base64 (or hex) of the HMAC of the body, keyed by the client secret's UTF-8
+    bytes. The defaults are the platform's."""
+    digest = hmac.digest(secret.encode(), body, algorithm)
+    return f"{algorithm}=" + (digest.hex() if encoding == "hex" else base64.b64encode(digest).decode())
+
+
+def platform_form(header: str) -> tuple[Algorithm, Encoding] | None:
+    """The algorithm and encoding a platform signature header is written in, or None if it is neither form.
+
+    The prefix names the algorithm; the encoding follows from the length, which differs for every pair (SHA-1: 40
+    hex or 28 base64 characters; SHA-256: 64 or 44), so a receiver need not be told the account's setting.
+    """
+    prefix, separator, value = header.strip().partition("=")
+    algorithm = next((known for known in ALGORITHMS if known == prefix.lower()), None)
+    if not separator or algorithm is None:
+        return None
+    size = _DIGEST_BYTES[algorithm]
+    if len(value) == 2 * size:
+        try:
+            bytes.fromhex(value)
+        except ValueError:
+            return None
+        return algorithm, "hex"
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None
+    return (algorithm, "base64") if len(decoded) == size else None
 
 
 def standard_signature(secrets: Iterable[str], message_id: str, timestamp: int, body: bytes) -> str:
@@ -48,14 +83,17 @@ def signature_headers(
     message_id: str,
     timestamp: int,
     body: bytes,
+    algorithm: Algorithm = "sha1",
+    encoding: Encoding = "base64",
 ) -> dict[str, str]:
-    """Every header that identifies and signs one request. ``secrets[0]`` is the current secret."""
+    """Every header that identifies and signs one request. ``secrets[0]`` is the current secret; ``algorithm``
+    and ``encoding`` are the account's choice for the platform signature (Standard Webhooks has no choice)."""
     if not secrets:
         raise ValueError("at least one secret is needed to sign")
     return {
         ACCOUNT_HEADER: account_id,
         CLIENT_HEADER: client_id,
-        PLATFORM_SIGNATURE_HEADER: platform_signature(secrets[0], body),
+        PLATFORM_SIGNATURE_HEADER: platform_signature(secrets[0], body, algorithm, encoding),
         ID_HEADER: message_id,
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: standard_signature(secrets, message_id, timestamp, body),
@@ -63,8 +101,17 @@ def signature_headers(
 
 
 def verify_platform_signature(secret: str, body: bytes, header: str) -> bool:
-    """Whether ``header`` is the platform signature of ``body`` under ``secret`` (constant time)."""
-    return hmac.compare_digest(platform_signature(secret, body).encode(), header.strip().encode())
+    """Whether ``header`` is the platform signature of ``body`` under ``secret``, in whichever of the four forms it
+    is written (constant time; hex in either case)."""
+    form = platform_form(header)
+    if form is None:
+        return False
+    algorithm, encoding = form
+    offered = header.strip()
+    if encoding == "hex":
+        offered = offered.lower()
+    expected = platform_signature(secret, body, algorithm, encoding)
+    return hmac.compare_digest(expected.encode(), f"{algorithm}={offered.partition('=')[2]}".encode())
 
 
 def verify_standard_signature(

@@ -20,7 +20,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from yarl import URL
@@ -167,6 +167,10 @@ def parse_allow_list(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# How a refusal's message starts (after OSError's "[Errno 13] "), so a joined message of several can be read back.
+BLOCKED: Final = "blocked by the outbound address policy: "
+
+
 class BlockedAddressError(OSError):
     """A connection refused by the :class:`AddressPolicy` before its socket was created.
 
@@ -175,7 +179,7 @@ class BlockedAddressError(OSError):
     """
 
     def __init__(self, address: str, reason: str) -> None:
-        super().__init__(errno.EACCES, f"blocked by the outbound address policy: {reason}")
+        super().__init__(errno.EACCES, BLOCKED + reason)
         self.address = address
         self.reason = reason
 

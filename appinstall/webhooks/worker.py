@@ -26,6 +26,7 @@ from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.webhooks import claims, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
+from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.sender import USER_AGENT, Sender, host_key
@@ -111,6 +112,7 @@ class Worker:
             on_recorded=self._recorded,
         )
         self._subscriptions = claims.Subscriptions()
+        self._lenient = LenientSuccessWarnings()
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -302,11 +304,18 @@ class Worker:
                     message_id=job.id,
                     timestamp=now // 1000,
                     body=job.body,
+                    algorithm=job.signature_algorithm,
+                    encoding=job.signature_encoding,
                 ),
             }
             assert self._sender is not None
             result = await self._sender.send(job.endpoint, headers, job.body)
             metrics.ATTEMPT_LATENCY.observe(result.latency_ms / 1000)
+            # A 204 counts as delivered here, not on the platform: say so in dev mode, where receivers are written.
+            if self.settings.dev:
+                warning = self._lenient.warning(job.installation_id, job.event_type, result.status_code)
+                if warning is not None:
+                    log.warning("%s", warning)
         finished = self.store.clock()
         retry_after = parse_retry_after(result.retry_after, finished) if result.status_code in (429, 503) else None
         decision = decide(

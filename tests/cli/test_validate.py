@@ -48,7 +48,7 @@ def test_retention_mode_is_explained_per_webhook(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0
     assert result.output.splitlines()[1:] == [
-        f"{path}: retries ContentEvent → https://a.example/hook: retried for 1 h (retention mode, backoff 1 s … 5 min)",
+        f"{path}: retries ContentEvent → https://a.example/hook: retried for 1 h (retention mode, backoff 2 s … 5 min)",
         f"{path}: retries ChatStateEvent → https://a.example/hook: "
         "max_retries 0 in retention mode: not retried, dropped on failure",
     ]

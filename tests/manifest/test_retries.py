@@ -22,7 +22,7 @@ def _manifest(webhook: dict[str, Any], retention_time: int | None = None) -> Man
 
 def test_in_retention_mode_a_webhook_without_max_retries_is_retried_for_the_retention_time() -> None:
     assert retry_summary(_manifest({}, 3600)) == [
-        "ContentEvent → https://x.example/hook: retried for 1 h (retention mode, backoff 1 s … 5 min)"
+        "ContentEvent → https://x.example/hook: retried for 1 h (retention mode, backoff 2 s … 5 min)"
     ]
 
 
@@ -34,7 +34,7 @@ def test_in_retention_mode_max_retries_0_opts_the_webhook_out() -> None:
 
 def test_in_retention_mode_other_max_retries_are_overridden() -> None:
     [line] = retry_summary(_manifest({"max_retries": 3}, 86400))
-    assert line.endswith("retried for 1 day (retention mode, overrides max_retries 3, backoff 1 s … 5 min)")
+    assert line.endswith("retried for 1 day (retention mode, overrides max_retries 3, backoff 2 s … 5 min)")
 
 
 def test_without_retention_mode_max_retries_counts_the_retries() -> None:
@@ -65,5 +65,5 @@ def test_durations_read_in_their_two_largest_units(seconds: int, text: str) -> N
 
 def test_the_summarised_backoff_is_the_delivery_workers_default() -> None:
     schedule = RetrySchedule()
-    assert FIRST_DELAY_SECONDS == schedule.first_delay == Settings().webhook_retry_first_delay_seconds
+    assert FIRST_DELAY_SECONDS == schedule.retention_first_delay == Settings().webhook_retention_first_delay_seconds
     assert schedule.retention_cap == RETENTION_BACKOFF_CAP_SECONDS

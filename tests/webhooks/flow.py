@@ -30,10 +30,12 @@ async def install(
     max_retries: int | None = 0,
     headers: list[dict[str, str]] | None = None,
     retention: int | None = None,
+    endpoint: str | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
+    """Install an app whose webhooks go to ``receiver`` at ``path`` (or to ``endpoint``, when given)."""
     webhooks: dict[str, Any] = {
-        event: {"endpoint": receiver.url(path), "headers": headers or []}
+        event: {"endpoint": endpoint or receiver.url(path), "headers": headers or []}
         | ({} if max_retries is None else {"max_retries": max_retries})
         for event in events
     }

@@ -19,6 +19,7 @@ from appinstall.settings import Settings
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import platform_signature, receiver_secret
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.live_server import free_port
 from tests.webhooks.flow import ACCOUNT, BASE, CHAT_STATE, CONTENT, JSON_TYPE, install, message, publish, settled
 from tests.webhooks.receiver import Hang, Receiver, Reply, Reset, SlowBody
 
@@ -48,6 +49,20 @@ async def test_it_carries_the_platform_headers_and_signature(
     assert request.headers["x-liveperson-account-id"] == ACCOUNT
     assert request.headers["x-liveperson-client-id"] == installed["client_id"]
     assert request.headers["x-liveperson-signature"] == platform_signature(installed["client_secret"], request.body)
+
+
+async def test_an_account_that_chose_sha256_in_hex_gets_that_platform_signature(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    setting = {"algorithm": "sha256", "encoding": "hex"}
+    (await client.put(f"/api/account/{ACCOUNT}/settings/webhook-signature", json=setting)).raise_for_status()
+    installed = await install(client, receiver)
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    [request] = receiver.received
+    expected = platform_signature(installed["client_secret"], request.body, "sha256", "hex")
+    assert request.headers["x-liveperson-signature"] == expected
+    Webhook(receiver_secret(installed["client_secret"])).verify(request.body, request.headers)
 
 
 async def test_the_standard_webhooks_package_verifies_what_arrives(
@@ -163,10 +178,60 @@ async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
     [delivery] = await settled(client, installed["id"], 1)
     assert delivery["status"] == "succeeded"
     errors = [attempt["error"] for attempt in delivery["attempt_log"]]
-    assert errors[0] is not None and "timeout" in errors[0]
-    assert errors[1] is not None
-    assert errors[2] is not None and "timeout" in errors[2]
+    assert errors[0] == errors[2] == "timed out after 1 s"
+    assert errors[1] in ("connection reset", "connection closed before an answer")
     assert errors[3] is None
+
+
+# --- Why an attempt failed, in words ------------------------------------------------------------------------------
+
+
+async def test_an_endpoint_nobody_listens_on_is_connection_refused(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, endpoint=f"https://127.0.0.1:{free_port()}/hook")
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("connection refused", "connection refused")
+    assert attempt["error_detail"].startswith("ClientConnectorError: Cannot connect to host 127.0.0.1")
+
+
+async def test_an_endpoint_that_does_not_answer_in_time_timed_out_after_the_configured_limit(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Hang(3))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("timed out after 1 s", "timed out after 1 s")
+    assert attempt["error_detail"]
+
+
+async def test_an_endpoint_whose_certificate_is_not_trusted_is_a_tls_failure(
+    settings: Settings, receiver: Receiver
+) -> None:
+    async with _client(settings.model_copy(update={"webhook_ca_file": None})) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver)
+        await publish(client, message("conv-1", "hi"))
+        [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["error"], delivery["last_error"]) == ("TLS certificate not trusted", "TLS certificate not trusted")
+    assert "certificate verify failed" in attempt["error_detail"]
+    assert receiver.received == []
+
+
+async def test_an_answer_is_no_failure_and_has_no_error_detail(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["status_code"], attempt["error"], attempt["error_detail"]) == (500, None, None)
 
 
 async def test_a_redirect_is_not_followed_and_is_a_failure(
@@ -492,8 +557,63 @@ async def test_without_dev_mode_a_loopback_endpoint_is_refused_by_the_ssrf_guard
         await publish(client, message("conv-1", "hi"))
         [delivery] = await settled(client, installed["id"], 1)
     assert delivery["status"] == "failed"
-    assert "loopback address 127.0.0.1" in delivery["attempt_log"][0]["error"]
+    short = "blocked: loopback address 127.0.0.1 (--dev or APPINSTALL_WEBHOOK_ALLOW_CIDRS admits it)"
+    assert [attempt["error"] for attempt in delivery["attempt_log"]] == [short, short]
+    assert delivery["last_error"] == short
+    assert "blocked by the outbound address policy" in delivery["attempt_log"][0]["error_detail"]
     assert receiver.received == []
+
+
+# --- Answers the platform would not count as delivered -------------------------------------------------------
+
+
+def _lenient_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "appinstall.webhooks" and "counts only 200 and 201" in record.getMessage()
+    ]
+
+
+async def test_in_dev_mode_a_204_is_delivered_with_one_warning_that_the_platform_would_retry_it(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(204, body=b""), Reply(204, body=b""), Reply(202))
+    for text in ("one", "two", "three"):
+        await publish(client, message("conv-1", text))
+    deliveries = await settled(client, installed["id"], 3)
+    assert [d["status"] for d in deliveries] == ["succeeded"] * 3
+    assert _lenient_warnings(caplog) == [
+        f"installation {installed['id']}: the {CONTENT} endpoint answered {status}; the platform counts only 200 "
+        "and 201 as delivered and would retry this"
+        for status in (204, 202)
+    ]
+
+
+async def test_a_200_or_201_brings_no_warning(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(200), Reply(201))
+    await publish(client, message("conv-1", "one"))
+    await publish(client, message("conv-1", "two"))
+    await settled(client, installed["id"], 2)
+    assert _lenient_warnings(caplog) == []
+
+
+async def test_without_dev_mode_a_204_brings_no_warning(
+    settings: Settings, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    admitted = {"dev": False, "webhook_allow_cidrs": ["127.0.0.1/32"]}  # the receiver is on loopback
+    async with _client(settings.model_copy(update=admitted)) as client:
+        await client.post("/api/accounts", json={"id": ACCOUNT})
+        installed = await install(client, receiver)
+        receiver.then("/hook", Reply(204, body=b""))
+        await publish(client, message("conv-1", "hi"))
+        [delivery] = await settled(client, installed["id"], 1)
+    assert delivery["status"] == "succeeded"
+    assert _lenient_warnings(caplog) == []
 
 
 @contextlib.asynccontextmanager

@@ -30,7 +30,7 @@ from appinstall.webhooks import (
     verify,
 )
 from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.signing import platform_signature, signature_headers
+from appinstall.webhooks.signing import Algorithm, Encoding, platform_signature, signature_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VECTOR_SECRET = "rl9hacst6kqilbofup64n11ga3"
@@ -184,6 +184,24 @@ def test_the_platform_scheme_requires_its_header_even_when_the_standard_one_is_t
 def test_the_standard_scheme_requires_its_headers_even_when_the_platform_one_is_there() -> None:
     with pytest.raises(WebhookVerificationError, match="missing header webhook-id"):
         verify(HELLO, _platform_only(_signed(HELLO)), VECTOR_SECRET, scheme="standard", now=NOW)
+
+
+@pytest.mark.parametrize(("algorithm", "encoding"), [("sha1", "hex"), ("sha256", "base64"), ("sha256", "hex")])
+def test_a_platform_signature_in_the_accounts_chosen_form_verifies(algorithm: Algorithm, encoding: Encoding) -> None:
+    headers = {"x-liveperson-signature": platform_signature(VECTOR_SECRET, HELLO, algorithm, encoding)}
+    assert verify(HELLO, headers, VECTOR_SECRET).event_type == "ms.MessagingEventNotification.ContentEvent"
+
+
+def test_a_sha256_signature_by_another_secret_is_refused() -> None:
+    headers = {"x-liveperson-signature": platform_signature("other", HELLO, "sha256", "hex")}
+    with pytest.raises(WebhookVerificationError, match="bad signature in x-liveperson-signature"):
+        verify(HELLO, headers, VECTOR_SECRET)
+
+
+def test_a_platform_signature_in_no_known_form_is_refused_saying_so() -> None:
+    headers = {"x-liveperson-signature": "md5=" + platform_signature(VECTOR_SECRET, HELLO).removeprefix("sha1=")}
+    with pytest.raises(WebhookVerificationError, match="neither sha1= nor sha256="):
+        verify(HELLO, headers, VECTOR_SECRET)
 
 
 @pytest.mark.parametrize("signer", ["new-secret", "old-secret"])

@@ -11,6 +11,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from appinstall.webhooks.envelope import encode
 from appinstall.webhooks.signing import (
+    Algorithm,
+    Encoding,
+    platform_form,
     platform_signature,
     receiver_secret,
     signature_headers,
@@ -36,6 +39,70 @@ def _fixture_body(name: str) -> bytes:
 )
 def test_the_platform_signature_reproduces_the_demo_connectors_vectors(fixture: str, expected: str) -> None:
     assert platform_signature(VECTOR_SECRET, _fixture_body(fixture)) == expected
+
+
+# Made once, independently of this code, over the exact bytes of the fixture's compact JSON (written to body.bin by
+# ``encode``), with ``openssl dgst -sha1|-sha256 -hmac rl9hacst6kqilbofup64n11ga3 -binary < body.bin`` piped to
+# ``base64`` or to ``xxd -p -c 256``. The sha1/base64 one is the demo connector's vector above.
+@pytest.mark.parametrize(
+    ("algorithm", "encoding", "expected"),
+    [
+        ("sha1", "hex", "sha1=7bf4df4b4c2fd476ef12c32a70132614b70cb252"),
+        ("sha256", "base64", "sha256=PH84lxXVcKluSQQ3Fy8oaaZe1vDHZ3JZMNEQoQjUjsU="),
+        ("sha256", "hex", "sha256=3c7f389715d570a96e490437172f2869a65ed6f0c767725930d110a108d48ec5"),
+    ],
+)
+def test_the_platform_signature_matches_openssl_in_each_algorithm_and_encoding(
+    algorithm: Algorithm, encoding: Encoding, expected: str
+) -> None:
+    assert platform_signature(VECTOR_SECRET, _fixture_body("platform_chat_state_pause.json"), algorithm, encoding) == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "form"),
+    [
+        ("sha1=e/TfS0wv1HbvEsMqcBMmFLcMslI=", ("sha1", "base64")),
+        ("sha1=7bf4df4b4c2fd476ef12c32a70132614b70cb252", ("sha1", "hex")),
+        ("sha256=PH84lxXVcKluSQQ3Fy8oaaZe1vDHZ3JZMNEQoQjUjsU=", ("sha256", "base64")),
+        ("sha256=3C7F389715D570A96E490437172F2869A65ED6F0C767725930D110A108D48EC5", ("sha256", "hex")),
+    ],
+)
+def test_the_form_of_a_platform_signature_is_read_from_its_prefix_and_length(
+    header: str, form: tuple[str, str]
+) -> None:
+    assert platform_form(header) == form
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "md5=e/TfS0wv1HbvEsMqcBMmFLcMslI=",
+        "e/TfS0wv1HbvEsMqcBMmFLcMslI=",
+        "sha256=e/TfS0wv1HbvEsMqcBMmFLcMslI=",  # a SHA-1 length under the SHA-256 prefix
+        "sha1=7bf4df4b4c2fd476ef12c32a70132614b70cb25z",
+        "sha1=",
+    ],
+)
+def test_a_header_in_no_known_form_has_none(header: str) -> None:
+    assert platform_form(header) is None
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "encoding"), [("sha1", "base64"), ("sha1", "hex"), ("sha256", "base64"), ("sha256", "hex")]
+)
+def test_each_form_verifies_and_refuses_a_changed_body(algorithm: Algorithm, encoding: Encoding) -> None:
+    body = _fixture_body("platform_conversation_close.json")
+    header = platform_signature(VECTOR_SECRET, body, algorithm, encoding)
+    assert verify_platform_signature(VECTOR_SECRET, body, header)
+    assert not verify_platform_signature(VECTOR_SECRET, body + b" ", header)
+
+
+def test_a_hex_signature_verifies_in_upper_case_too() -> None:
+    body = b"{}"
+    header = platform_signature("s", body, "sha256", "hex")
+    assert verify_platform_signature("s", body, header.upper().replace("SHA256=", "sha256="))
 
 
 def test_the_platform_signature_changes_when_one_byte_of_the_body_changes() -> None:
@@ -73,6 +140,22 @@ def test_the_standard_webhooks_package_rejects_a_tampered_body() -> None:
     headers = _standard_headers([VECTOR_SECRET], body, int(time.time()))
     with pytest.raises(WebhookVerificationError):
         Webhook(receiver_secret(VECTOR_SECRET)).verify(body + b" ", headers)
+
+
+def test_the_platform_header_is_signed_in_the_accounts_algorithm_and_encoding() -> None:
+    body = b'{"kind":"notification"}'
+    headers = signature_headers(
+        account_id="1",
+        client_id="c",
+        secrets=["current"],
+        message_id="msg_1",
+        timestamp=1,
+        body=body,
+        algorithm="sha256",
+        encoding="hex",
+    )
+    assert headers["x-liveperson-signature"] == platform_signature("current", body, "sha256", "hex")
+    assert headers["webhook-signature"] == standard_signature(["current"], "msg_1", 1, body)
 
 
 def test_the_platform_header_is_signed_with_the_current_secret_only() -> None:
