@@ -29,7 +29,7 @@ from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.sender import USER_AGENT, Sender, host_key
-from appinstall.webhooks.signing import signature_headers
+from appinstall.webhooks.signing import ATTEMPT_HEADER, signature_headers
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
 
 log = logging.getLogger("appinstall.webhooks")
@@ -302,6 +302,7 @@ class Worker:
                     timestamp=now // 1000,
                     body=job.body,
                 ),
+                ATTEMPT_HEADER: str(job.attempts + 1),
             }
             assert self._sender is not None
             result = await self._sender.send(job.endpoint, headers, job.body)

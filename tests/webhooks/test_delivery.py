@@ -241,6 +241,30 @@ async def test_every_retry_carries_the_same_webhook_id(
     assert len(receiver.received) == 3
 
 
+async def test_a_retried_delivery_arrives_as_attempt_1_then_2(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=1)
+    receiver.then("/hook", Reply(503))
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    assert [r.headers["webhook-attempt"] for r in receiver.received] == ["1", "2"]
+
+
+async def test_a_retry_by_hand_goes_on_counting_the_deliverys_attempts(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    (await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")).raise_for_status()
+    async with asyncio.timeout(15):
+        while len(receiver.received) < 2:
+            await asyncio.sleep(0.05)
+    assert [r.headers["webhook-attempt"] for r in receiver.received] == ["1", "2"]
+
+
 async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
