@@ -190,6 +190,36 @@ async def test_publishing_fans_out_only_to_enabled_subscribed_installations(
     assert [r.path for r in receiver.received] == ["/a"]
 
 
+async def test_publishing_to_one_installation_delivers_only_to_it(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    await install(client, receiver, path="/a")
+    chosen = await install(client, receiver, path="/b")
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications",
+        params={"installation_id": chosen["id"]},
+        content=json.dumps(message("conv-1", "hi")),
+        headers=JSON_TYPE,
+    )
+    assert response.status_code == 202, response.text
+    assert [d["installation_id"] for d in response.json()["deliveries"]] == [chosen["id"]]
+    await settled(client, chosen["id"], 1)
+    assert [r.path for r in receiver.received] == ["/b"]
+
+
+async def test_publishing_to_an_installation_not_in_the_account_is_not_found(
+    client: httpx.AsyncClient, account: str
+) -> None:
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications",
+        params={"installation_id": "no-such-installation"},
+        content=json.dumps(message("conv-1", "hi")),
+        headers=JSON_TYPE,
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_a_notification_nobody_subscribes_to_is_accepted_with_no_deliveries(
     client: httpx.AsyncClient, account: str
 ) -> None:
