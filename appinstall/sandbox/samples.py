@@ -50,6 +50,7 @@ def sample_notification(
 
     ``text`` is what the agent says in the ContentEvent; ValueError for an event type that is not one of the five.
     """
+    event: dict[str, Any]
     if event_type == ACCEPT_STATUS_EVENT:
         event = {"type": "AcceptStatusEvent", "status": "READ", "sequenceList": [0]}
         return messaging(conversation_id, SAMPLE_AGENT, "ASSIGNED_AGENT", event, 1, at)
