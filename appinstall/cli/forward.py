@@ -8,6 +8,7 @@ so retries, 410 and Retry-After behave as they would with the app at the manifes
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,8 +88,9 @@ def _reason(error: BaseException, target: URL) -> str:
     """Why the app gave no answer, in a few words (never the request's headers: they carry signatures)."""
     if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
         return f"{target} did not answer within {TIMEOUT_SECONDS:g} s"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        cause = error.os_error.strerror or str(error.os_error)
+    if isinstance(error, aiohttp.ClientConnectorError):  # asyncio's own strerror ("Connect call failed (…)") hides why
+        number = error.os_error.errno
+        cause = os.strerror(number) if number else str(error.os_error)
         return f"cannot reach {target}: {cause.lower()}"
     if isinstance(error, aiohttp.ServerDisconnectedError | ConnectionResetError):
         return f"{target} closed the connection without an answer"

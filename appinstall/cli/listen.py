@@ -170,7 +170,8 @@ class Listener:
                 self.out.print(Text.assemble((f"{received} ", "dim"), prefix, line), soft_wrap=True)
         if answer is not None and self.forward is not None:
             style = "red" if answer.error is not None else "dim"
-            self.err.print(Text(describe_answer(answer, self.forward.target), style), soft_wrap=True)
+            indent = " " * (len(received) + 1)  # under the notification's lines, past their time
+            self.err.print(Text(indent + describe_answer(answer, self.forward.target), style), soft_wrap=True)
         self._warn(status)
         if self.observe is not None:
             self.observe(notification, request.headers)
@@ -239,7 +240,7 @@ async def _serve(host: str, port: int, listener: Listener) -> None:
     try:
         address = f"http://{host}:{port}{listener.path}"
         answering = f"forwarding to {listener.forward.target}" if listener.forward else f"answering {listener.status}"
-        listener.err.print(f"listening on {address}, {answering}; Ctrl-C to stop")
+        listener.err.print(f"listening on {address}, {answering}; Ctrl-C to stop", soft_wrap=True)
         await stop.wait()
     finally:
         await runner.cleanup()
