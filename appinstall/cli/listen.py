@@ -262,7 +262,7 @@ def listen(
     status: Annotated[
         int | None,
         typer.Option(
-            min=200, max=599, show_default=False, help="Status to answer verified requests with [default: 200]."
+            min=200, max=599, show_default=False, help="Status to answer verified requests with (200 if not given)."
         ),
     ] = None,
     raw: Annotated[bool, typer.Option("--json", help="Print each body as received, one per line.")] = False,

@@ -42,9 +42,9 @@ class RunningListener:
 
 
 @contextmanager
-def listening(directory: Path, *options: str) -> Iterator[RunningListener]:
-    """``appinstall listen`` on a free port until the block ends; ready once it says it is listening."""
-    port = free_port()
+def listening(directory: Path, *options: str, port: int | None = None) -> Iterator[RunningListener]:
+    """``appinstall listen`` on ``port`` (else a free one) until the block ends; ready once it says it is listening."""
+    port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
     stdout, stderr = directory / "stdout.txt", directory / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
