@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token
+from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token, trigger
 
 app = typer.Typer(
     name="appinstall",
@@ -47,6 +47,7 @@ app.add_typer(server.signing_keys_app, name="signing-keys")
 app.command("token")(token.token)
 app.add_typer(deliveries.deliveries_app, name="deliveries")
 app.command("listen")(listen.listen)
+app.command("trigger")(trigger.trigger)
 app.command("install")(installations.install)
 app.command("plan")(installations.plan)
 app.command("apply")(installations.apply)

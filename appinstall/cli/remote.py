@@ -23,6 +23,7 @@ from appinstall.registry.models import SERVER_FIELDS
 
 TIMEOUT_SECONDS: Final = 10.0
 _INSTALLATIONS = "/api/account/{account}/configuration/app-install/installations"
+_NOTIFICATIONS = "/api/account/{account}/notifications"
 _MERGE_PATCH: Final = "application/merge-patch+json"
 _MAX_TEXT_DETAIL: Final = 300
 
@@ -98,11 +99,13 @@ class Revisioned:
 
 
 class RegistryClient:
-    """The installations of one account on one server, over HTTP with an admin key (or the operator token)."""
+    """The installations of one account on one server, over HTTP with an admin key (or the operator token); and
+    publishing notifications to the account."""
 
     def __init__(self, server: str, key: str, account: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.server = server.rstrip("/")
         self._base = _INSTALLATIONS.format(account=quote(account, safe=""))
+        self._notifications = _NOTIFICATIONS.format(account=quote(account, safe=""))
         self._http = httpx.Client(
             base_url=self.server,
             headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
@@ -221,6 +224,15 @@ class RegistryClient:
         """Queue again every delivery that failed since ``since``; how many."""
         response = self._request("POST", self._path(installation_id, "/deliveries/recover"), params={"since": since})
         return int(self._object(response).get("requeued", 0))
+
+    def publish(self, notification: dict[str, Any], installation_id: str | None = None) -> list[dict[str, Any]]:
+        """Publish a notification to the account (to one installation only, if given); the deliveries created."""
+        params = {} if installation_id is None else {"installation_id": installation_id}
+        response = self._request("POST", self._notifications, json=notification, params=params)
+        deliveries = self._object(response).get("deliveries")
+        if not isinstance(deliveries, list):
+            raise RemoteError(response.status_code, "the server's answer lists no deliveries")
+        return [item for item in deliveries if isinstance(item, dict)]
 
 
 # --- Planning ------------------------------------------------------------------------------------------------

@@ -58,8 +58,14 @@ def new_delivery_id() -> str:
 # --- Publishing ------------------------------------------------------------------------------------------------
 
 
-async def publish(store: Store, account_id: str, document: Any) -> list[PublishedDelivery]:
-    """Fan a notification out to every enabled installation of the account subscribed to its event type."""
+async def publish(
+    store: Store, account_id: str, document: Any, *, installation_id: str | None = None
+) -> list[PublishedDelivery]:
+    """Fan a notification out to every enabled installation of the account subscribed to its event type.
+
+    ``installation_id`` restricts the fan-out to that one installation (``appinstall trigger`` tries a single
+    app without waking every other app of the account); 404 if the account has no such installation.
+    """
     try:
         routed = route(document)
     except EnvelopeError as error:
@@ -74,7 +80,9 @@ async def publish(store: Store, account_id: str, document: Any) -> list[Publishe
             raise ProblemError(
                 400, "invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters"
             )
-    return await store.run_transaction(publish_into, account_id, routed, store.clock())
+    if installation_id is not None:
+        await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
+    return await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)
 
 
 async def publish_in(
@@ -85,15 +93,17 @@ async def publish_in(
     return await connection.run_sync(publish_into, account_id, routed, now)
 
 
-def publish_into(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[PublishedDelivery]:
-    """The deliveries of ``routed``, written in the connection's transaction.
+def publish_into(
+    connection: Connection, account_id: str, routed: list[Routed], now: int, only: str | None = None
+) -> list[PublishedDelivery]:
+    """The deliveries of ``routed``, written in the connection's transaction (to installation ``only``, if given).
 
     A unit of work for ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a
     moment, not for a thread hand-off per statement while the worker waits for the lock. A handful of statements
     whatever the number of subscribers: the subscribers, the notifications, which subscribers already have an
     unfinished delivery in each conversation, and one insert of every delivery.
     """
-    subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed})
+    subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed}, only)
     pairs = [
         (installation, envelope.conversation_id)
         for envelope in routed
@@ -160,11 +170,11 @@ _INSERT_DELIVERY = insert(deliveries)
 
 
 def _subscribers(
-    connection: Connection, account_id: str, event_types: set[str]
+    connection: Connection, account_id: str, event_types: set[str], only: str | None = None
 ) -> dict[str, list[tuple[str, str | None, bool]]]:
-    """Per event type: the enabled installations subscribed to it, with why their webhook is disabled (or None)
-    and whether their new deliveries are held (retention mode, FAILED)."""
-    rows = connection.execute(
+    """Per event type: the enabled installations subscribed to it (only ``only``, when given), with why their
+    webhook is disabled (or None) and whether their new deliveries are held (retention mode, FAILED)."""
+    query = (
         select(
             installations.c.id,
             installation_capabilities.c.value,
@@ -190,6 +200,9 @@ def _subscribers(
         )
         .order_by(installations.c.created_at, installations.c.id)
     )
+    if only is not None:
+        query = query.where(installations.c.id == only)
+    rows = connection.execute(query)
     found: dict[str, list[tuple[str, str | None, bool]]] = defaultdict(list)
     for installation_id, event_type, reason, disabled_at, state in rows:
         disabled = (reason or "disabled") if disabled_at is not None else None

@@ -23,6 +23,10 @@ CLIENT_HEADER = "x-liveperson-client-id"
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
+# Which attempt of the delivery this request is, from 1, counting every attempt (a hand-made retry goes on counting).
+# ``webhook-id`` is the same on every attempt; this tells a receiver (and ``appinstall listen``) a retry from a new
+# event. It is not signed: it informs, and nothing should be decided on it that a replay could abuse.
+ATTEMPT_HEADER = "webhook-attempt"
 
 Algorithm = Literal["sha1", "sha256"]
 Encoding = Literal["base64", "hex"]

@@ -64,14 +64,23 @@ _NOTIFICATION_BODY: dict[str, Any] = {
     openapi_extra=_NOTIFICATION_BODY,
     summary="Publish a notification to every subscribed installation",
 )
-async def publish(account_id: str, request: Request, store: StoreDep, principal: PrincipalDep) -> PublishResult:
+async def publish(
+    account_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    installation_id: Annotated[
+        str | None,
+        Query(description="Deliver only to this installation of the account (404 if there is none such)."),
+    ] = None,
+) -> PublishResult:
     """Answers 202 once every delivery is committed; the worker sends them."""
     await require_account(store, principal, account_id)
     try:
         document = parse_document(await request.body())
     except DocumentError as error:
         raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
-    created = await service.publish(store, account_id, document)
+    created = await service.publish(store, account_id, document, installation_id=installation_id)
     if created:
         wake_local_worker(request.app.state)
     return PublishResult(deliveries=created)

@@ -30,7 +30,7 @@ from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.sender import USER_AGENT, Sender, host_key
-from appinstall.webhooks.signing import signature_headers
+from appinstall.webhooks.signing import ATTEMPT_HEADER, signature_headers
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
 
 log = logging.getLogger("appinstall.webhooks")
@@ -307,6 +307,7 @@ class Worker:
                     algorithm=job.signature_algorithm,
                     encoding=job.signature_encoding,
                 ),
+                ATTEMPT_HEADER: str(job.attempts + 1),
             }
             assert self._sender is not None
             result = await self._sender.send(job.endpoint, headers, job.body)

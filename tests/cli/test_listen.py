@@ -4,28 +4,20 @@ verifies, prints and answers signed requests."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from appinstall.cli.listen import describe
+from appinstall.cli.listen import attempt_label, delivery_warning, describe, summary
 from appinstall.sandbox.notifications import Conversation, conversation_upsert
 from appinstall.webhooks import parse
 from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.signing import signature_headers
-from tests.live_server import free_port
+from tests.cli.conftest import SECRET, RunningListener, listening, signed
 
 FIXTURES = Path(__file__).parent.parent / "webhooks" / "fixtures"
-SECRET = "rl9hacst6kqilbofup64n11ga3"
 CONVERSATION = "5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e"
 
 
@@ -104,103 +96,97 @@ def test_each_change_gets_its_own_line() -> None:
     assert [line.rsplit(" ", 1)[-1] for line in describe(parse(body)).splitlines()] == ["COMPOSING", "PAUSE"]
 
 
-# --- The command, as a process -------------------------------------------------------------------------------
+# --- Which attempt, which answer ----------------------------------------------------------------------------
 
 
-@dataclass
-class Listener:
-    url: str
-    process: subprocess.Popen[bytes]
-    stdout: Path
-    stderr: Path
-
-    def wait_for(self, text: str, stream: str = "stdout", timeout: float = 10) -> str:
-        """What the process printed on ``stream``, once ``text`` is in it."""
-        path = self.stdout if stream == "stdout" else self.stderr
-        deadline = time.monotonic() + timeout
-        while text not in (printed := path.read_text()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not printed on {stream}:\n{printed}\n{self.stderr.read_text()}")
-            time.sleep(0.05)
-        return printed
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=15)
+def test_a_first_attempt_is_labelled_by_its_number_alone() -> None:
+    assert attempt_label("1") == "#1"
 
 
-@contextmanager
-def listening(directory: Path, *options: str) -> Iterator[Listener]:
-    """``appinstall listen`` on a free port until the block ends; ready once it says it is listening."""
-    port = free_port()
-    directory.mkdir(parents=True, exist_ok=True)
-    stdout, stderr = directory / "stdout.txt", directory / "stderr.txt"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "appinstall", "listen", "--port", str(port), *options], stdout=out, stderr=err
-        )
-    listener = Listener(f"http://127.0.0.1:{port}", process, stdout, stderr)
-    try:
-        listener.wait_for("listening on", "stderr", timeout=30)
-        yield listener
-    finally:
-        listener.stop()
+def test_a_later_attempt_is_labelled_a_retry() -> None:
+    assert attempt_label("3") == "#3 retry"
 
 
-def _signed(body: bytes, secret: str = SECRET, message_id: str = "msg_listen") -> dict[str, str]:
-    return signature_headers(
-        account_id="123", client_id="c", secrets=[secret], message_id=message_id, timestamp=int(time.time()), body=body
+@pytest.mark.parametrize("header", [None, "", "two", "²"])
+def test_without_a_usable_attempt_header_there_is_no_label(header: str | None) -> None:
+    assert attempt_label(header) == ""
+
+
+def test_each_line_starts_with_the_delivery_its_attempt_and_the_status_answered() -> None:
+    assert summary("msg_1", "2", 503).plain == "msg_1 #2 retry 503 "
+
+
+def test_a_request_without_an_attempt_header_shows_the_delivery_and_status() -> None:
+    assert summary("msg_1", None, 200).plain == "msg_1 200 "
+
+
+@pytest.mark.parametrize("status", [200, 201, 400, 500, 503])
+def test_200_201_and_failures_need_no_warning(status: int) -> None:
+    assert delivery_warning(status) is None
+
+
+@pytest.mark.parametrize("status", [202, 204, 299])
+def test_another_2xx_is_warned_about_as_a_retry_on_the_platform(status: int) -> None:
+    assert delivery_warning(status) == (
+        f"answered {status}: the platform counts only 200 and 201 as delivered; it would retry this"
     )
 
 
+# --- The command, as a process -------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
-def listener(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Listener]:
+def listener(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningListener]:
     """One verifying listener for the module, holding a new and an old secret."""
     with listening(tmp_path_factory.mktemp("listen"), "--secret", "new-secret", "--secret", SECRET) as running:
         yield running
 
 
-def test_a_signed_notification_is_answered_200_and_printed_as_one_line(listener: Listener) -> None:
-    answer = httpx.post(listener.url, content=HELLO, headers=_signed(HELLO, message_id="msg_hello"))
+def test_a_signed_notification_is_answered_200_and_printed_as_one_line(listener: RunningListener) -> None:
+    answer = httpx.post(listener.url, content=HELLO, headers=signed(HELLO, message_id="msg_hello"))
     assert answer.status_code == 200
     printed = listener.wait_for("msg_hello")
-    assert f'msg_hello ContentEvent       {CONVERSATION} CONSUMER       "Hello from Consumer"' in printed
+    assert f'msg_hello #1 200 ContentEvent       {CONVERSATION} CONSUMER       "Hello from Consumer"' in printed
 
 
-def test_a_request_signed_with_the_old_secret_is_accepted(listener: Listener) -> None:
-    answer = httpx.post(listener.url, content=CLOSE, headers=_signed(CLOSE, message_id="msg_old_secret"))
+def test_a_retry_is_shown_as_one(listener: RunningListener) -> None:
+    httpx.post(listener.url, content=HELLO, headers=signed(HELLO, message_id="msg_again", attempt=2))
+    assert "msg_again #2 retry 200 ContentEvent" in listener.wait_for("msg_again")
+
+
+def test_a_request_signed_with_the_old_secret_is_accepted(listener: RunningListener) -> None:
+    answer = httpx.post(listener.url, content=CLOSE, headers=signed(CLOSE, message_id="msg_old_secret"))
     assert answer.status_code == 200
     assert "UPSERT CLOSE closeReason CONSUMER" in listener.wait_for("msg_old_secret")
 
 
-def test_a_bad_signature_is_answered_401_and_the_reason_printed(listener: Listener) -> None:
-    answer = httpx.post(listener.url, content=HELLO, headers=_signed(HELLO, "wrong", message_id="msg_wrong"))
+def test_a_bad_signature_is_answered_401_and_the_reason_printed(listener: RunningListener) -> None:
+    answer = httpx.post(listener.url, content=HELLO, headers=signed(HELLO, "wrong", message_id="msg_wrong"))
     assert answer.status_code == 401
-    assert "msg_wrong 401 bad signature in x-liveperson-signature" in listener.wait_for("msg_wrong", "stderr")
+    assert "msg_wrong #1 401 bad signature in x-liveperson-signature" in listener.wait_for("msg_wrong", "stderr")
 
 
-def test_the_secret_is_never_printed(listener: Listener) -> None:
-    httpx.post(listener.url, content=HELLO, headers=_signed(HELLO, "wrong", message_id="msg_secret"))
+def test_the_secret_is_never_printed(listener: RunningListener) -> None:
+    httpx.post(listener.url, content=HELLO, headers=signed(HELLO, "wrong", message_id="msg_secret"))
     listener.wait_for("msg_secret", "stderr")
     assert SECRET not in listener.stdout.read_text() + listener.stderr.read_text()
 
 
-def test_a_post_to_another_path_is_answered_404(listener: Listener) -> None:
-    answer = httpx.post(listener.url + "/elsewhere", content=HELLO, headers=_signed(HELLO))
+def test_a_post_to_another_path_is_answered_404(listener: RunningListener) -> None:
+    answer = httpx.post(listener.url + "/elsewhere", content=HELLO, headers=signed(HELLO))
     assert answer.status_code == 404
 
 
 def test_with_a_status_every_verified_request_gets_it(tmp_path: Path) -> None:
     with listening(tmp_path, "--secret", SECRET, "--status", "503", "--path", "/hook") as running:
-        answer = httpx.post(running.url + "/hook", content=HELLO, headers=_signed(HELLO, message_id="msg_503"))
+        answer = httpx.post(running.url + "/hook", content=HELLO, headers=signed(HELLO, message_id="msg_503"))
         assert answer.status_code == 503
-        running.wait_for("msg_503 ContentEvent")
+        running.wait_for("msg_503 #1 503 ContentEvent")
 
 
 def test_with_json_the_body_is_printed_exactly(tmp_path: Path) -> None:
     with listening(tmp_path, "--secret", SECRET, "--json") as running:
-        httpx.post(running.url, content=CLOSE, headers=_signed(CLOSE)).raise_for_status()
+        httpx.post(running.url, content=CLOSE, headers=signed(CLOSE)).raise_for_status()
         assert running.wait_for("\n").splitlines() == [CLOSE.decode()]
 
 
@@ -216,3 +202,12 @@ def test_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
     with listening(tmp_path, "--secret", SECRET) as running:
         assert running.stop() == 0
         assert running.stderr.read_text().endswith("stopped\n")
+
+
+def test_answering_a_2xx_other_than_200_or_201_warns_once_per_status(tmp_path: Path) -> None:
+    with listening(tmp_path, "--secret", SECRET, "--status", "204") as running:
+        for number in range(2):
+            answer = httpx.post(running.url, content=HELLO, headers=signed(HELLO, message_id=f"msg_204_{number}"))
+            assert answer.status_code == 204
+        running.wait_for("msg_204_1")
+        assert running.stderr.read_text().count("the platform counts only 200 and 201 as delivered") == 1

@@ -118,6 +118,36 @@ async def test_publishing_fans_out_only_to_enabled_subscribed_installations(
     assert [r.path for r in receiver.received] == ["/a"]
 
 
+async def test_publishing_to_one_installation_delivers_only_to_it(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    await install(client, receiver, path="/a")
+    chosen = await install(client, receiver, path="/b")
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications",
+        params={"installation_id": chosen["id"]},
+        content=json.dumps(message("conv-1", "hi")),
+        headers=JSON_TYPE,
+    )
+    assert response.status_code == 202, response.text
+    assert [d["installation_id"] for d in response.json()["deliveries"]] == [chosen["id"]]
+    await settled(client, chosen["id"], 1)
+    assert [r.path for r in receiver.received] == ["/b"]
+
+
+async def test_publishing_to_an_installation_not_in_the_account_is_not_found(
+    client: httpx.AsyncClient, account: str
+) -> None:
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications",
+        params={"installation_id": "no-such-installation"},
+        content=json.dumps(message("conv-1", "hi")),
+        headers=JSON_TYPE,
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_a_notification_nobody_subscribes_to_is_accepted_with_no_deliveries(
     client: httpx.AsyncClient, account: str
 ) -> None:
@@ -167,6 +197,30 @@ async def test_every_retry_carries_the_same_webhook_id(
     assert delivery["status"] == "succeeded"
     assert {r.headers["webhook-id"] for r in receiver.received} == {delivery["id"]}
     assert len(receiver.received) == 3
+
+
+async def test_a_retried_delivery_arrives_as_attempt_1_then_2(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, max_retries=1)
+    receiver.then("/hook", Reply(503))
+    await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    assert [r.headers["webhook-attempt"] for r in receiver.received] == ["1", "2"]
+
+
+async def test_a_retry_by_hand_goes_on_counting_the_deliverys_attempts(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    (await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")).raise_for_status()
+    async with asyncio.timeout(15):
+        while len(receiver.received) < 2:
+            await asyncio.sleep(0.05)
+    assert [r.headers["webhook-attempt"] for r in receiver.received] == ["1", "2"]
 
 
 async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
