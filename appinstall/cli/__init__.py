@@ -8,13 +8,15 @@ import typer
 
 from appinstall import __version__
 from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token
+from appinstall.cli.readable_help import ReadableGroup
 
 app = typer.Typer(
     name="appinstall",
     help="Onboard connector apps to a messaging platform from an App Install manifest.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=ReadableGroup,
 )
 
 
