@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token
+from appinstall.cli import deliveries, demo, installations, listen, manifest, server, starter, token
 from appinstall.cli.readable_help import ReadableGroup
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ def _root(
     """Onboard connector apps to a messaging platform from an App Install manifest."""
 
 
+app.command("init")(starter.init)
 app.command("validate")(manifest.validate)
 app.command("schema")(manifest.schema)
 app.command("demo")(demo.demo)

@@ -26,7 +26,7 @@ COMMANDS = list(_command_paths(typer.main.get_command(app)))
 
 
 def test_every_command_is_walked() -> None:
-    assert ("deliveries", "show") in COMMANDS and ("keys", "revoke") in COMMANDS
+    assert ("deliveries", "show") in COMMANDS and ("keys", "revoke") in COMMANDS and ("init",) in COMMANDS
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "appinstall")
