@@ -20,6 +20,7 @@ from appinstall.cli.installations import (
     IdArgument,
     KeyOption,
     ServerOption,
+    installation_label,
     registry_session,
 )
 from appinstall.cli.manifest import USAGE_ERROR, OutputFormat
@@ -200,7 +201,7 @@ def recover(
     moment = _moment(since, "--since")
     with registry_session(server, key, account) as registry:
         found = registry.get(resolve_installation(registry, installation_id)).installation
-        label = f"{found.get('client_name')} ({found.get('id')})"
+        label = installation_label(found)
         confirm(
             "Send them again?",
             f"every delivery to {label} that failed since {utc_time(moment)} UTC is sent to its endpoint again",

@@ -343,7 +343,8 @@ def enable(
     _set_enabled(installation_id, True, server, key, account)
 
 
-def _label(installation: dict[str, Any]) -> str:
+def installation_label(installation: dict[str, Any]) -> str:
+    """``App name (id)``: how a command names the installation it is about to change."""
     return f"{installation.get('client_name')} ({installation.get('id')})"
 
 
@@ -358,7 +359,7 @@ def delete(
     """Delete an installation: its credentials stop working and its client_name becomes free. Asks first."""
     with registry_session(server, key, account) as registry:
         found = registry.get(resolve_installation(registry, installation_id)).installation
-        label = _label(found)
+        label = installation_label(found)
         confirm(f"Delete {label}?", f"deleting {label} stops its credentials at once", yes=yes)
         registry.delete(str(found["id"]))
     typer.echo(f"deleted {label}")
@@ -385,7 +386,7 @@ def rotate_secret(
 ) -> None:
     """Issue a new client secret and print it, with the time until which the previous one still works. Asks first."""
     when = (
-        "after the server's grace period (24 h unless set)"
+        "after the server's grace period (24 h by default)"
         if grace_seconds is None
         else "at once"
         if grace_seconds == 0
@@ -393,7 +394,7 @@ def rotate_secret(
     )
     with registry_session(server, key, account) as registry:
         found = registry.get(resolve_installation(registry, installation_id)).installation
-        label = _label(found)
+        label = installation_label(found)
         confirm(f"Rotate the secret of {label}?", f"the current secret of {label} stops working {when}", yes=yes)
         rotated = registry.rotate_secret(str(found["id"]), grace_seconds)
     if output_format is OutputFormat.json:
