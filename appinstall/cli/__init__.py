@@ -7,14 +7,16 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import deliveries, demo, installations, listen, manifest, server, token, trigger
+from appinstall.cli import deliveries, demo, installations, listen, manifest, server, starter, token, trigger
+from appinstall.cli.readable_help import ReadableGroup
 
 app = typer.Typer(
     name="appinstall",
     help="Onboard connector apps to a messaging platform from an App Install manifest.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=ReadableGroup,
 )
 
 
@@ -34,6 +36,7 @@ def _root(
     """Onboard connector apps to a messaging platform from an App Install manifest."""
 
 
+app.command("init")(starter.init)
 app.command("validate")(manifest.validate)
 app.command("schema")(manifest.schema)
 app.command("demo")(demo.demo)

@@ -1,9 +1,10 @@
-"""``appinstall deliveries list/retry/recover``: see what was sent to an installation's webhooks, and repair it."""
+"""``appinstall deliveries list/show/retry/recover``: see what was sent to an installation's webhooks, and repair it."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+import time
+from typing import Annotated, Any, Final
 
 import typer
 from rich import box
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.installations import (
     DEFAULT_SERVER,
     AccountOption,
@@ -18,25 +20,45 @@ from appinstall.cli.installations import (
     IdArgument,
     KeyOption,
     ServerOption,
+    installation_label,
     registry_session,
 )
-from appinstall.cli.manifest import OutputFormat
-from appinstall.cli.times import utc_time
+from appinstall.cli.manifest import USAGE_ERROR, OutputFormat
+from appinstall.cli.remote import resolve_installation
+from appinstall.cli.times import MomentError, parse_moment, utc_time
 
 deliveries_app = typer.Typer(
-    help="Webhook deliveries of an installation: list, retry, recover; webhook health.", no_args_is_help=True
+    help="Webhook deliveries of an installation: list, show, retry, recover; webhook health.", no_args_is_help=True
 )
 
+_TIME_HELP: Final = "30s, 10m, 2h or 1d ago, ms since the epoch, or RFC 3339 (2026-11-25T12:00:00Z)"
 SinceOption = Annotated[
-    str | None,
-    typer.Option("--since", help="Only from this time: ms since the epoch or RFC 3339 (2026-11-25T12:00:00Z)."),
+    str | None, typer.Option("--since", metavar="TIME", help=f"Only from this time: {_TIME_HELP}.", show_default=False)
 ]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", metavar="TIME", help=f"Only until this time: {_TIME_HELP}.", show_default=False)
+]
+DeliveryArgument = Annotated[str, typer.Argument(metavar="DELIVERY", help="The delivery's id (msg_…).")]
+_EXCERPT_CHARS: Final = 200
 
 
 def _time(ms: Any) -> str:
     if not isinstance(ms, int):
         return ""
     return utc_time(ms)
+
+
+def _moment(value: str, option: str) -> int:
+    """The time an option names, in ms; one line and exit 2 when it names none."""
+    try:
+        return parse_moment(value, int(time.time() * 1000))
+    except MomentError as error:
+        typer.echo(f"error: {option}: {error}", err=True)
+        raise typer.Exit(USAGE_ERROR) from None
+
+
+def _short(event_type: Any) -> str:
+    return str(event_type or "").rsplit(".", 1)[-1]
 
 
 @deliveries_app.command("list")
@@ -49,20 +71,29 @@ def list_deliveries(
     status: Annotated[
         str | None, typer.Option(help="blocked, pending, in_flight, succeeded or failed.", show_default=False)
     ] = None,
-    event_type: Annotated[str | None, typer.Option(help="A subscription key.", show_default=False)] = None,
-    conversation: Annotated[str | None, typer.Option(help="A conversation id.", show_default=False)] = None,
+    event_type: Annotated[
+        str | None,
+        typer.Option(
+            metavar="EVENT", help="An event type, short (ContentEvent) or full; any case.", show_default=False
+        ),
+    ] = None,
+    conversation: Annotated[
+        str | None, typer.Option(metavar="ID", help="A conversation id.", show_default=False)
+    ] = None,
     since: SinceOption = None,
-    limit: Annotated[int, typer.Option(min=1, max=200, help="How many, newest first.")] = 50,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, max=200, help="How many, newest first.")] = 50,
 ) -> None:
     """The newest deliveries of an installation, with their last outcome."""
     params = {"limit": str(limit)}
     for name, value in (("status", status), ("event_type", event_type), ("conversation_id", conversation)):
         if value is not None:
             params[name] = value
-    if since is not None:
-        params["since"] = since
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None:
+            params[name] = str(_moment(moment, f"--{name}"))
     with registry_session(server, key, account) as registry:
-        page = registry.deliveries(installation_id, params)
+        page = registry.deliveries(resolve_installation(registry, installation_id), params)
     items = page.get("items", [])
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
@@ -81,7 +112,7 @@ def list_deliveries(
                 for cell in (
                     str(item.get("id")),
                     _time(item.get("created_at")),
-                    str(item.get("event_type", "")).rsplit(".", 1)[-1],
+                    _short(item.get("event_type")),
                     str(item.get("conversation_id") or ""),
                     str(item.get("status")),
                     str(item.get("attempts")),
@@ -92,31 +123,91 @@ def list_deliveries(
     Console(highlight=False, width=200 if not Console().is_terminal else None).print(table)
 
 
+def _one_line(text: str, limit: int = _EXCERPT_CHARS) -> str:
+    """Text from the endpoint, safe for a terminal: one line, no control characters (no escape sequences), cut."""
+    flat = "".join(char if char.isprintable() else " " for char in " ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _print_delivery(delivery: dict[str, Any]) -> None:
+    next_attempt = _time(delivery.get("next_attempt_at"))
+    lines = [
+        ("delivery", str(delivery.get("id"))),
+        ("status", str(delivery.get("status")) + (f" (next attempt {next_attempt} UTC)" if next_attempt else "")),
+        ("event", _short(delivery.get("event_type"))),
+        ("conversation", str(delivery.get("conversation_id") or "-")),
+        ("installation", str(delivery.get("installation_id"))),
+        ("created", f"{_time(delivery.get('created_at'))} UTC"),
+        ("updated", f"{_time(delivery.get('updated_at'))} UTC"),
+    ]
+    for label, value in lines:
+        typer.echo(f"{label + ':':<14}{_one_line(value)}")
+    attempts = delivery.get("attempt_log") or []
+    typer.echo(f"attempts ({len(attempts)}):" if attempts else "attempts: none yet")
+    for attempt in attempts:
+        if not isinstance(attempt, dict):
+            continue
+        outcome = str(attempt.get("status_code") or "no answer")
+        latency = attempt.get("latency_ms")
+        typer.echo(f"  #{attempt.get('number')}  {_time(attempt.get('at'))} UTC  {outcome}  {latency} ms")
+        if attempt.get("error"):
+            typer.echo(f"      error: {_one_line(str(attempt['error']))}")
+        if attempt.get("response"):
+            typer.echo(f"      response: {_one_line(str(attempt['response']))}")
+
+
+@deliveries_app.command("show")
+def show(
+    installation_id: IdArgument,
+    delivery_id: DeliveryArgument,
+    server: ServerOption = DEFAULT_SERVER,
+    key: KeyOption = None,
+    account: AccountOption = None,
+    output_format: FormatOption = OutputFormat.human,
+) -> None:
+    """One delivery: its status, event, conversation and times, then every attempt with the endpoint's answer."""
+    with registry_session(server, key, account) as registry:
+        delivery = registry.delivery(resolve_installation(registry, installation_id), delivery_id)
+    if output_format is OutputFormat.json:
+        typer.echo(json.dumps(delivery, indent=2, ensure_ascii=False))
+        return
+    _print_delivery(delivery)
+
+
 @deliveries_app.command("retry")
 def retry(
     installation_id: IdArgument,
-    delivery_id: Annotated[str, typer.Argument(metavar="DELIVERY", help="The delivery's id (msg_…).")],
+    delivery_id: DeliveryArgument,
     server: ServerOption = DEFAULT_SERVER,
     key: KeyOption = None,
     account: AccountOption = None,
 ) -> None:
     """Send a finished delivery again, with the same webhook-id."""
     with registry_session(server, key, account) as registry:
-        delivery = registry.retry_delivery(installation_id, delivery_id)
+        delivery = registry.retry_delivery(resolve_installation(registry, installation_id), delivery_id)
     typer.echo(f"queued {delivery.get('id')} again ({delivery.get('status')})")
 
 
 @deliveries_app.command("recover")
 def recover(
     installation_id: IdArgument,
-    since: Annotated[str, typer.Option("--since", help="ms since the epoch or RFC 3339 (2026-11-25T12:00:00Z).")],
+    since: Annotated[str, typer.Option("--since", metavar="TIME", help=f"{_TIME_HELP[0].upper()}{_TIME_HELP[1:]}.")],
     server: ServerOption = DEFAULT_SERVER,
     key: KeyOption = None,
     account: AccountOption = None,
+    yes: YesOption = False,
 ) -> None:
-    """Queue again every delivery of the installation that failed since a time."""
+    """Queue again every delivery of the installation that failed since a time. Asks first."""
+    moment = _moment(since, "--since")
     with registry_session(server, key, account) as registry:
-        count = registry.recover_deliveries(installation_id, since)
+        found = registry.get(resolve_installation(registry, installation_id)).installation
+        label = installation_label(found)
+        confirm(
+            "Send them again?",
+            f"every delivery to {label} that failed since {utc_time(moment)} UTC is sent to its endpoint again",
+            yes=yes,
+        )
+        count = registry.recover_deliveries(str(found["id"]), str(moment))
     typer.echo(f"queued {count} failed deliver{'y' if count == 1 else 'ies'} again")
 
 
@@ -130,7 +221,7 @@ def health(
 ) -> None:
     """Each webhook's health: enabled or why disabled, unbroken failures, last success."""
     with registry_session(server, key, account) as registry:
-        webhooks = registry.webhook_health(installation_id)
+        webhooks = registry.webhook_health(resolve_installation(registry, installation_id))
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(webhooks, indent=2, ensure_ascii=False))
         return
@@ -148,12 +239,14 @@ def health(
 @deliveries_app.command("enable")
 def enable(
     installation_id: IdArgument,
-    event_type: Annotated[str, typer.Argument(metavar="EVENT_TYPE", help="The subscription key of the webhook.")],
+    event_type: Annotated[
+        str, typer.Argument(metavar="EVENT_TYPE", help="The webhook's event type, short (ContentEvent) or full.")
+    ],
     server: ServerOption = DEFAULT_SERVER,
     key: KeyOption = None,
     account: AccountOption = None,
 ) -> None:
     """Re-enable a webhook disabled by 410 Gone or by failing too long (then recover what failed meanwhile)."""
     with registry_session(server, key, account) as registry:
-        registry.enable_webhook(installation_id, event_type)
+        registry.enable_webhook(resolve_installation(registry, installation_id), event_type)
     typer.echo(f"{event_type} is enabled again; queue what failed meanwhile with 'appinstall deliveries recover'")

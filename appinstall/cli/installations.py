@@ -18,15 +18,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.manifest import USAGE_ERROR, OutputFormat, print_problems, read_input
 from appinstall.cli.remote import (
     Change,
     RegistryClient,
     RemoteError,
     ServerUnreachable,
+    UnknownInstallation,
     apply_manifest,
     find_installation,
     plan_changes,
+    resolve_installation,
 )
 from appinstall.cli.times import utc_time
 from appinstall.manifest import ValidationResult, validate_document
@@ -35,27 +38,38 @@ from appinstall.registry.models import SERVER_FIELDS
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 FAILURE = 1
+CHANGES_PENDING = 2
 _PIPED_WIDTH = 200
 
 installations_app = typer.Typer(help="Installed apps of an account on a server.", no_args_is_help=True)
 
 ServerOption = Annotated[
-    str, typer.Option("--server", envvar="APPINSTALL_SERVER", help="The appinstall server's base URL.")
+    str,
+    typer.Option("--server", envvar="APPINSTALL_SERVER", metavar="URL", help="The appinstall server's base URL."),
 ]
 KeyOption = Annotated[
     str | None,
     typer.Option(
-        "--key", envvar="APPINSTALL_KEY", help="An admin key of the account (never printed).", show_default=False
+        "--key",
+        envvar="APPINSTALL_KEY",
+        metavar="KEY",
+        help="An admin key of the account (never printed).",
+        show_default=False,
     ),
 ]
 AccountOption = Annotated[
-    str | None, typer.Option("--account", "-a", envvar="APPINSTALL_ACCOUNT", help="The account id.", show_default=False)
+    str | None,
+    typer.Option(
+        "--account", "-a", envvar="APPINSTALL_ACCOUNT", metavar="ACCOUNT", help="The account id.", show_default=False
+    ),
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="human: readable lines; json: machine-readable.")
 ]
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The manifest; - reads standard input.")]
-IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The installation's id.")]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="INSTALLATION", help="The installation's id, client_id or client_name (any case).")
+]
 
 
 # --- Plumbing shared by the commands -------------------------------------------------------------------------
@@ -100,6 +114,12 @@ def registry_session(server: str, key: str | None, account: str | None) -> Itera
         raise typer.Exit(FAILURE) from None
     except ServerUnreachable as error:
         _error(str(error))
+        raise typer.Exit(FAILURE) from None
+    except UnknownInstallation as error:
+        _error(
+            f"no installation of account {account} is named {error.reference!r}; "
+            "give its id, client_id or client_name (see 'appinstall installations list')"
+        )
         raise typer.Exit(FAILURE) from None
 
 
@@ -173,6 +193,10 @@ def plan(
     key: KeyOption = None,
     account: AccountOption = None,
     output_format: FormatOption = OutputFormat.human,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 2 when apply would change something, 0 when not (1 stays for errors)."),
+    ] = False,
 ) -> None:
     """Show what `apply` would change in the installed app of the manifest's client_name. Changes nothing."""
     _, document = _load_manifest(file)
@@ -193,6 +217,8 @@ def plan(
     else:
         typer.echo(f"would change {name} ({found.installation.get('id')}), {len(changes)} change(s):")
         _print_changes(changes)
+    if exit_code and (found is None or changes):
+        raise typer.Exit(CHANGES_PENDING)
 
 
 def apply(
@@ -277,14 +303,15 @@ def show(
     key: KeyOption = None,
     account: AccountOption = None,
 ) -> None:
-    """Print one installation as JSON (deleted ones too)."""
+    """Print one installation as JSON (deleted ones too, by id)."""
     with registry_session(server, key, account) as registry:
-        _print_json(registry.get(installation_id).installation)
+        _print_json(registry.get(resolve_installation(registry, installation_id)).installation)
 
 
-def _set_enabled(installation_id: str, enabled: bool, server: str, key: str | None, account: str | None) -> None:
+def _set_enabled(reference: str, enabled: bool, server: str, key: str | None, account: str | None) -> None:
     word = "enabled" if enabled else "disabled"
     with registry_session(server, key, account) as registry:
+        installation_id = resolve_installation(registry, reference)
         current = registry.get(installation_id)
         name = current.installation.get("client_name")
         if current.installation.get("enabled") is enabled:
@@ -316,21 +343,26 @@ def enable(
     _set_enabled(installation_id, True, server, key, account)
 
 
+def installation_label(installation: dict[str, Any]) -> str:
+    """``App name (id)``: how a command names the installation it is about to change."""
+    return f"{installation.get('client_name')} ({installation.get('id')})"
+
+
 @installations_app.command("delete")
 def delete(
     installation_id: IdArgument,
     server: ServerOption = DEFAULT_SERVER,
     key: KeyOption = None,
     account: AccountOption = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: its credentials stop working at once.")] = False,
+    yes: YesOption = False,
 ) -> None:
-    """Delete an installation: its credentials stop working and its client_name becomes free. Needs --yes."""
-    if not yes:
-        typer.echo(f"error: deleting {installation_id} stops its credentials at once; pass --yes to confirm", err=True)
-        raise typer.Exit(USAGE_ERROR)
+    """Delete an installation: its credentials stop working and its client_name becomes free. Asks first."""
     with registry_session(server, key, account) as registry:
-        registry.delete(installation_id)
-    typer.echo(f"deleted {installation_id}")
+        found = registry.get(resolve_installation(registry, installation_id)).installation
+        label = installation_label(found)
+        confirm(f"Delete {label}?", f"deleting {label} stops its credentials at once", yes=yes)
+        registry.delete(str(found["id"]))
+    typer.echo(f"deleted {label}")
 
 
 @installations_app.command("rotate-secret")
@@ -350,10 +382,21 @@ def rotate_secret(
         ),
     ] = None,
     output_format: FormatOption = OutputFormat.human,
+    yes: YesOption = False,
 ) -> None:
-    """Issue a new client secret and print it, with the time until which the previous one still works."""
+    """Issue a new client secret and print it, with the time until which the previous one still works. Asks first."""
+    when = (
+        "after the server's grace period (24 h by default)"
+        if grace_seconds is None
+        else "at once"
+        if grace_seconds == 0
+        else f"in {grace_seconds} s"
+    )
     with registry_session(server, key, account) as registry:
-        rotated = registry.rotate_secret(installation_id, grace_seconds)
+        found = registry.get(resolve_installation(registry, installation_id)).installation
+        label = installation_label(found)
+        confirm(f"Rotate the secret of {label}?", f"the current secret of {label} stops working {when}", yes=yes)
+        rotated = registry.rotate_secret(str(found["id"]), grace_seconds)
     if output_format is OutputFormat.json:
         _print_json(rotated)
         return

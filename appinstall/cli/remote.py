@@ -11,6 +11,7 @@ without a server; ``apply_manifest`` acts on it, for ``appinstall apply`` and ``
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -26,6 +27,7 @@ _INSTALLATIONS = "/api/account/{account}/configuration/app-install/installations
 _NOTIFICATIONS = "/api/account/{account}/notifications"
 _MERGE_PATCH: Final = "application/merge-patch+json"
 _MAX_TEXT_DETAIL: Final = 300
+_INSTALLATION_ID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 # --- Errors --------------------------------------------------------------------------------------------------
@@ -50,6 +52,14 @@ class RemoteError(Exception):
 
 class ServerUnreachable(Exception):  # noqa: N818 - reads as a sentence: "except ServerUnreachable"
     """No answer at all: refused, unresolvable, timed out. The message is one line that names the server."""
+
+
+class UnknownInstallation(Exception):  # noqa: N818 - reads as a sentence: "except UnknownInstallation"
+    """No live installation has the name a command was given (an id or client_id is left to the server)."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no installation is named {reference!r}")
+        self.reference = reference
 
 
 def _problem_error(response: httpx.Response) -> RemoteError:
@@ -205,6 +215,11 @@ class RegistryClient:
         """One page of the installation's deliveries, newest first (``next_cursor`` leads on)."""
         return self._object(self._request("GET", self._path(installation_id, "/deliveries"), params=params))
 
+    def delivery(self, installation_id: str, delivery_id: str) -> dict[str, Any]:
+        """One delivery with its attempt log."""
+        path = self._path(installation_id, f"/deliveries/{quote(delivery_id, safe='')}")
+        return self._object(self._request("GET", path))
+
     def retry_delivery(self, installation_id: str, delivery_id: str) -> dict[str, Any]:
         path = self._path(installation_id, f"/deliveries/{quote(delivery_id, safe='')}/retry")
         return self._object(self._request("POST", path))
@@ -299,6 +314,21 @@ def plan_changes(installed: dict[str, Any], manifest_document: dict[str, Any]) -
 
 
 # --- Applying ------------------------------------------------------------------------------------------------
+
+
+def resolve_installation(registry: RegistryClient, reference: str) -> str:
+    """The id of the installation ``reference`` names: its id, its client_id (the same value) or its client_name.
+
+    People remember names, scripts keep ids; every command takes either. A UUID is taken as an id without asking
+    (the server says if it does not exist); anything else is looked up as a live installation's name, which the
+    server matches ignoring case. Raises ``UnknownInstallation`` when no live installation has that name.
+    """
+    if _INSTALLATION_ID.fullmatch(reference):
+        return reference
+    found = registry.installations(client_name=reference)
+    if not found:
+        raise UnknownInstallation(reference)
+    return str(found[0]["id"])
 
 
 def find_installation(registry: RegistryClient, client_name: str) -> Revisioned | None:

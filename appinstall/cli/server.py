@@ -1,7 +1,8 @@
 """Commands that run or administer a server on this machine: serve, db, accounts, keys, keygen.
 
-``accounts create`` and ``keys create`` work on the store directly (like a framework's management commands),
-so an operator can bootstrap a tenant before any HTTP client has a credential.
+``accounts create/list`` and ``keys create/list/revoke`` work on the store directly (like a framework's management
+commands), so an operator can bootstrap a tenant before any HTTP client has a credential, and take a leaked key
+away without one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import typer
 import uvloop
 
 from appinstall.accounts import service as accounts
+from appinstall.accounts.models import KeyInfo
 from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
+from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.times import utc_time
 from appinstall.http.problems import ProblemError
@@ -257,6 +260,17 @@ def accounts_create(
     typer.echo(f"created account {account.id}")
 
 
+@accounts_app.command("list")
+def accounts_list(database_url: DatabaseOption = None) -> None:
+    """List the accounts, by id, with when each was created."""
+    found = _with_store(_settings(database_url), accounts.list_accounts)
+    if not found:
+        typer.echo("no accounts; create one with 'appinstall accounts create ACCOUNT_ID'")
+        return
+    for account in found:
+        typer.echo(f"{account.id}  created {utc_time(account.created_at)} UTC")
+
+
 @keys_app.command("create")
 def keys_create(
     account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID")],
@@ -274,6 +288,44 @@ def keys_create(
     typer.echo(key)
     if sys.stdout.isatty():
         typer.echo("store this key now: it is shown only once", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """List an account's admin keys: id, name, created, revoked. Never the key itself (only its hash is kept)."""
+
+    async def work(store: Store) -> list[KeyInfo]:
+        await accounts.get_account(store, account_id)
+        return await accounts.list_keys(store, account_id)
+
+    found = _with_store(_settings(database_url), work)
+    if not found:
+        typer.echo(f"account {account_id} has no admin keys; create one with 'appinstall keys create {account_id}'")
+        return
+    for key in found:
+        revoked = f"revoked {utc_time(key.revoked_at)} UTC" if key.revoked_at is not None else "active"
+        typer.echo(f"{key.id}  {key.name or '-'}  created {utc_time(key.created_at)} UTC  {revoked}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT_ID")],
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id, as 'appinstall keys list' shows.")],
+    database_url: DatabaseOption = None,
+    yes: YesOption = False,
+) -> None:
+    """Revoke an admin key: every request made with it is refused from now on. Asks first."""
+    confirm(f"Revoke key {key_id}?", f"key {key_id} of account {account_id} stops working at once", yes=yes)
+
+    async def work(store: Store) -> None:
+        await accounts.get_account(store, account_id)
+        await accounts.revoke_key(store, account_id, key_id)
+
+    _with_store(_settings(database_url), work)
+    typer.echo(f"revoked key {key_id} of account {account_id}")
 
 
 def keygen() -> None:

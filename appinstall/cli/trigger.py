@@ -23,17 +23,11 @@ from appinstall.cli.installations import (
     registry_session,
 )
 from appinstall.cli.manifest import USAGE_ERROR, OutputFormat
-from appinstall.cli.remote import RegistryClient
+from appinstall.cli.remote import resolve_installation
 from appinstall.manifest.rules import CONTENT_EVENT, EVENT_TYPES, event_type_named, short_event_name
 from appinstall.sandbox.samples import sample_notification
 
 FAILURE = 1
-
-
-def _installation_id(registry: RegistryClient, given: str) -> str:
-    """The id of the installation named ``given`` (its client_name), or ``given`` itself, taken as an id."""
-    found = registry.installations(client_name=given)
-    return str(found[0]["id"]) if found else given
 
 
 def trigger(
@@ -52,7 +46,7 @@ def trigger(
             "--installation",
             "-i",
             metavar="ID|NAME",
-            help="Only this installation (its id or client_name); by default every subscribed one.",
+            help="Only this installation (its id, client_id or client_name); by default every subscribed one.",
             show_default=False,
         ),
     ] = None,
@@ -87,7 +81,7 @@ def trigger(
         document = sample_notification(
             full, conversation_id=conversation_id, account_id=account, at=time.time_ns() // 1_000_000, **options
         )
-        target = None if installation is None else _installation_id(registry, installation)
+        target = None if installation is None else resolve_installation(registry, installation)
         created = registry.publish(document, target)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(created, indent=2, ensure_ascii=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,22 @@ def delivering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield server.url, receiver
 
 
+def _publish(server: str, account: str, text: str, conversation: str) -> str:
+    """A ContentEvent notification published to the account; the id of the (one) delivery it made."""
+    document = {
+        "kind": "notification",
+        "type": "ms.MessagingEventNotification",
+        "body": {"changes": [{"event": {"type": "ContentEvent", "message": text}, "conversationId": conversation}]},
+    }
+    response = httpx.post(
+        f"{server}/api/account/{account}/notifications",
+        content=json.dumps(document),
+        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"},
+    )
+    delivery_id: str = response.json()["deliveries"][0]["id"]
+    return delivery_id
+
+
 def _setup(server: str, receiver: Receiver, failures: int) -> tuple[dict[str, str], str, list[str]]:
     """An account, an installation delivering to the receiver, and two notifications published; the first
     ``failures`` attempts fail."""
@@ -41,19 +58,7 @@ def _setup(server: str, receiver: Receiver, failures: int) -> tuple[dict[str, st
     manifest = json.loads(json.dumps(SEED))
     manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(path), "max_retries": 0}}
     installed = httpx.post(f"{server}{BASE.format(account=account)}", json=manifest, headers=admin).json()
-    ids = []
-    for text in ("one", "two"):
-        document = {
-            "kind": "notification",
-            "type": "ms.MessagingEventNotification",
-            "body": {"changes": [{"event": {"type": "ContentEvent", "message": text}, "conversationId": "c1"}]},
-        }
-        response = httpx.post(
-            f"{server}/api/account/{account}/notifications",
-            content=json.dumps(document),
-            headers={**admin, "Content-Type": "application/json"},
-        )
-        ids.append(response.json()["deliveries"][0]["id"])
+    ids = [_publish(server, account, text, "c1") for text in ("one", "two")]
     env = {"APPINSTALL_SERVER": server, "APPINSTALL_ACCOUNT": account, "APPINSTALL_KEY": OPERATOR_TOKEN}
     return env, installed["id"], ids
 
@@ -104,9 +109,30 @@ def test_retry_sends_a_failed_delivery_again(delivering: tuple[str, Receiver]) -
 def test_recover_queues_every_failure_since_a_time(delivering: tuple[str, Receiver]) -> None:
     env, installation_id, _ = _setup(*delivering, failures=2)
     _until_settled(env, installation_id)
-    result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "2020-01-01T00:00:00Z"], env=env)
+    result = runner.invoke(
+        app, ["deliveries", "recover", installation_id, "--since", "2020-01-01T00:00:00Z", "--yes"], env=env
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "queued 2 failed deliveries again"
+
+
+def test_recover_takes_a_time_ago(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=2)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "1h", "--yes"], env=env)
+    assert result.stdout.strip() == "queued 2 failed deliveries again"
+
+
+def test_recover_without_yes_and_without_a_terminal_queues_nothing(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=2)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "2026-11-25T12:00:00Z"], env=env)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: every delivery to App name ({installation_id}) that failed since 2026-11-25 12:00:00 UTC "
+        "is sent to its endpoint again; pass --yes to confirm\n"
+    )
+    assert {item["status"] for item in _listed(env, installation_id)} == {"failed"}
 
 
 def test_an_unknown_delivery_fails_with_the_servers_problem(delivering: tuple[str, Receiver]) -> None:
@@ -116,11 +142,97 @@ def test_an_unknown_delivery_fails_with_the_servers_problem(delivering: tuple[st
     assert "404" in result.stderr
 
 
-def test_a_bad_since_is_a_clear_error(delivering: tuple[str, Receiver]) -> None:
+def test_a_bad_since_is_one_line_that_names_the_forms(delivering: tuple[str, Receiver]) -> None:
     env, installation_id, _ = _setup(*delivering, failures=0)
     result = runner.invoke(app, ["deliveries", "recover", installation_id, "--since", "yesterday"], env=env)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --since: 'yesterday' is not a time; use a time ago (30s, 10m, 2h, 1d), ms since the epoch, "
+        "or RFC 3339 (2026-11-25T12:00:00Z)\n"
+    )
+
+
+def test_a_bad_until_names_its_option(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=0)
+    result = runner.invoke(app, ["deliveries", "list", installation_id, "--until", "soon"], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --until: 'soon' is not a time")
+
+
+def test_list_since_a_time_ago_keeps_the_recent_deliveries(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    assert {item["id"] for item in _listed(env, installation_id, "--since", "10m")} == set(ids)
+
+
+def test_list_until_a_time_ago_leaves_out_the_recent_deliveries(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    assert _listed(env, installation_id, "--until", "10m") == []
+
+
+def test_list_filters_by_the_short_event_type_name(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    assert {item["id"] for item in _listed(env, installation_id, "--event-type", "ContentEvent")} == set(ids)
+    assert _listed(env, installation_id, "--event-type", "ChatStateEvent") == []
+
+
+def test_list_takes_the_installations_name(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    assert {item["id"] for item in _listed(env, "app name", "--status", "succeeded")} == set(ids)
+
+
+def test_show_prints_the_delivery_and_each_attempt(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=1)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "show", "App name", ids[0]], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:5] == [
+        f"delivery:     {ids[0]}",
+        "status:       failed",
+        "event:        ContentEvent",
+        "conversation: c1",
+        f"installation: {installation_id}",
+    ]
+    assert lines[7] == "attempts (1):"
+    assert re.fullmatch(r"  #1  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC  500  \d+ ms", lines[8])
+
+
+def test_show_prints_the_endpoints_answer_on_one_line_without_terminal_controls(
+    delivering: tuple[str, Receiver],
+) -> None:
+    server, receiver = delivering
+    env, installation_id, _ = _setup(server, receiver, failures=0)
+    _until_settled(env, installation_id)
+    path = f"/{env['APPINSTALL_ACCOUNT']}"
+    receiver.then(path, Reply(500, body=b"\x1b[2Jboom\r\n  at line 2\x07"))
+    delivery_id = _publish(server, env["APPINSTALL_ACCOUNT"], "x", "c3")
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "show", installation_id, delivery_id], env=env)
+    assert "      response:  [2Jboom at line 2 " in result.stdout.splitlines()
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_show_as_json_is_the_servers_answer(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "show", installation_id, ids[1], "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    with httpx.Client(headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}) as client:
+        url = f"{env['APPINSTALL_SERVER']}{BASE.format(account=env['APPINSTALL_ACCOUNT'])}/{installation_id}"
+        assert shown == client.get(f"{url}/deliveries/{ids[1]}").json()
+    assert [attempt["status_code"] for attempt in shown["attempt_log"]] == [200]
+
+
+def test_show_of_an_unknown_delivery_fails_with_the_servers_problem(delivering: tuple[str, Receiver]) -> None:
+    env, installation_id, _ = _setup(*delivering, failures=0)
+    result = runner.invoke(app, ["deliveries", "show", installation_id, "msg_unknown"], env=env)
     assert result.exit_code == 1
-    assert "since must be" in result.stderr
+    assert "(HTTP 404)" in result.stderr
 
 
 def test_health_shows_a_webhook_disabled_by_gone_and_enable_restores_it(delivering: tuple[str, Receiver]) -> None:
@@ -129,16 +241,7 @@ def test_health_shows_a_webhook_disabled_by_gone_and_enable_restores_it(deliveri
     path = f"/{env['APPINSTALL_ACCOUNT']}"
     receiver.script[path].clear()
     receiver.then(path, Reply(410))
-    document = {
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {"changes": [{"event": {"type": "ContentEvent", "message": "x"}, "conversationId": "c2"}]},
-    }
-    httpx.post(
-        f"{server}/api/account/{env['APPINSTALL_ACCOUNT']}/notifications",
-        content=json.dumps(document),
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"},
-    )
+    _publish(server, env["APPINSTALL_ACCOUNT"], "x", "c2")
     _until_settled(env, installation_id)
     shown = runner.invoke(app, ["deliveries", "health", installation_id], env=env)
     assert shown.exit_code == 0, shown.output

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from appinstall.cli import app
+from appinstall.cli import confirm as confirm_module
 from appinstall.cli import remote as remote_module
 from appinstall.cli.remote import RegistryClient, RemoteError, Revisioned, ServerUnreachable
 from tests.conftest import SEED
@@ -160,6 +161,28 @@ def test_plan_after_changing_the_description_shows_the_change(tenant: Tenant, ma
     assert '~ /description: "App description" → "Now better"' in result.stdout.splitlines()
 
 
+def test_plan_with_exit_code_exits_zero_when_nothing_would_change(tenant: Tenant, manifest_file: Path) -> None:
+    install(tenant, manifest_file)
+    assert run(tenant, "plan", str(manifest_file), "--exit-code").exit_code == 0
+
+
+def test_plan_with_exit_code_exits_two_when_changes_are_pending(tenant: Tenant, manifest_file: Path) -> None:
+    install(tenant, manifest_file)
+    rewrite(manifest_file, description="Now better")
+    result = run(tenant, "plan", str(manifest_file), "--exit-code")
+    assert result.exit_code == 2
+    assert "would change App name" in result.stdout
+
+
+def test_plan_with_exit_code_exits_two_when_it_would_install(tenant: Tenant, manifest_file: Path) -> None:
+    assert run(tenant, "plan", str(manifest_file), "--exit-code", "--format", "json").exit_code == 2
+
+
+def test_plan_with_exit_code_still_exits_one_on_an_error(tenant: Tenant, manifest_file: Path) -> None:
+    result = run(tenant, "plan", str(manifest_file), "--exit-code", env={"APPINSTALL_KEY": "aik_wrong"})
+    assert result.exit_code == 1
+
+
 def test_plan_as_json_lists_the_changes(tenant: Tenant, manifest_file: Path) -> None:
     created = install(tenant, manifest_file)
     document = copy.deepcopy(SEED)
@@ -239,9 +262,32 @@ def test_show_prints_the_installation_as_json(tenant: Tenant, manifest_file: Pat
 
 
 def test_showing_an_unknown_id_exits_one_with_the_servers_detail(tenant: Tenant) -> None:
+    unknown = str(uuid.uuid4())
+    result = run(tenant, "installations", "show", unknown)
+    assert result.exit_code == 1
+    assert f"there is no installation '{unknown}' (HTTP 404)" in result.stderr
+
+
+def test_show_finds_an_installation_by_its_name_in_any_case(tenant: Tenant, manifest_file: Path) -> None:
+    created = install(tenant, manifest_file)
+    result = run(tenant, "installations", "show", "app NAME")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == created["id"]
+
+
+def test_show_finds_an_installation_by_its_client_id(tenant: Tenant, manifest_file: Path) -> None:
+    created = install(tenant, manifest_file)
+    result = run(tenant, "installations", "show", created["client_id"])
+    assert json.loads(result.stdout)["id"] == created["id"]
+
+
+def test_an_unknown_name_is_one_line_that_says_what_is_accepted(tenant: Tenant) -> None:
     result = run(tenant, "installations", "show", "nope")
     assert result.exit_code == 1
-    assert "there is no installation 'nope' (HTTP 404)" in result.stderr
+    assert result.stderr == (
+        f"error: no installation of account {tenant.account} is named 'nope'; "
+        "give its id, client_id or client_name (see 'appinstall installations list')\n"
+    )
 
 
 def test_disable_then_enable_toggles_the_installation(tenant: Tenant, manifest_file: Path) -> None:
@@ -259,8 +305,31 @@ def test_delete_without_yes_is_a_usage_error_and_deletes_nothing(tenant: Tenant,
     created = install(tenant, manifest_file)
     result = run(tenant, "installations", "delete", created["id"])
     assert result.exit_code == 2
-    assert "--yes" in result.stderr
+    assert result.stderr == (
+        f"error: deleting App name ({created['id']}) stops its credentials at once; pass --yes to confirm\n"
+    )
     assert [item["id"] for item in tenant.installations()] == [created["id"]]
+
+
+def test_delete_at_a_terminal_asks_and_a_no_keeps_it(
+    tenant: Tenant, manifest_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = install(tenant, manifest_file)
+    monkeypatch.setattr(confirm_module, "interactive", lambda: True)
+    result = run(tenant, "installations", "delete", "App name", stdin="n\n")
+    assert result.exit_code == 1
+    assert f"Delete App name ({created['id']})? [y/N]" in result.stdout
+    assert [item["id"] for item in tenant.installations()] == [created["id"]]
+
+
+def test_delete_at_a_terminal_deletes_on_yes(
+    tenant: Tenant, manifest_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(tenant, manifest_file)
+    monkeypatch.setattr(confirm_module, "interactive", lambda: True)
+    result = run(tenant, "installations", "delete", "App name", stdin="y\n")
+    assert result.exit_code == 0, result.output
+    assert tenant.installations() == []
 
 
 def test_delete_with_yes_removes_it_from_the_list(tenant: Tenant, manifest_file: Path) -> None:
@@ -274,13 +343,30 @@ def test_delete_with_yes_removes_it_from_the_list(tenant: Tenant, manifest_file:
 
 def test_rotate_secret_prints_a_new_secret_and_the_old_ones_deadline(tenant: Tenant, manifest_file: Path) -> None:
     created = install(tenant, manifest_file)
-    result = run(tenant, "installations", "rotate-secret", created["id"], "--grace-seconds", "60")
+    result = run(tenant, "installations", "rotate-secret", created["id"], "--grace-seconds", "60", "--yes")
     assert result.exit_code == 0, result.output
     secret_line, until_line = result.stdout.splitlines()
     new_secret = secret_line.removeprefix("client_secret: ")
     assert new_secret != created["client_secret"]
     assert new_secret == tenant.read(created["id"]).json()["client_secret"]
     assert until_line.startswith("the previous secret works until ") and until_line.endswith(" UTC")
+
+
+def test_rotate_secret_without_yes_says_when_the_current_secret_stops(tenant: Tenant, manifest_file: Path) -> None:
+    created = install(tenant, manifest_file)
+    result = run(tenant, "installations", "rotate-secret", "App name", "--grace-seconds", "0")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the current secret of App name ({created['id']}) stops working at once; pass --yes to confirm\n"
+    )
+    assert tenant.read(created["id"]).json()["client_secret"] == created["client_secret"]
+
+
+def test_disable_takes_the_installations_name(tenant: Tenant, manifest_file: Path) -> None:
+    created = install(tenant, manifest_file)
+    result = run(tenant, "installations", "disable", "App name")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"disabled App name ({created['id']})\n"
 
 
 # --- errors ----------------------------------------------------------------------------------------------------

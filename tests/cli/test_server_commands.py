@@ -139,3 +139,81 @@ async def _read_secret() -> str | None:
 
 def test_the_agent_choices_of_serve_are_the_sandboxs_agent_modes() -> None:
     assert {choice.value for choice in AgentChoice} == set(get_args(AgentMode))
+
+
+# --- accounts list, keys list, keys revoke ---------------------------------------------------------------------
+
+
+def test_accounts_list_shows_each_account_with_its_creation_time(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "b2"])
+    runner.invoke(app, ["accounts", "create", "a1"])
+    result = runner.invoke(app, ["accounts", "list"])
+    assert result.exit_code == 0, result.output
+    assert [line.split("  ")[0] for line in result.stdout.splitlines()] == ["a1", "b2"]
+    assert all(line.endswith(" UTC") and "created 20" in line for line in result.stdout.splitlines())
+
+
+def test_accounts_list_of_an_empty_store_says_how_to_create_one(environment: Path) -> None:
+    result = runner.invoke(app, ["accounts", "list"])
+    assert result.exit_code == 0
+    assert "appinstall accounts create" in result.stdout
+
+
+def test_keys_list_shows_id_name_and_state_but_never_the_key(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "123"])
+    key = runner.invoke(app, ["keys", "create", "123", "--name", "ci"]).stdout.strip()
+    result = runner.invoke(app, ["keys", "list", "123"])
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.splitlines()
+    assert line.split("  ")[1] == "ci" and line.endswith("  active")
+    assert key not in result.output and key.removeprefix("aik_") not in result.output
+
+
+def test_keys_list_of_an_unknown_account_fails_in_one_line(environment: Path) -> None:
+    result = runner.invoke(app, ["keys", "list", "nobody"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: there is no account 'nobody'\n"
+
+
+def _one_key(account: str) -> tuple[str, str]:
+    """A new key of ``account``: its id (from ``keys list``) and the key itself."""
+    key = runner.invoke(app, ["keys", "create", account]).stdout.strip()
+    key_id = runner.invoke(app, ["keys", "list", account]).stdout.splitlines()[-1].split("  ")[0]
+    return key_id, key
+
+
+def test_keys_revoke_with_yes_marks_the_key_revoked(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "123"])
+    key_id, _ = _one_key("123")
+    result = runner.invoke(app, ["keys", "revoke", "123", key_id, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"revoked key {key_id} of account 123\n"
+    assert " revoked 20" in runner.invoke(app, ["keys", "list", "123"]).stdout
+
+
+def test_a_revoked_key_is_refused_by_the_server(tmp_path: Path) -> None:
+    with live_server(tmp_path) as server:
+        environment: dict[str, str | None] = {"APPINSTALL_DATA_DIR": str(tmp_path), "APPINSTALL_DATABASE_URL": None}
+        runner.invoke(app, ["accounts", "create", "123"], env=environment)
+        key = runner.invoke(app, ["keys", "create", "123"], env=environment).stdout.strip()
+        key_id = runner.invoke(app, ["keys", "list", "123"], env=environment).stdout.split("  ")[0]
+        url = f"{server.url}/api/accounts/123/keys"
+        assert httpx.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert runner.invoke(app, ["keys", "revoke", "123", key_id, "-y"], env=environment).exit_code == 0
+        assert httpx.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_keys_revoke_without_yes_and_without_a_terminal_revokes_nothing(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "123"])
+    key_id, _ = _one_key("123")
+    result = runner.invoke(app, ["keys", "revoke", "123", key_id])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: key {key_id} of account 123 stops working at once; pass --yes to confirm\n"
+    assert runner.invoke(app, ["keys", "list", "123"]).stdout.rstrip().endswith("  active")
+
+
+def test_revoking_an_unknown_key_fails_in_one_line(environment: Path) -> None:
+    runner.invoke(app, ["accounts", "create", "123"])
+    result = runner.invoke(app, ["keys", "revoke", "123", "nope", "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: there is no active key 'nope' in this account\n"
