@@ -152,8 +152,20 @@ def _print_delivery(delivery: dict[str, Any]) -> None:
         typer.echo(f"  #{attempt.get('number')}  {_time(attempt.get('at'))} UTC  {outcome}  {latency} ms")
         if attempt.get("error"):
             typer.echo(f"      error: {_one_line(str(attempt['error']))}")
+        if attempt.get("error_detail"):
+            typer.echo(f"      detail: {_one_line(str(attempt['error_detail']))}")
         if attempt.get("response"):
             typer.echo(f"      response: {_one_line(str(attempt['response']))}")
+    headers = delivery.get("request_headers")
+    if isinstance(headers, dict) and headers:
+        typer.echo("request headers (signatures masked):")
+        for name, value in headers.items():
+            typer.echo(f"  {_one_line(str(name))}: {_one_line(str(value))}")
+    if delivery.get("notification") is not None:
+        typer.echo("body:")
+        # ASCII escapes: whatever the body holds, nothing in it reaches the terminal as a control character
+        for line in json.dumps(delivery["notification"], indent=2, ensure_ascii=True).splitlines():
+            typer.echo(f"  {line}")
 
 
 @deliveries_app.command("show")
@@ -165,7 +177,8 @@ def show(
     account: AccountOption = None,
     output_format: FormatOption = OutputFormat.human,
 ) -> None:
-    """One delivery: its status, event, conversation and times, then every attempt with the endpoint's answer."""
+    """One delivery: status, event, conversation and times, every attempt with the endpoint's answer, the request's
+    headers (signatures masked) and its body."""
     with registry_session(server, key, account) as registry:
         delivery = registry.delivery(resolve_installation(registry, installation_id), delivery_id)
     if output_format is OutputFormat.json:

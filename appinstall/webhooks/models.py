@@ -89,6 +89,12 @@ class DeliveryView(BaseModel):
     last_status_code: int | None
     last_error: str | None
     attempt_log: list[AttemptView] | None = Field(None, alias="attempt_log")
+    notification: Any = Field(None, description="One delivery's read only: the body it sends, as JSON.")
+    request_headers: dict[str, str] | None = Field(
+        None,
+        description="One delivery's read only: the headers of its last attempt (or of its first, before one), "
+        "as the manifest says now, with the signatures masked.",
+    )
 
 
 class DeliveryPage(BaseModel):

@@ -7,6 +7,7 @@ lost, whatever happens to the process. Sending is the worker's job (``worker.py`
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -29,8 +30,8 @@ from appinstall.store.tables import (
     retention_states,
     webhook_health,
 )
-from appinstall.webhooks import holding
-from appinstall.webhooks.claims import retention_of
+from appinstall.webhooks import account_signature, holding
+from appinstall.webhooks.claims import retention_of, routes_of
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import (
     UNFINISHED,
@@ -44,6 +45,7 @@ from appinstall.webhooks.models import (
     health_view,
 )
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
+from appinstall.webhooks.request import masked, request_headers
 from appinstall.webhooks.retention import DeliveryState
 from appinstall.webhooks.retention import shown as retention_state_shown
 
@@ -316,10 +318,33 @@ async def _delivery_row(connection: AsyncConnection, account_id: str, installati
 
 
 async def get_delivery(store: Store, account_id: str, installation_id: str, delivery_id: str) -> DeliveryView:
+    """One delivery with its attempts, the body it sends and the headers of its last attempt (signatures masked)."""
+    installation = await registry.get(store, account_id, installation_id, with_secret=False)
+    setting = await account_signature.get_setting(store, account_id)
     async with store.read() as connection:
         row = await _delivery_row(connection, account_id, installation_id, delivery_id)
         attempts = await _attempts(connection, [row.seq])
-    return _view(row, attempts[row.seq])
+        body: bytes = (
+            await connection.execute(select(notifications.c.body).where(notifications.c.id == row.notification_id))
+        ).scalar_one()
+    log = attempts[row.seq]
+    route = routes_of(installation.manifest).get(row.event_type)
+    headers = request_headers(
+        {} if route is None else route.headers,
+        account_id=account_id,
+        client_id=installation_id,
+        secrets=["shown masked"],  # the signatures' values are not shown, so no secret is read to make them
+        message_id=row.id,
+        timestamp=(log[-1].at if log else row.next_attempt_at) // 1000,
+        body=body,
+        attempt=max(row.attempts, 1),
+        algorithm=setting.algorithm,
+        encoding=setting.encoding,
+    )
+    view = _view(row, log)
+    view.notification = json.loads(body)
+    view.request_headers = masked(headers)
+    return view
 
 
 # --- Repair ----------------------------------------------------------------------------------------------------

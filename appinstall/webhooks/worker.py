@@ -29,8 +29,8 @@ from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
 from appinstall.webhooks.recorder import Recorder
-from appinstall.webhooks.sender import USER_AGENT, Sender, host_key
-from appinstall.webhooks.signing import ATTEMPT_HEADER, signature_headers
+from appinstall.webhooks.request import request_headers
+from appinstall.webhooks.sender import Sender, host_key
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
 
 log = logging.getLogger("appinstall.webhooks")
@@ -293,22 +293,18 @@ class Worker:
         if refusal is not None:
             result = AttemptResult(started_at=now, latency_ms=0, error=f"endpoint refused: {refusal}")
         else:
-            headers = {
-                **job.headers,
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **signature_headers(
-                    account_id=job.account_id,
-                    client_id=job.installation_id,
-                    secrets=job.secrets,
-                    message_id=job.id,
-                    timestamp=now // 1000,
-                    body=job.body,
-                    algorithm=job.signature_algorithm,
-                    encoding=job.signature_encoding,
-                ),
-                ATTEMPT_HEADER: str(job.attempts + 1),
-            }
+            headers = request_headers(
+                job.headers,
+                account_id=job.account_id,
+                client_id=job.installation_id,
+                secrets=job.secrets,
+                message_id=job.id,
+                timestamp=now // 1000,
+                body=job.body,
+                attempt=job.attempts + 1,
+                algorithm=job.signature_algorithm,
+                encoding=job.signature_encoding,
+            )
             assert self._sender is not None
             result = await self._sender.send(job.endpoint, headers, job.body)
             metrics.ATTEMPT_LATENCY.observe(result.latency_ms / 1000)

@@ -201,6 +201,23 @@ def test_show_prints_the_delivery_and_each_attempt(delivering: tuple[str, Receiv
     assert re.fullmatch(r"  #1  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC  500  \d+ ms", lines[8])
 
 
+def test_show_prints_the_request_headers_with_masked_signatures_and_the_body(
+    delivering: tuple[str, Receiver],
+) -> None:
+    env, installation_id, ids = _setup(*delivering, failures=0)
+    _until_settled(env, installation_id)
+    result = runner.invoke(app, ["deliveries", "show", installation_id, ids[0]], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "request headers (signatures masked):" in lines
+    assert "  x-liveperson-signature: sha1=…" in lines
+    assert "  webhook-signature: v1,…" in lines
+    assert f"  webhook-id: {ids[0]}" in lines
+    assert "  webhook-attempt: 1" in lines
+    assert lines[lines.index("body:") + 1] == "  {"
+    assert '    "kind": "notification",' in lines
+
+
 def test_show_prints_the_endpoints_answer_on_one_line_without_terminal_controls(
     delivering: tuple[str, Receiver],
 ) -> None:

@@ -90,6 +90,25 @@ async def test_the_manifests_custom_headers_are_sent(
     assert receiver.received[0].headers["Authorization"] == "t"
 
 
+async def test_one_deliverys_read_shows_the_headers_sent_with_the_signatures_masked_and_the_body(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver, headers=[{"header_name": "X-Tenant", "header_value": "blue"}])
+    document = message("conv-1", "hi")
+    [created] = await publish(client, document)
+    await settled(client, installed["id"], 1)
+    shown = (await client.get(f"{BASE}/{installed['id']}/deliveries/{created['id']}")).json()
+    [sent] = receiver.received
+    assert shown["notification"] == document
+    headers = shown["request_headers"]
+    assert (headers["x-liveperson-signature"], headers["webhook-signature"]) == ("sha1=…", "v1,…")
+    for name in ("X-Tenant", "webhook-id", "webhook-attempt", "x-liveperson-client-id", "Content-Type"):
+        assert headers[name] == sent.headers[name], name
+    # the attempt's start, which the log keeps in ms, and the header's signing time are the same moment
+    assert abs(int(headers["webhook-timestamp"]) - int(sent.headers["webhook-timestamp"])) <= 1
+    assert installed["client_secret"] not in json.dumps(shown)
+
+
 async def test_after_a_secret_rotation_both_secrets_sign(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
