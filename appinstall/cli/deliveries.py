@@ -224,6 +224,18 @@ def recover(
     typer.echo(f"queued {count} failed deliver{'y' if count == 1 else 'ies'} again")
 
 
+def _state_line(state: dict[str, Any]) -> str:
+    """``retry: by count …`` or ``retry: retention mode, 3600 s; state failed since … (why); 12 held``."""
+    if state.get("retry_mode") != "retention":
+        return "retry: by count (each webhook's max_retries)"
+    line = f"retry: retention mode, {state.get('retention_time')} s; state {state.get('state')}"
+    if state.get("since"):
+        line += f" since {_time(state['since'])} UTC"
+    if state.get("reason"):
+        line += f" ({_one_line(str(state['reason']))})"
+    return line + f"; {state.get('held', 0)} held"
+
+
 @deliveries_app.command("health")
 def health(
     installation_id: IdArgument,
@@ -232,12 +244,16 @@ def health(
     account: AccountOption = None,
     output_format: FormatOption = OutputFormat.human,
 ) -> None:
-    """Each webhook's health: enabled or why disabled, unbroken failures, last success."""
+    """How the installation retries (and, in retention mode, whether it is failing), then each webhook's health:
+    enabled or why disabled, unbroken failures, last success."""
     with registry_session(server, key, account) as registry:
-        webhooks = registry.webhook_health(resolve_installation(registry, installation_id))
+        resolved = resolve_installation(registry, installation_id)
+        retry = registry.delivery_state(resolved)
+        webhooks = registry.webhook_health(resolved)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(webhooks, indent=2, ensure_ascii=False))
         return
+    typer.echo(_state_line(retry))
     if not webhooks:
         typer.echo("no webhook has been tried yet")
         return

@@ -231,6 +231,10 @@ class RegistryClient:
             raise RemoteError(response.status_code, "the server answered with something that is not a list")
         return [item for item in body if isinstance(item, dict)]
 
+    def delivery_state(self, installation_id: str) -> dict[str, Any]:
+        """The installation's retry mode and, in retention mode, its state (up, failed, recovering, recovered)."""
+        return self._object(self._request("GET", self._path(installation_id, "/webhooks/state")))
+
     def enable_webhook(self, installation_id: str, event_type: str) -> dict[str, Any]:
         path = self._path(installation_id, f"/webhooks/{quote(event_type, safe='')}/enable")
         return self._object(self._request("POST", path))

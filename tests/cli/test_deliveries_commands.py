@@ -262,6 +262,7 @@ def test_health_shows_a_webhook_disabled_by_gone_and_enable_restores_it(deliveri
     _until_settled(env, installation_id)
     shown = runner.invoke(app, ["deliveries", "health", installation_id], env=env)
     assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == "retry: by count (each webhook's max_retries)"
     assert f"{CONTENT}: DISABLED (the endpoint answered 410 Gone)" in shown.stdout
     enabled = runner.invoke(app, ["deliveries", "enable", installation_id, CONTENT], env=env)
     assert enabled.exit_code == 0, enabled.output
