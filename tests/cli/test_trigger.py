@@ -126,7 +126,16 @@ def test_an_installation_may_be_named_by_its_client_name(account: Account) -> No
 def test_an_installation_not_in_the_account_is_a_one_line_error(account: Account) -> None:
     result = account.trigger("ContentEvent", "--installation", "no-such-app")
     assert result.exit_code == 1
-    assert result.stderr == "error: there is no installation 'no-such-app' (HTTP 404)\n"
+    assert result.stderr == (
+        f"error: no installation of account {account.id} is named 'no-such-app'; "
+        "give its id, client_id or client_name (see 'appinstall installations list')\n"
+    )
+
+
+def test_an_installation_id_not_in_the_account_is_the_servers_404(account: Account) -> None:
+    result = account.trigger("ContentEvent", "--installation", "00000000-0000-4000-8000-000000000000")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("(HTTP 404)\n")
 
 
 def test_when_nobody_subscribes_it_says_so_and_fails(account: Account) -> None:
