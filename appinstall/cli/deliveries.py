@@ -69,7 +69,7 @@ def list_deliveries(
     account: AccountOption = None,
     output_format: FormatOption = OutputFormat.human,
     status: Annotated[
-        str | None, typer.Option(help="blocked, pending, in_flight, succeeded or failed.", show_default=False)
+        str | None, typer.Option(help="blocked, held, pending, in_flight, succeeded or failed.", show_default=False)
     ] = None,
     event_type: Annotated[
         str | None,
