@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,8 +59,10 @@ def clean_environment() -> dict[str, str]:
     return env
 
 
-def run_tutorial(work: Path) -> tuple[int, str]:
-    """Run the page's blocks in ``work``; the exit code and everything the main terminal printed."""
+@contextmanager
+def tutorial_session(work: Path) -> Iterator[tuple[int, str]]:
+    """Run the page's blocks in ``work``: the exit code and everything the main terminal printed, while what the
+    background blocks started still runs (a connector may still be answering); stopped when the block ends."""
     blocks = shell_blocks(TUTORIAL.read_text())
     fixed = sorted({block.port for block in blocks if block.port is not None})
     ports = dict(zip(fixed, free_ports(len(fixed)), strict=True))
@@ -75,25 +79,27 @@ def run_tutorial(work: Path) -> tuple[int, str]:
             start_new_session=True,
         )
     try:
-        code = session.wait(timeout=RUN_SECONDS)
-    except subprocess.TimeoutExpired:
-        code = -1
+        try:
+            code = session.wait(timeout=RUN_SECONDS)
+        except subprocess.TimeoutExpired:
+            code = -1
+        yield code, output.read_text()
     finally:
         stop_group(session.pid)
-    return code, output.read_text()
 
 
 def report(work: Path, code: int, output: str) -> str:
     """What went wrong, for a person: which block, what the session printed, what each background block printed."""
     line = failed_block(output)
-    where = f"docs/tutorial.md, the block at line {line}" if line else "before the first block"
+    block = next((block for block in shell_blocks(TUTORIAL.read_text()) if block.line == line), None)
+    where = f"the block at line {line} of {TUTORIAL.name}:\n{block.code}" if block else "before the first block"
     verdict = "did not finish in time" if code == -1 else f"exited {code}"
     logs = "".join(f"\n--- {log.name}\n{log.read_text()}" for log in sorted(work.glob("background-*.log")))
     return f"the tutorial {verdict}, in {where}\n--- output\n{output}{logs}"
 
 
 @pytest.fixture(scope="module")
-def tutorial_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+def tutorial_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     """One run of the whole page, shared by the tests that check what it did."""
     venv = Path(sys.prefix)
     if not (venv / "bin" / "activate").exists():
@@ -101,8 +107,8 @@ def tutorial_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, s
     work = tmp_path_factory.mktemp("clone")
     (work / ".venv").symlink_to(venv)
     (work / "examples").symlink_to(ROOT / "examples")
-    code, output = run_tutorial(work)
-    return work, code, output
+    with tutorial_session(work) as (code, output):
+        yield work, code, output
 
 
 def background_output(work: Path, command: str, text: str) -> str:
