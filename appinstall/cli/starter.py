@@ -98,8 +98,7 @@ def init(
         endpoint = typer.prompt("Webhook endpoint (https://…)")
     document = starter_manifest(name, endpoint, event_types, retention)
     # Checked as `appinstall install` checks it; the server decides about http:// to this machine (--dev).
-    checked = {key: value for key, value in document.items() if key != "$schema"}
-    result = validate_document(checked, allow_local_http=True)
+    result = validate_document(document, allow_local_http=True)
     if not result.valid:
         print_problems(Console(stderr=True, highlight=False), str(path), result)
         raise typer.Exit(FAILURE)
@@ -110,4 +109,7 @@ def init(
         raise typer.Exit(FAILURE) from None
     subscribed = ", ".join(short_event_name(event) for event in event_types)
     typer.echo(f"wrote {path}: {name}, webhooks for {subscribed} to {endpoint}")
-    typer.echo(f"next: appinstall validate {path}, then appinstall apply {path}")
+    if validate_document(document).valid:
+        typer.echo(f"next: appinstall validate {path}, then appinstall apply {path}")
+    else:  # plain http to this machine: only a development server takes it
+        typer.echo(f"next: appinstall validate --dev {path}, then appinstall apply {path} (to a server run with --dev)")

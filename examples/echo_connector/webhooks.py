@@ -54,16 +54,17 @@ def receiver(client_secret: str, inbox: asyncio.Queue[Heard]) -> FastAPI:
     # Delivery is at least once: a request whose answer was lost comes again with the same webhook-id.
     # (A real connector keeps these in a shared store whose entries expire.)
     seen: set[str] = set()
+    # 200, not 204: the platform counts only 200 and 201 as delivered.
 
-    @app.post(PATH, status_code=204)
+    @app.post(PATH, status_code=200)
     async def webhook(request: Request, notification: Annotated[Notification, Depends(verified)]) -> Response:
         webhook_id = request.headers.get("webhook-id")  # appinstall's; the platform itself sends none
         if webhook_id is not None and webhook_id in seen:
-            return Response(status_code=204)
+            return Response(status_code=200)
         if webhook_id is not None:
             seen.add(webhook_id)
         for item in heard_in(notification):
             inbox.put_nowait(item)
-        return Response(status_code=204)
+        return Response(status_code=200)
 
     return app

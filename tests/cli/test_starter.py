@@ -58,6 +58,15 @@ def test_flags_give_the_name_and_one_content_webhook_by_default(tmp_path: Path) 
     ]
 
 
+def test_a_local_http_endpoint_is_written_and_the_next_step_names_dev_mode(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    result = init(path, "--name", "Local app", "--endpoint", "http://127.0.0.1:9000/hook")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        f"next: appinstall validate --dev {path}, then appinstall apply {path} (to a server run with --dev)"
+    )
+
+
 def test_without_flags_it_asks_for_the_name_and_the_endpoint(tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
     result = init(path, answers="Asked app\nhttps://asked.example/hooks\n")
