@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, exists, func, select, upda
 
 from appinstall.store.tables import deliveries, retention_states
 from appinstall.store.upsert import upsert_insert
-from appinstall.webhooks.models import Status
+from appinstall.webhooks.models import UNFINISHED, Status
 from appinstall.webhooks.retention import DeliveryState, after_attempt
 
 if TYPE_CHECKING:
@@ -142,9 +142,10 @@ _RELEASE = (
     .values(status=Status.PENDING, next_attempt_at=bindparam("now"))
 )
 _AHEAD = deliveries.alias("ahead")
+_BEING_TRIED = (Status.PENDING, Status.IN_FLIGHT)  # what a FAILED installation retries while it holds the rest
 _ACTIVE = exists().where(
     _AHEAD.c.installation_id == deliveries.c.installation_id,
-    _AHEAD.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
+    _AHEAD.c.status.in_(_BEING_TRIED),
 )
 # The oldest held delivery becomes due, when nothing of the installation is pending or in flight: a FAILED
 # installation always has something being retried, or it could never recover.
@@ -157,15 +158,19 @@ _PROBE = (
         .scalar_subquery(),
         ~exists().where(
             _AHEAD.c.installation_id == bindparam("installation"),
-            _AHEAD.c.status.in_((Status.PENDING, Status.IN_FLIGHT)),
+            _AHEAD.c.status.in_(_BEING_TRIED),
         ),
     )
     .values(status=Status.PENDING, next_attempt_at=bindparam("now"))
 )
-_UNFINISHED_FROM_BEFORE = select(deliveries.c.seq).where(
-    deliveries.c.installation_id == bindparam("installation"),
-    deliveries.c.status.in_((Status.BLOCKED, Status.HELD, Status.PENDING, Status.IN_FLIGHT)),
-    deliveries.c.created_at < bindparam("since"),
+_UNFINISHED_FROM_BEFORE = (
+    select(deliveries.c.seq)
+    .where(
+        deliveries.c.installation_id == bindparam("installation"),
+        deliveries.c.status.in_(UNFINISHED),
+        deliveries.c.created_at < bindparam("since"),
+    )
+    .limit(1)
 )
 
 
@@ -182,7 +187,7 @@ def _ensure_probe(connection: Connection, installation_id: str, now: int) -> Non
 
 
 def _has_unfinished_from_before(connection: Connection, installation_id: str, since: int) -> bool:
-    found = connection.execute(_UNFINISHED_FROM_BEFORE.limit(1), {"installation": installation_id, "since": since})
+    found = connection.execute(_UNFINISHED_FROM_BEFORE, {"installation": installation_id, "since": since})
     return found.first() is not None
 
 
