@@ -81,8 +81,6 @@ def track(connection: Connection, completions: Sequence[Completion], now: int) -
             _release(connection, installation_id, now)
             continue
         after = _after_group(before, group, now)
-        if after.state is DeliveryState.FAILED and before.state is not DeliveryState.FAILED:
-            _hold_pending(connection, installation_id)
         if after.state is DeliveryState.RECOVERING and before.state is DeliveryState.FAILED:
             _release(connection, installation_id, now)
         if after.state is DeliveryState.RECOVERING and not _has_unfinished_from_before(
@@ -92,7 +90,8 @@ def track(connection: Connection, completions: Sequence[Completion], now: int) -
         if after != before:
             _save(connection, installation_id, after)
         if after.state is DeliveryState.FAILED:
-            _hold_pending(connection, installation_id)  # what this batch promoted in its conversations
+            # whatever is due and untried is held: all of it on entering FAILED, later what this batch promoted
+            _hold_pending(connection, installation_id)
             _ensure_probe(connection, installation_id, now)
 
 
