@@ -114,11 +114,12 @@ def background_log(block: Block) -> str:
     return f"background-{block.line}.log"
 
 
-def script(blocks: list[Block], ports: Mapping[int, int], wait_seconds: int) -> str:
+def script(blocks: list[Block], ports: Mapping[int, int], wait_seconds: int, prelude: str = "") -> str:
     """One bash script running ``blocks`` in order; before each, a marker line says which block it is.
 
-    Background blocks write to ``background-<line>.log`` in the working directory."""
-    parts = [PRELUDE]
+    ``prelude`` runs first (what the page assumes its reader has done). Background blocks write to
+    ``background-<line>.log`` in the working directory."""
+    parts = [PRELUDE, prelude]
     logs: list[str] = []
     for block in blocks:
         if block.mode == "norun":

@@ -1,7 +1,8 @@
 """Every ``appinstall …`` line in the README's and the docs' shell blocks names a command and options that exist.
 
-The tutorial runs as written (``test_tutorial``); the reference blocks elsewhere hold placeholders (``ID``, ``T``)
-and alternatives (``list | show ID``), so they cannot run, but they must not drift from the command line either:
+The tutorial and the authentication, HTTP API and webhooks pages run as written (``test_tutorial``,
+``test_reference_pages``); the README's and the operations page's blocks hold placeholders (``ID``, ``T``) and
+alternatives (``list | show ID``), so they cannot run, but they must not drift from the command line either:
 each line is walked down the real command tree and each ``--option`` looked up on the command it reaches.
 """
 
