@@ -116,6 +116,16 @@ class Settings(BaseSettings):
     webhook_per_host_concurrency: int = Field(
         32, ge=1, description="Webhook requests in flight per endpoint host, per worker process."
     )
+    delivery_log_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Finished deliveries, their attempts and notifications are removed this many days after they "
+        "were published (unfinished ones never); 0 keeps them for ever.",
+    )
+    audit_log_days: int = Field(
+        365, ge=0, le=36500, description="Audit events are removed this many days after; 0 keeps them for ever."
+    )
     webhook_lease_seconds: int = Field(
         60,
         ge=2,

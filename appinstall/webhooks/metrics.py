@@ -23,6 +23,11 @@ ATTEMPT_LATENCY = Histogram(
     "Time from sending a webhook request to its complete answer (or failure).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+ROWS_REMOVED = Counter(
+    "appinstall_rows_removed",
+    "Rows removed by age (APPINSTALL_DELIVERY_LOG_DAYS, APPINSTALL_AUDIT_LOG_DAYS), by table.",
+    ["table"],
+)
 QUEUE_DEPTH = Gauge("appinstall_webhook_queue_depth", "Deliveries not yet finished (blocked, pending or in flight).")
 OLDEST_PENDING_AGE = Gauge(
     "appinstall_webhook_oldest_pending_age_seconds", "Age of the oldest unfinished delivery (0 when none)."

@@ -2,8 +2,9 @@
 
 It wakes when a publish in the same process says so, on PostgreSQL when any process ``NOTIFY``s, and otherwise
 when the next retry is due (polling at most every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few
-seconds: expired leases are taken back and stalled conversations unblocked. On shutdown it stops claiming,
-lets requests in flight finish for a moment, and gives back what is still unsent.
+seconds: expired leases are taken back, stalled conversations unblocked and, once a minute, old history removed
+(``pruning``). On shutdown it stops claiming, lets requests in flight finish for a moment, and gives back what is
+still unsent.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from appinstall.webhooks import claims, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
+from appinstall.webhooks.pruning import Pruner
 from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.request import request_headers
 from appinstall.webhooks.sender import Sender, host_key
@@ -113,6 +115,7 @@ class Worker:
         )
         self._subscriptions = claims.Subscriptions()
         self._lenient = LenientSuccessWarnings()
+        self._pruner = Pruner(store, settings.delivery_log_days, settings.audit_log_days)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -220,6 +223,7 @@ class Worker:
             unblocked = await queue.unblock_stalled(self.store)
             if unblocked:
                 log.warning("unblocked %d conversations that had nothing in flight", unblocked)
+        await self._pruner.run_if_due(self._loop_time())
         await metrics.refresh_queue_gauges(self.store)
 
     # --- dispatching ------------------------------------------------------------------------------------------
