@@ -19,6 +19,7 @@ from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
 from appinstall.http.limits import RequestLimits
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
+from appinstall.http.store_errors import STORE_EXCEPTION_HANDLERS
 from appinstall.registry.views import manifest_component
 from appinstall.registry.views import router as registry_router
 from appinstall.sandbox.agents import SandboxAgents
@@ -124,7 +125,7 @@ def create_app(
         version=__version__,
         summary="Install connector apps from App Install manifests.",
         lifespan=lifespan,
-        exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS},
+        exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS, **STORE_EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
     app.state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)
