@@ -15,7 +15,8 @@ from sqlalchemy import Connection, delete, select
 from appinstall.store import Store
 from appinstall.store.tables import audit_events
 
-BATCH_EVENTS = 1000
+BATCH_EVENTS = 200
+PAUSE_SECONDS = 0.02
 
 
 def _prune_batch(connection: Connection, cutoff: int, limit: int) -> int:
@@ -32,7 +33,7 @@ def _prune_batch(connection: Connection, cutoff: int, limit: int) -> int:
 
 
 async def prune_audit_events(
-    store: Store, older_than_ms: int, budget_seconds: float = 1.0, batch: int = BATCH_EVENTS
+    store: Store, older_than_ms: int, budget_seconds: float = 0.5, batch: int = BATCH_EVENTS
 ) -> tuple[int, bool]:
     """Remove audit events recorded more than ``older_than_ms`` ago for at most ``budget_seconds``: how many, and
     whether old ones are left for the next pass."""
@@ -43,5 +44,5 @@ async def prune_audit_events(
         total += removed
         if time.monotonic() >= deadline:
             return total, True
-        await asyncio.sleep(0)
+        await asyncio.sleep(PAUSE_SECONDS)
     return total, False
