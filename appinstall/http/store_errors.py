@@ -33,15 +33,24 @@ def is_store_outage(error: BaseException) -> bool:
     return False
 
 
+def _reason(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+
+
 async def _on_store_error(request: Request, error: Exception) -> JSONResponse:
     if not is_store_outage(error):
         raise error
-    reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
-    log.warning("the store was out of reach during %s %s: %s", request.method, request.url.path, reason)
+    reason = _reason(error)
+    if "disk is full" in reason:  # SQLITE_FULL: nothing heals it but an operator freeing space
+        log.error("the database's disk is full: %s %s refused with 503; free space", request.method, request.url.path)
+        detail = "the database's disk is full; nothing was stored: send the request again once space is freed"
+    else:
+        log.warning("the store was out of reach during %s %s: %s", request.method, request.url.path, reason)
+        detail = "the database could not be reached; nothing was changed by this request: send it again shortly"
     return problem_response(
         503,
         "store-unavailable",
-        "the database could not be reached; nothing was changed by this request: send it again shortly",
+        detail,
         instance=request.url.path,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         error="temporarily_unavailable",
