@@ -29,6 +29,7 @@ from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine, is_sqlite
 from appinstall.store.migrate import upgrade
 from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
+from appinstall.tokens.key_views import router as signing_keys_router
 from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
 from appinstall.webhooks.account_signature_views import router as signature_router
@@ -131,6 +132,7 @@ def create_app(
     app.state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)
     # Routes are matched in order, one regular expression each: the most frequent requests come first.
     app.include_router(tokens_router)
+    app.include_router(signing_keys_router)
     app.include_router(sandbox_router)
     app.include_router(webhooks_router)
     app.include_router(signature_router)

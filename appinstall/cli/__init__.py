@@ -9,6 +9,7 @@ import typer
 from appinstall import __version__
 from appinstall.cli import deliveries, demo, installations, listen, manifest, server, starter, token, trigger
 from appinstall.cli.readable_help import ReadableGroup
+from appinstall.cli.signing_keys import signing_keys_app
 
 app = typer.Typer(
     name="appinstall",
@@ -46,7 +47,7 @@ app.command("keygen")(server.keygen)
 app.add_typer(server.db_app, name="db")
 app.add_typer(server.accounts_app, name="accounts")
 app.add_typer(server.keys_app, name="keys")
-app.add_typer(server.signing_keys_app, name="signing-keys")
+app.add_typer(signing_keys_app, name="signing-keys")
 app.command("token")(token.token)
 app.add_typer(deliveries.deliveries_app, name="deliveries")
 app.command("listen")(listen.listen)

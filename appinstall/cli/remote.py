@@ -14,7 +14,7 @@ import errno
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 from urllib.parse import quote
 
 import httpx
@@ -108,14 +108,12 @@ class Revisioned:
     revision: str
 
 
-class RegistryClient:
-    """The installations of one account on one server, over HTTP with an admin key (or the operator token); and
-    publishing notifications to the account."""
+class ServerClient:
+    """One server, over HTTP with a bearer key (an admin key or the operator token): requests whose failures are
+    ``RemoteError`` or ``ServerUnreachable``, never the key."""
 
-    def __init__(self, server: str, key: str, account: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, server: str, key: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.server = server.rstrip("/")
-        self._base = _INSTALLATIONS.format(account=quote(account, safe=""))
-        self._notifications = _NOTIFICATIONS.format(account=quote(account, safe=""))
         self._http = httpx.Client(
             base_url=self.server,
             headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
@@ -123,14 +121,14 @@ class RegistryClient:
             transport=transport,
         )
 
-    def __enter__(self) -> RegistryClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"RegistryClient({self.server!r}, {self._base!r})"
+        return f"{type(self).__name__}({self.server!r})"
 
     def close(self) -> None:
         self._http.close()
@@ -144,9 +142,6 @@ class RegistryClient:
             raise _problem_error(response)
         return response
 
-    def _path(self, installation_id: str = "", suffix: str = "") -> str:
-        return self._base + (f"/{quote(installation_id, safe='')}" if installation_id else "") + suffix
-
     @staticmethod
     def _object(response: httpx.Response) -> dict[str, Any]:
         try:
@@ -156,6 +151,22 @@ class RegistryClient:
         if not isinstance(body, dict):
             raise RemoteError(response.status_code, "the server answered with something that is not a JSON object")
         return body
+
+
+class RegistryClient(ServerClient):
+    """The installations of one account on one server, over HTTP with an admin key (or the operator token); and
+    publishing notifications to the account."""
+
+    def __init__(self, server: str, key: str, account: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(server, key, transport=transport)
+        self._base = _INSTALLATIONS.format(account=quote(account, safe=""))
+        self._notifications = _NOTIFICATIONS.format(account=quote(account, safe=""))
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({self.server!r}, {self._base!r})"
+
+    def _path(self, installation_id: str = "", suffix: str = "") -> str:
+        return self._base + (f"/{quote(installation_id, safe='')}" if installation_id else "") + suffix
 
     def _revisioned(self, response: httpx.Response) -> Revisioned:
         revision = response.headers.get("ac-revision") or response.headers.get("etag", "").removeprefix("W/").strip('"')

@@ -27,14 +27,12 @@ from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.keyring import generate_key
 from appinstall.store.reencrypt import reencrypt_secrets
-from appinstall.tokens.keys import ALGORITHMS, KeySet, SigningKey, load_keys, rotate
 
 T = TypeVar("T")
 
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 keys_app = typer.Typer(help="Admin keys of an account.", no_args_is_help=True)
-signing_keys_app = typer.Typer(help="Keys that sign tokens: rotation.", no_args_is_help=True)
 
 
 class AgentChoice(StrEnum):
@@ -196,52 +194,6 @@ def db_reencrypt(database_url: DatabaseOption = None) -> None:
     """Re-encrypt every client secret with the first master key (after putting a new key first)."""
     count = _with_store(_settings(database_url), reencrypt_secrets)
     typer.echo(f"re-encrypted {count} client secret(s) with the current master key")
-
-
-@signing_keys_app.command("rotate")
-def signing_keys_rotate(
-    activate_in: Annotated[
-        int, typer.Option(help="Seconds before the new key starts signing (verifiers fetch the JWKS meanwhile).")
-    ] = 3600,
-    algorithm: Annotated[
-        str | None, typer.Option(help="RS256, ES256 or EdDSA (default: APPINSTALL_SIGNING_ALGORITHM).")
-    ] = None,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Add a signing key that verifies at once and signs later; retire the others after their tokens expire."""
-    settings = _settings(database_url)
-    chosen = algorithm or settings.signing_algorithm
-    if chosen not in ALGORITHMS:
-        raise _fail(f"unknown algorithm {chosen!r}; choose one of {', '.join(ALGORITHMS)}")
-
-    async def work(store: Store) -> SigningKey:
-        return await rotate(store, chosen, activate_in * 1000, settings.token_ttl_seconds * 1000)
-
-    key = _with_store(settings, work)
-    activates = utc_time(key.activates_at)
-    typer.echo(f"added signing key {key.kid} ({key.algorithm}); it is in the JWKS now and signs from {activates} UTC")
-
-
-@signing_keys_app.command("list")
-def signing_keys_list(database_url: DatabaseOption = None) -> None:
-    """The signing keys: which signs now, which only verify, and when each retires."""
-    settings = _settings(database_url)
-
-    async def work(store: Store) -> tuple[KeySet, int]:
-        return await load_keys(store), store.clock()
-
-    keys, now = _with_store(settings, work)
-    signer = keys.signer(now)
-
-    def when(ms: int | None) -> str:
-        return "-" if ms is None else utc_time(ms)
-
-    for key in sorted(keys.keys, key=lambda k: k.created_at):
-        state = "signing" if signer and key.kid == signer.kid else ("verifying" if key.verifies_at(now) else "retired")
-        typer.echo(
-            f"{key.kid}  {key.algorithm:<6} {state:<9} "
-            f"activates {when(key.activates_at)}  retires {when(key.retires_at)}"
-        )
 
 
 @accounts_app.command("create")

@@ -158,3 +158,25 @@ async def rotate(store: Store, algorithm: str, activate_in_ms: int, longest_toke
             .values(retires_at=retire_at)
         )
     return new_key
+
+
+class SigningKeyNotFound(LookupError):  # noqa: N818 - reads as a sentence: "except SigningKeyNotFound"
+    """No signing key has this kid (never made, already revoked, or retired and removed)."""
+
+
+async def revoke(store: Store, kid: str, algorithm: str) -> SigningKey | None:
+    """Remove the key ``kid`` at once: it leaves the JWKS and what it signed stops verifying. If it was the key that
+    signs now, a new key takes over at once (``algorithm``), returned; else None."""
+    keys = await load_keys(store)
+    now = store.clock()
+    if not any(key.kid == kid for key in keys.keys):
+        raise SigningKeyNotFound(kid)
+    signer = keys.signer(now)
+    async with store.transaction() as connection:
+        await connection.execute(delete(signing_keys).where(signing_keys.c.kid == kid))
+    if signer is None or signer.kid != kid:
+        return None
+    remaining = KeySet(tuple(key for key in keys.keys if key.kid != kid))
+    if remaining.signer(now) is not None:
+        return None
+    return await add_key(store, algorithm, activates_at=now)

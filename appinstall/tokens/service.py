@@ -107,6 +107,12 @@ class TokenService:
         self._keys = await load_keys(self.store)
         self._loaded_at = self.store.clock()
 
+    async def reload_keys(self) -> KeySet:
+        """Read the signing keys again now (after this process rotated or revoked one): its JWKS and verification
+        reflect the change at once; other processes within ``KEY_REFRESH_MS``."""
+        await self._reload()
+        return self._keys
+
     async def keys(self) -> KeySet:
         if self.store.clock() - self._loaded_at >= KEY_REFRESH_MS:
             await self._reload()
