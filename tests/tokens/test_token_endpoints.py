@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,8 +13,10 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
+from appinstall.app import create_app
+from appinstall.settings import Settings
 from appinstall.store import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, TEST_MASTER_KEY, TEST_OPERATOR_TOKEN
 from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
@@ -65,7 +68,7 @@ async def test_the_platform_path_issues_an_app_jwt(anonymous: httpx.AsyncClient,
     body = response.json()
     assert (body["token_type"], body["expires_in"]) == ("Bearer", 3600)
     header = jwt.get_unverified_header(body["access_token"])
-    assert (header["alg"], header["typ"]) == ("RS256", "JWT") and header["kid"]
+    assert (header["alg"], header["typ"]) == ("ES256", "JWT") and header["kid"]  # as the tests' settings say
     claims = await _verify_with_jwks(anonymous, body["access_token"], f"le{ACCOUNT}")
     assert claims["azp"] == claims["sub"] == installed["id"]
     assert (claims["scope"], claims["account_id"], claims["iss"]) == ("msg.consumer", ACCOUNT, "Sentinel")
@@ -215,6 +218,24 @@ async def test_the_metadata_names_the_endpoints(anonymous: httpx.AsyncClient) ->
 
 async def test_the_jwks_holds_public_keys_only(anonymous: httpx.AsyncClient) -> None:
     [key] = (await anonymous.get("/.well-known/jwks.json")).json()["keys"]
+    assert (key["kty"], key["alg"], key["use"]) == ("EC", "ES256", "sig")
+    assert "d" not in key and "p" not in key
+
+
+async def test_by_default_tokens_are_signed_with_rs256_and_the_jwks_holds_an_rsa_public_key(tmp_path: Path) -> None:
+    defaults = Settings(data_dir=tmp_path, master_key=TEST_MASTER_KEY, operator_token=TEST_OPERATOR_TOKEN, worker=False)
+    app = create_app(defaults)
+    operator = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=operator) as http,
+    ):
+        await http.post("/api/accounts", json={"id": ACCOUNT})
+        installed = (await http.post(INSTALLATIONS, json=SEED)).json()
+        del http.headers["Authorization"]  # the connector asks with its client credentials only
+        token = (await http.post(SENTINEL, data=_form(installed))).json()
+        [key] = (await http.get("/.well-known/jwks.json")).json()["keys"]
+    assert jwt.get_unverified_header(token["access_token"])["alg"] == "RS256"
     assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
     assert "d" not in key and "p" not in key
 
