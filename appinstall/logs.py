@@ -1,0 +1,82 @@
+"""The servers' logs: one line per event, readable text by default or JSON (``--log-format json``), never a secret.
+
+Everything goes through the standard library's ``logging`` (ours, uvicorn's, SQLAlchemy's warnings), rendered by
+structlog: a UTC timestamp, the level, the logger, the event, then the event's fields (``installation=…``). Events
+worth an operator's attention carry their fields as ``extra={...}`` so that a JSON line can be filtered on them.
+
+Redaction is defence in depth: no code logs a secret on purpose, but a field named like one (``client_secret``,
+``token``, ``authorization``, ``signature``…) is masked whatever its value, and the text of every line is scrubbed of
+what looks like one of ours (operator tokens ``aio_…``, admin keys ``aik_…``, bearer credentials, JWTs, Standard
+Webhooks secrets and signatures), so that an exception's message cannot leak one either.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+LogFormat = Literal["text", "json"]
+REDACTED = "[redacted]"
+
+_SECRET_FIELDS = re.compile(r"(secret|token|password|authorization|signature|api_key|master_key|cookie)$", re.I)
+_SECRET_TEXT = re.compile(
+    r"\b(?:aio|aik)_[A-Za-z0-9_-]{6,}"  # operator tokens and admin keys
+    r"|\bwhsec_[A-Za-z0-9+/=]+"  # Standard Webhooks secrets
+    r"|\bBearer\s+[^\s,;\"']+"  # bearer credentials
+    r"|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # JWTs
+    r"|\bv1,[A-Za-z0-9+/=]{20,}"  # Standard Webhooks signatures
+    r"|\bsha(?:1|256)=[A-Za-z0-9+/=]{20,}",  # the platform's signatures
+    re.I,
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every credential-looking part replaced."""
+    return _SECRET_TEXT.sub(REDACTED, text)
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for name, value in list(event.items()):
+        if name == "event":
+            event[name] = scrub(str(value))
+        elif _SECRET_FIELDS.search(name):
+            event[name] = REDACTED
+        elif isinstance(value, str):
+            event[name] = scrub(value)
+    return event
+
+
+def _renderer(log_format: LogFormat) -> Any:
+    if log_format == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0, sort_keys=False)
+
+
+def configure_logging(log_format: LogFormat = "text", level: int = logging.INFO) -> None:
+    """Send every log record of this process to standard error, rendered as ``log_format``, from ``level`` up."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _redact,
+    ]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(log_format)],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers would print twice
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
