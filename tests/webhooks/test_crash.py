@@ -1,18 +1,10 @@
-"""Nothing is lost when a worker dies: leases expire and another worker (or the restarted server) delivers."""
+"""Nothing is lost when a worker stops: leases expire and another worker delivers; a graceful stop gives back what it
+could not finish. (Processes killed with SIGKILL: tests/faults/test_process_kills.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import time
-import uuid
-from collections import defaultdict
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -20,10 +12,9 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.webhooks import claims
 from appinstall.webhooks.worker import Worker
-from tests.conftest import SEED, TEST_OPERATOR_TOKEN
-from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
-from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, JSON_TYPE, install, message, publish, settled
-from tests.webhooks.receiver import Hang, Receiver, ReceiverThread
+from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.webhooks.flow import ACCOUNT, BASE, install, message, publish, settled
+from tests.webhooks.receiver import Hang, Receiver
 
 
 @pytest.mark.anyio
@@ -49,143 +40,6 @@ async def test_a_delivery_leased_by_a_dead_worker_is_sent_once_its_lease_expires
                 await worker.stop()
     assert delivery["status"] == "succeeded"
     assert [r.headers["webhook-id"] for r in receiver.received] == [published["id"]]
-
-
-# --- Real processes --------------------------------------------------------------------------------------------
-
-CONVERSATIONS = 20
-PER_CONVERSATION = 10
-
-
-def _fast_webhooks(ca_file: Path) -> dict[str, str]:
-    return {
-        "APPINSTALL_DEV": "true",
-        "APPINSTALL_WEBHOOK_CA_FILE": str(ca_file),
-        "APPINSTALL_WEBHOOK_TIMEOUT_SECONDS": "1",
-        "APPINSTALL_WEBHOOK_LEASE_SECONDS": "3",
-        "APPINSTALL_WEBHOOK_RETRY_FIRST_DELAY_SECONDS": "0.05",
-    }
-
-
-def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, str, dict[str, list[str]]]:
-    """In a new account, install an app that subscribes to text messages and publish many notifications per
-    conversation. The account shares the session's PostgreSQL database with other tests, hence its unique id."""
-    account = f"crash{uuid.uuid4().hex[:8]}"
-    base = f"/api/account/{account}/configuration/app-install/installations"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    httpx.post(f"{api}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
-    manifest = json.loads(json.dumps(SEED))
-    manifest["client_name"] = f"crash-{uuid.uuid4().hex[:8]}"
-    manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(), "max_retries": 5}}
-    installed = httpx.post(f"{api}{base}", json=manifest, headers=admin).json()
-    published: dict[str, list[str]] = defaultdict(list)
-    with httpx.Client(base_url=api, headers={**admin, **JSON_TYPE}) as http:
-        for index in range(PER_CONVERSATION):
-            for conversation in range(CONVERSATIONS):
-                document = message(f"conv-{conversation}", f"{conversation}:{index}")
-                response = http.post(f"/api/account/{account}/notifications", content=json.dumps(document))
-                assert response.status_code == 202, response.text
-                published[f"conv-{conversation}"].append(response.json()["deliveries"][0]["id"])
-    return account, installed["id"], published
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _leased_by(database_url: str, owner: str) -> int:
-    """How many deliveries ``owner`` holds in flight right now, read from PostgreSQL."""
-
-    async def count() -> int:
-        connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            found = await connection.fetchval(
-                "SELECT count(*) FROM deliveries WHERE lease_owner = $1 AND status = 'in_flight'", owner
-            )
-            return int(found)
-        finally:
-            await connection.close()
-
-    return asyncio.run(count())
-
-
-def _statuses(api: str, account: str, installation_id: str) -> list[str]:
-    base = f"/api/account/{account}/configuration/app-install/installations"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    statuses: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{api}{base}/{installation_id}/deliveries", params=params, headers=admin).json()
-        statuses += [item["status"] for item in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return statuses
-
-
-def _assert_all_delivered_in_order(receiver: Receiver, published: dict[str, list[str]]) -> None:
-    first_arrivals: dict[str, list[str]] = defaultdict(list)
-    seen: set[str] = set()
-    for request in list(receiver.received):
-        webhook_id = request.headers["webhook-id"]
-        if webhook_id in seen:
-            continue  # at least once: a repeat after a crash carries the same id
-        seen.add(webhook_id)
-        conversation = json.loads(request.body)["body"]["changes"][0]["conversationId"]
-        first_arrivals[conversation].append(webhook_id)
-    assert seen == {delivery for ids in published.values() for delivery in ids}
-    for conversation, ids in published.items():
-        assert first_arrivals[conversation] == ids, conversation
-
-
-def test_killing_one_of_two_postgresql_workers_loses_nothing(
-    postgres_database: str, tmp_path: Path, tls_files: tuple[Path, Path, Path]
-) -> None:
-    ca, cert, key = tls_files
-    environment = {"APPINSTALL_DATABASE_URL": postgres_database, **_fast_webhooks(ca)}
-    metrics_port = free_port()
-    with (
-        ReceiverThread(cert, key, delay=0.2) as receiver,
-        live_server(tmp_path / "api", APPINSTALL_WORKER="false", **environment) as api,
-        worker_process(tmp_path / "w1", **environment) as doomed,
-        worker_process(tmp_path / "w2", APPINSTALL_WORKER_METRICS_PORT=str(metrics_port), **environment) as survivor,
-    ):
-        account, installation_id, published = _install_and_publish(api.url, receiver)
-        total = CONVERSATIONS * PER_CONVERSATION
-        owner = re.search(r"webhook worker (\S+) running", doomed.log.read_text())
-        assert owner is not None
-        _wait(lambda: _leased_by(postgres_database, owner[1]) > 0, 60, "the doomed worker to hold deliveries")
-        doomed.process.kill()  # SIGKILL mid-request: no chance to give anything back
-        doomed.process.wait()
-        _wait(lambda: _statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
-        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
-        log = survivor.stop()
-    _assert_all_delivered_in_order(receiver, published)
-    assert "took back" in log, "the surviving worker never took over an expired lease"
-    assert 'appinstall_webhook_deliveries_total{outcome="succeeded"}' in scraped
-
-
-def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_files: tuple[Path, Path, Path]) -> None:
-    ca, cert, key = tls_files
-    environment = _fast_webhooks(ca)
-    with ReceiverThread(cert, key, delay=0.03) as receiver:
-        with live_server(tmp_path / "data", **environment) as first:
-            account, installation_id, published = _install_and_publish(first.url, receiver)
-            _wait(lambda: len(receiver.received) >= 20, 60, "the first deliveries")
-            first.process.kill()
-            first.process.wait()
-        total = CONVERSATIONS * PER_CONVERSATION
-        with live_server(tmp_path / "data", **environment) as second:
-            _wait(
-                lambda: _statuses(second.url, account, installation_id).count("succeeded") == total,
-                90,
-                "every delivery",
-            )
-    _assert_all_delivered_in_order(receiver, published)
 
 
 @pytest.mark.anyio
