@@ -113,6 +113,8 @@ def serve(
     """Run the HTTP API (uvicorn, uvloop, httptools) and, unless --no-worker, the webhook worker."""
     import uvicorn
 
+    from appinstall.http.serving import HttpLimits, protocol_class
+
     settings = _settings(
         database_url, host=host, port=port, dev=dev or None, worker=worker, sandbox_agent=agent and agent.value
     )
@@ -137,7 +139,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=protocol_class(HttpLimits.from_settings(settings)),  # httptools, with header sizes and timeouts bounded
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         log_level="info",
         server_header=False,
     )
