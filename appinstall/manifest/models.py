@@ -155,7 +155,12 @@ def _header_name(value: str) -> str:
         raise rule_error(
             "reserved_header",
             "{name} is set by the platform and cannot be overridden",
-            {"name": value, "hint": "choose another name; x-liveperson-* and webhook-* are reserved"},
+            {
+                "name": value,
+                "hint": "choose another name; the platform sets Host, Content-*, Transfer-Encoding and its own "
+                "x-liveperson-* and webhook-* headers, and the hop-by-hop headers (Connection, Keep-Alive, Expect, "
+                "Upgrade, TE, Trailer, Proxy-*) belong to the connection",
+            },
         )
     return value
 

@@ -175,8 +175,24 @@ HEADER_NAME_PATTERN: Final = rf"^[!#$%&'*+.^_`|~0-9A-Za-z-]+{END}"
 # manifest inject headers or split the request.
 HEADER_VALUE_PATTERN: Final = rf"^[^\x00-\x08\x0a-\x1f\x7f]*{END}"
 
-RESERVED_HEADERS: Final = ("host", "content-length", "content-type", "transfer-encoding", "connection")
-RESERVED_HEADER_PREFIXES: Final = ("x-liveperson-", "webhook-")
+# What the platform sets on every request, and what only the connection may carry: the hop-by-hop headers of
+# RFC 9110 §7.6.1 and RFC 9112 (a manifest's ``Expect: 100-continue`` would make each request wait for an interim
+# answer the receiver never sends; ``Upgrade``/``Connection``/``TE`` change how the request itself is framed).
+RESERVED_HEADERS: Final = (
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "expect",
+    "upgrade",
+    "te",
+    "trailer",
+    "http2-settings",
+)
+RESERVED_HEADER_PREFIXES: Final = ("x-liveperson-", "webhook-", "proxy-")
 
 
 def _case_insensitive(text: str) -> str:

@@ -389,9 +389,30 @@ _RESERVED_HEADER_NAMES = [
     "webhook-id",
     "WEBHOOK-ID",
     "wEbHoOk-iD",
+    "Expect",
+    "Keep-Alive",
+    "Upgrade",
+    "TE",
+    "Trailer",
+    "Proxy-Authorization",
+    "Proxy-Connection",
+    "Content-Encoding",
+    "HTTP2-Settings",
 ]
 
-_NEAR_RESERVED_HEADER_NAMES = ["Hosts", "X-Host", "Content-Types", "X-Content-Type", "X-LivePersonal", "Webhook"]
+_NEAR_RESERVED_HEADER_NAMES = [
+    "Hosts",
+    "X-Host",
+    "Content-Types",
+    "X-Content-Type",
+    "X-LivePersonal",
+    "Webhook",
+    "Expected",
+    "Tea",
+    "Trailers",
+    "Proxy",
+    "X-Upgrade",
+]
 
 _HEADERS = [
     Case("headers_missing", mutated(deleting(HEADERS)), True),
