@@ -344,6 +344,26 @@ _ENDPOINT = [
     Case("endpoint_ipv6_loopback", mutated(setting(ENDPOINT, "https://[::1]/hooks")), True),
     Case("endpoint_ipv6_with_port", mutated(setting(ENDPOINT, "https://[::1]:8443/hooks")), True),
     Case("endpoint_ipv6_without_brackets", mutated(setting(ENDPOINT, "https://::1/hooks")), False),
+    *[
+        Case(f"endpoint_host_{name}", mutated(setting(ENDPOINT, f"https://{host}/hooks")), False)
+        for name, host in [
+            ("ipv6_letter", "[C]"),
+            ("ipv6_only_colons", "[::::]"),
+            ("ipv4_in_brackets", "[1.2.3.4]"),
+            ("ipv4_as_one_number", "2130706433"),
+            ("ipv4_short", "127.1"),
+            ("ipv4_hex", "0x7f.0.0.1"),
+            ("ipv4_octal", "0177.0.0.1"),
+            ("ipv4_leading_zero", "127.0.0.01"),
+            ("ipv4_octet_over_255", "1.2.3.256"),
+            ("ipv4_five_parts", "1.2.3.4.5"),
+            ("numeric_last_label", "example.123"),
+            ("ipv6_zone", "[fe80::1%25eth0]"),
+        ]
+    ],
+    Case("endpoint_host_canonical_ipv4", mutated(setting(ENDPOINT, "https://203.0.113.9:8443/hooks")), True),
+    Case("endpoint_host_numeric_first_label", mutated(setting(ENDPOINT, "https://123.example.com/hooks")), True),
+    Case("endpoint_host_ipv4_mapped_ipv6", mutated(setting(ENDPOINT, "https://[::ffff:192.0.2.1]/hooks")), True),
     Case("endpoint_host_label_starting_with_hyphen", mutated(setting(ENDPOINT, "https://-bad.example/")), False),
     Case("endpoint_host_with_underscore", mutated(setting(ENDPOINT, "https://bad_host.example/")), False),
     Case("endpoint_2048_characters", mutated(setting(ENDPOINT, https_url_of_length(2048))), True),
