@@ -84,6 +84,12 @@ def _client_name(value: str) -> str:
             "must not contain control characters",
             {"hint": "remove tabs, line breaks and other invisible characters"},
         )
+    if not rules.has_visible_character(trimmed):
+        raise rule_error(
+            "blank",
+            "must not be made only of invisible characters (zero-width, other spaces, format characters)",
+            {"hint": 'name the app with letters or digits, e.g. "My app"'},
+        )
     return trimmed
 
 
@@ -467,8 +473,9 @@ class Manifest(StrictModel):
     """An App Install manifest: what a connector app is and what it wants from the platform."""
 
     client_name: ClientName = Field(
-        description="The installation's name, usually the app's. Unique within an account (ignoring case); "
-        "trimmed; 1 to 100 characters."
+        description="The installation's name, usually the app's. Unique within an account, compared after NFKC "
+        "case folding without invisible characters (Straße is STRASSE); trimmed; 1 to 100 characters, not all "
+        "invisible."
     )
     description: Description | None = Field(None, description="What the app does, at most 256 characters.")
     grant_types: Annotated[

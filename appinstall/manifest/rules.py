@@ -147,11 +147,22 @@ _CONTROLS = r"\x00-\x1f\x7f-\x9f"  # C0, DEL and C1
 # 1..100 characters once surrounding whitespace is trimmed, and no control characters inside.
 _NAME_CHAR = rf"[^{_CONTROLS}]"
 _NAME_EDGE = rf"[^ {_CONTROLS}]"
+# Characters that show nothing: Unicode's other spaces and its default-ignorable code points in the basic plane
+# (zero-width space and joiners, bidirectional controls, variation selectors, Hangul fillers, the BOM, ...). A name
+# must have at least one character outside them and the ASCII whitespace. (The default-ignorables beyond the basic
+# plane, the tag characters, are written differently in Python's and ECMA-262's patterns; names drop them when
+# compared, in ``registry.names``.)
+INVISIBLE: Final = (  # a character class's inside, in escapes both pattern dialects read
+    r"\u00a0\u00ad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f"
+    r"\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+)
 CLIENT_NAME_PATTERN: Final = (
-    rf"^{_WHITESPACE_CLASS}*{_NAME_EDGE}({_NAME_CHAR}{{0,{CLIENT_NAME_MAX - 2}}}{_NAME_EDGE})?"
+    rf"^(?=[\s\S]*[^ \t\n\r\f\v{INVISIBLE}{_CONTROLS}])"
+    rf"{_WHITESPACE_CLASS}*{_NAME_EDGE}({_NAME_CHAR}{{0,{CLIENT_NAME_MAX - 2}}}{_NAME_EDGE})?"
     rf"{_WHITESPACE_CLASS}*{END}"
 )
 _CONTROL = re.compile(rf"[{_CONTROLS}]")
+_VISIBLE = re.compile(rf"[^ \t\n\r\f\v{INVISIBLE}{_CONTROLS}]")
 
 # --- URLs ----------------------------------------------------------------------------------------------------
 
@@ -251,6 +262,11 @@ def is_reserved_header(name: str) -> bool:
     """Whether the platform sets this header itself, so a manifest may not."""
     lowered = name.lower()
     return lowered in RESERVED_HEADERS or lowered.startswith(RESERVED_HEADER_PREFIXES)
+
+
+def has_visible_character(value: str) -> bool:
+    """Whether ``value`` shows anything: a character other than whitespace, controls and ``INVISIBLE``."""
+    return _VISIBLE.search(value) is not None
 
 
 def has_control_character(value: str) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
 from appinstall.registry.models import Installation, InstallationFilter, Page
+from appinstall.registry.names import name_key
 from appinstall.registry.rows import current_secrets, installation_from_row, load
 from appinstall.store import Store
 from appinstall.store.tables import audit_events, installation_capabilities, installations
@@ -50,7 +51,7 @@ async def search(
     if criteria.enabled is not None:
         query = query.where(installations.c.enabled.is_(criteria.enabled))
     if criteria.client_name is not None:
-        query = query.where(installations.c.client_name_key == criteria.client_name.strip().lower())
+        query = query.where(installations.c.client_name_key == name_key(criteria.client_name))
     for kind, value in criteria.capability_pairs():
         query = query.where(
             exists().where(

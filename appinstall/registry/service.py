@@ -27,6 +27,7 @@ from appinstall.registry.models import (
     Installation,
     capability_rows,
 )
+from appinstall.registry.names import name_key
 from appinstall.registry.rows import load
 from appinstall.store import Store
 from appinstall.store.tables import audit_events, client_secrets, installation_capabilities, installations
@@ -117,7 +118,8 @@ def _name_taken(name: str) -> ProblemError:
     return ProblemError(
         409,
         "client-name-taken",
-        f"an installation named {name!r} already exists in this account (names ignore case)",
+        f"an installation named {name!r} already exists in this account (names are compared ignoring case, "
+        "character width and invisible characters)",
         errors=[Problem("/client_name", "not_unique", "is already used by another installation")],
     )
 
@@ -127,7 +129,7 @@ async def _ensure_name_free(
 ) -> None:
     query = select(installations.c.id).where(
         installations.c.account_id == account_id,
-        installations.c.client_name_key == name.lower(),
+        installations.c.client_name_key == name_key(name),
         installations.c.deleted.is_(False),
     )
     if except_id is not None:
@@ -170,7 +172,7 @@ async def create(
                     id=installation.id,
                     account_id=account_id,
                     client_name=manifest.client_name,
-                    client_name_key=manifest.client_name.lower(),
+                    client_name_key=name_key(manifest.client_name),
                     manifest=document,
                     enabled=installation.enabled,
                     deleted=False,
@@ -247,7 +249,7 @@ async def _store_change(
                 .where(installations.c.deleted.is_(False))
                 .values(
                     client_name=manifest.client_name,
-                    client_name_key=manifest.client_name.lower(),
+                    client_name_key=name_key(manifest.client_name),
                     manifest=document,
                     enabled=enabled,
                     revision=updated.revision,

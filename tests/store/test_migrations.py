@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from appinstall.registry.names import name_key
 from appinstall.store import create_engine, is_sqlite
 from appinstall.store.migrate import alembic_config, upgrade
 from appinstall.store.tables import accounts, installations, metadata
@@ -175,3 +176,40 @@ async def test_revision_0008_drops_the_zero_retries_written_for_absent_ones_in_r
     assert "max_retries" not in retention_hooks["ms.MessagingEventNotification.ContentEvent"]
     assert retention_hooks["ms.MessagingEventNotification.ChatStateEvent"]["max_retries"] == 3
     assert found["count"] == stored["count"]
+
+
+async def test_revision_0010_keys_names_by_their_folded_form_and_keeps_existing_look_alikes_apart(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0009")
+        await connection.execute(insert(accounts).values(id="acme", created_at=1))
+        for number, (key, name, deleted) in enumerate(
+            [
+                ("old", "Straße", False),
+                ("young", "STRASSE", False),
+                ("gone", "strasse", True),
+                ("wide", "\uff21\uff43\uff4d\uff45", False),
+            ]
+        ):
+            await connection.execute(
+                insert(installations).values(
+                    id=key,
+                    account_id="acme",
+                    client_name=name,
+                    client_name_key=name.lower(),
+                    manifest={"client_name": name},
+                    enabled=True,
+                    deleted=deleted,
+                    revision=1,
+                    client_id_issued_at=1,
+                    created_at=number,
+                    updated_at=number,
+                )
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        keys = {row.id: row.client_name_key for row in await connection.execute(select(installations))}
+    assert keys["old"] == keys["gone"] == name_key("strasse")
+    assert keys["young"] not in (keys["old"], name_key("STRASSE"))
+    assert keys["wide"] == name_key("acme")
