@@ -71,7 +71,9 @@ class Settings(BaseSettings):
         86_400, ge=0, description="How long a rotated client secret keeps working by default."
     )
     mask_client_secret: bool = Field(
-        False, description="Hide client_secret in GET responses (it is still shown once on create and rotate)."
+        False,
+        description="Hide client_secret in GET responses (it is still shown once on create and rotate), and show "
+        "webhook header values as `…`.",
     )
 
     public_url: str | None = Field(

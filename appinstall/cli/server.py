@@ -194,9 +194,15 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
 
 @db_app.command("reencrypt")
 def db_reencrypt(database_url: DatabaseOption = None) -> None:
-    """Re-encrypt every client secret with the first master key (after putting a new key first)."""
-    count = _with_store(_settings(database_url), reencrypt_secrets)
-    typer.echo(f"re-encrypted {count} client secret(s) with the current master key")
+    """Re-encrypt every client secret and webhook header value with the first master key (after putting a new key
+    first)."""
+    from appinstall.registry.reseal import reseal_header_values
+
+    async def work(store: Store) -> tuple[int, int]:
+        return await reencrypt_secrets(store), await reseal_header_values(store)
+
+    secrets, headers = _with_store(_settings(database_url), work)
+    typer.echo(f"re-encrypted {secrets} client secret(s) and the header values of {headers} installation(s)")
 
 
 @accounts_app.command("create")

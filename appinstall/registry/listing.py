@@ -72,7 +72,7 @@ async def search(
     async with store.read(connection) as reader:
         rows = (await reader.execute(query)).all()
         secrets = await current_secrets(store, reader, [row.id for row in rows[:limit]])
-        items = [installation_from_row(row, secrets.get(row.id)) for row in rows[:limit]]
+        items = [installation_from_row(row, secrets.get(row.id), store.keyring) for row in rows[:limit]]
     next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
     return Page(items, next_cursor)
 

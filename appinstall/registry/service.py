@@ -21,6 +21,7 @@ from appinstall.http.merge_patch import merge_patch
 from appinstall.http.problems import ProblemError
 from appinstall.manifest import Manifest, Problem, validate_document
 from appinstall.manifest.parsing import DocumentError, parse_document
+from appinstall.registry.header_values import keep_masked_values, seal_values
 from appinstall.registry.models import (
     MAX_OLD_SECRETS,
     SERVER_FIELDS,
@@ -173,7 +174,7 @@ async def create(
                     account_id=account_id,
                     client_name=manifest.client_name,
                     client_name_key=name_key(manifest.client_name),
-                    manifest=document,
+                    manifest=seal_values(document, store.keyring, installation.id),
                     enabled=installation.enabled,
                     deleted=False,
                     revision=1,
@@ -225,7 +226,7 @@ async def _store_change(
     actor: str,
     action: str,
 ) -> Installation:
-    document = manifest.to_document()
+    document = keep_masked_values(manifest.to_document(), current.manifest)
     now = store.clock()
     changed = sorted(
         {key for key in document.keys() | current.manifest.keys() if document.get(key) != current.manifest.get(key)}
@@ -250,7 +251,7 @@ async def _store_change(
                 .values(
                     client_name=manifest.client_name,
                     client_name_key=name_key(manifest.client_name),
-                    manifest=document,
+                    manifest=seal_values(document, store.keyring, current.id),
                     enabled=enabled,
                     revision=updated.revision,
                     updated_at=now,
