@@ -58,7 +58,7 @@ async def open_store(settings: Settings) -> Store:
     """Connect, migrate to the newest schema, and load the master keys."""
     keyring = open_keyring(settings)
     engine = create_engine(settings.resolved_database_url())
-    await upgrade(engine)
+    await upgrade(engine, keyring)
     return Store(engine=engine, keyring=keyring)
 
 

@@ -35,11 +35,45 @@ class Settings(BaseSettings):
         "a comma for rotation. When unset, APPINSTALL_DATA_DIR/master.key is used, made on first start.",
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted (413 above).")
+    http_max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        le=1_048_576,
+        description="Largest request line plus headers `appinstall serve` reads (431 above).",
+    )
+    http_max_headers: int = Field(100, ge=8, le=10_000, description="Most headers a request may carry (431 above).")
+    http_keep_alive_seconds: int = Field(
+        5,
+        ge=1,
+        le=600,
+        description="How long a connection may stay idle, before its first request or between two, before it is "
+        "closed.",
+    )
+    http_header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Time from a request's first byte to the end of its headers (408 and closed after it).",
+    )
+    http_body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Time from the end of a request's headers to the end of its body (closed after it).",
+    )
+    http_max_connections: int = Field(
+        1024,
+        ge=1,
+        le=1_000_000,
+        description="Connections `appinstall serve` keeps open at once; one more is answered 503 and closed.",
+    )
     secret_grace_seconds: int = Field(
         86_400, ge=0, description="How long a rotated client secret keeps working by default."
     )
     mask_client_secret: bool = Field(
-        False, description="Hide client_secret in GET responses (it is still shown once on create and rotate)."
+        False,
+        description="Hide client_secret in GET responses (it is still shown once on create and rotate), and show "
+        "webhook header values as `…`.",
     )
 
     public_url: str | None = Field(

@@ -113,6 +113,8 @@ def serve(
     """Run the HTTP API (uvicorn, uvloop, httptools) and, unless --no-worker, the webhook worker."""
     import uvicorn
 
+    from appinstall.http.serving import HttpLimits, protocol_class
+
     settings = _settings(
         database_url, host=host, port=port, dev=dev or None, worker=worker, sandbox_agent=agent and agent.value
     )
@@ -137,7 +139,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=protocol_class(HttpLimits.from_settings(settings)),  # httptools, with header sizes and timeouts bounded
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         log_level="info",
         server_header=False,
     )
@@ -191,9 +194,15 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
 
 @db_app.command("reencrypt")
 def db_reencrypt(database_url: DatabaseOption = None) -> None:
-    """Re-encrypt every client secret with the first master key (after putting a new key first)."""
-    count = _with_store(_settings(database_url), reencrypt_secrets)
-    typer.echo(f"re-encrypted {count} client secret(s) with the current master key")
+    """Re-encrypt every client secret and webhook header value with the first master key (after putting a new key
+    first)."""
+    from appinstall.registry.reseal import reseal_header_values
+
+    async def work(store: Store) -> tuple[int, int]:
+        return await reencrypt_secrets(store), await reseal_header_values(store)
+
+    secrets, headers = _with_store(_settings(database_url), work)
+    typer.echo(f"re-encrypted {secrets} client secret(s) and the header values of {headers} installation(s)")
 
 
 @accounts_app.command("create")

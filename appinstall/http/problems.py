@@ -40,6 +40,16 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+def problem_body(status: int, kind: str, detail: str) -> dict[str, Any]:
+    """The members every problem has (also written by the connection-level refusals of ``http.serving``)."""
+    return {
+        "type": _TYPE_BASE + kind,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+
+
 def problem_response(
     status: int,
     kind: str,
@@ -50,12 +60,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": _TYPE_BASE + kind,
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
+    body = problem_body(status, kind, detail)
     if instance:
         body["instance"] = instance
     if errors:

@@ -84,6 +84,12 @@ def _client_name(value: str) -> str:
             "must not contain control characters",
             {"hint": "remove tabs, line breaks and other invisible characters"},
         )
+    if not rules.has_visible_character(trimmed):
+        raise rule_error(
+            "blank",
+            "must not be made only of invisible characters (zero-width, other spaces, format characters)",
+            {"hint": 'name the app with letters or digits, e.g. "My app"'},
+        )
     return trimmed
 
 
@@ -155,7 +161,12 @@ def _header_name(value: str) -> str:
         raise rule_error(
             "reserved_header",
             "{name} is set by the platform and cannot be overridden",
-            {"name": value, "hint": "choose another name; x-liveperson-* and webhook-* are reserved"},
+            {
+                "name": value,
+                "hint": "choose another name; the platform sets Host, Content-*, Transfer-Encoding and its own "
+                "x-liveperson-* and webhook-* headers, and the hop-by-hop headers (Connection, Keep-Alive, Expect, "
+                "Upgrade, TE, Trailer, Proxy-*) belong to the connection",
+            },
         )
     return value
 
@@ -462,8 +473,9 @@ class Manifest(StrictModel):
     """An App Install manifest: what a connector app is and what it wants from the platform."""
 
     client_name: ClientName = Field(
-        description="The installation's name, usually the app's. Unique within an account (ignoring case); "
-        "trimmed; 1 to 100 characters."
+        description="The installation's name, usually the app's. Unique within an account, compared after NFKC "
+        "case folding without invisible characters (Straße is STRASSE); trimmed; 1 to 100 characters, not all "
+        "invisible."
     )
     description: Description | None = Field(None, description="What the app does, at most 256 characters.")
     grant_types: Annotated[

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
 from appinstall.registry.models import Installation, InstallationFilter, Page
+from appinstall.registry.names import name_key
 from appinstall.registry.rows import current_secrets, installation_from_row, load
 from appinstall.store import Store
 from appinstall.store.tables import audit_events, installation_capabilities, installations
@@ -50,7 +51,7 @@ async def search(
     if criteria.enabled is not None:
         query = query.where(installations.c.enabled.is_(criteria.enabled))
     if criteria.client_name is not None:
-        query = query.where(installations.c.client_name_key == criteria.client_name.strip().lower())
+        query = query.where(installations.c.client_name_key == name_key(criteria.client_name))
     for kind, value in criteria.capability_pairs():
         query = query.where(
             exists().where(
@@ -71,7 +72,7 @@ async def search(
     async with store.read(connection) as reader:
         rows = (await reader.execute(query)).all()
         secrets = await current_secrets(store, reader, [row.id for row in rows[:limit]])
-        items = [installation_from_row(row, secrets.get(row.id)) for row in rows[:limit]]
+        items = [installation_from_row(row, secrets.get(row.id), store.keyring) for row in rows[:limit]]
     next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
     return Page(items, next_cursor)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from appinstall.manifest import rules
+from appinstall.registry.header_values import masked_values
 
 # Fields the server owns (defined with the manifest's rules, which warn about them). The platform's clients GET an
 # installation and PUT the whole object back, so these arrive in PUT bodies too; they are checked or ignored
@@ -38,8 +39,9 @@ class Installation:
         return self.id
 
     def to_wire(self, *, show_secret: bool) -> dict[str, Any]:
-        """The platform's shape: the manifest's fields plus the client credentials and state."""
-        wire: dict[str, Any] = {"id": self.id, **self.manifest}
+        """The platform's shape: the manifest's fields plus the client credentials and state. Without
+        ``show_secret``, the webhook header values are masked as well as the secret left out."""
+        wire: dict[str, Any] = {"id": self.id, **(self.manifest if show_secret else masked_values(self.manifest))}
         wire["client_id"] = self.id
         if show_secret and self.client_secret is not None:
             wire["client_secret"] = self.client_secret

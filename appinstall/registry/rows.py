@@ -8,16 +8,20 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
+from appinstall.registry.header_values import open_values
 from appinstall.registry.models import Installation
 from appinstall.store import Store
+from appinstall.store.keyring import Keyring
 from appinstall.store.tables import client_secrets, installations
 
 
-def installation_from_row(row: Any, secret: str | None = None) -> Installation:
+def installation_from_row(row: Any, secret: str | None = None, keyring: Keyring | None = None) -> Installation:
+    """The installation of a row; with ``keyring``, its webhook header values opened (else they stay sealed:
+    token requests need no header)."""
     return Installation(
         id=row.id,
         account_id=row.account_id,
-        manifest=row.manifest,
+        manifest=row.manifest if keyring is None else open_values(row.manifest, keyring, row.id),
         enabled=row.enabled,
         deleted=row.deleted,
         revision=row.revision,
@@ -67,4 +71,4 @@ async def load(
         raise ProblemError(404, "installation-not-found", f"there is no installation {installation_id!r}")
     ciphertext = row.ciphertext if with_secret else None
     secret = None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
-    return installation_from_row(row, secret)
+    return installation_from_row(row, secret, store.keyring)

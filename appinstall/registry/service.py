@@ -21,12 +21,14 @@ from appinstall.http.merge_patch import merge_patch
 from appinstall.http.problems import ProblemError
 from appinstall.manifest import Manifest, Problem, validate_document
 from appinstall.manifest.parsing import DocumentError, parse_document
+from appinstall.registry.header_values import keep_masked_values, seal_values
 from appinstall.registry.models import (
     MAX_OLD_SECRETS,
     SERVER_FIELDS,
     Installation,
     capability_rows,
 )
+from appinstall.registry.names import name_key
 from appinstall.registry.rows import load
 from appinstall.store import Store
 from appinstall.store.tables import audit_events, client_secrets, installation_capabilities, installations
@@ -117,7 +119,8 @@ def _name_taken(name: str) -> ProblemError:
     return ProblemError(
         409,
         "client-name-taken",
-        f"an installation named {name!r} already exists in this account (names ignore case)",
+        f"an installation named {name!r} already exists in this account (names are compared ignoring case, "
+        "character width and invisible characters)",
         errors=[Problem("/client_name", "not_unique", "is already used by another installation")],
     )
 
@@ -127,7 +130,7 @@ async def _ensure_name_free(
 ) -> None:
     query = select(installations.c.id).where(
         installations.c.account_id == account_id,
-        installations.c.client_name_key == name.lower(),
+        installations.c.client_name_key == name_key(name),
         installations.c.deleted.is_(False),
     )
     if except_id is not None:
@@ -170,8 +173,8 @@ async def create(
                     id=installation.id,
                     account_id=account_id,
                     client_name=manifest.client_name,
-                    client_name_key=manifest.client_name.lower(),
-                    manifest=document,
+                    client_name_key=name_key(manifest.client_name),
+                    manifest=seal_values(document, store.keyring, installation.id),
                     enabled=installation.enabled,
                     deleted=False,
                     revision=1,
@@ -223,7 +226,7 @@ async def _store_change(
     actor: str,
     action: str,
 ) -> Installation:
-    document = manifest.to_document()
+    document = keep_masked_values(manifest.to_document(), current.manifest)
     now = store.clock()
     changed = sorted(
         {key for key in document.keys() | current.manifest.keys() if document.get(key) != current.manifest.get(key)}
@@ -247,8 +250,8 @@ async def _store_change(
                 .where(installations.c.deleted.is_(False))
                 .values(
                     client_name=manifest.client_name,
-                    client_name_key=manifest.client_name.lower(),
-                    manifest=document,
+                    client_name_key=name_key(manifest.client_name),
+                    manifest=seal_values(document, store.keyring, current.id),
                     enabled=enabled,
                     revision=updated.revision,
                     updated_at=now,

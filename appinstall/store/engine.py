@@ -12,6 +12,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from appinstall.store.files import private_file
+
 READ_ONLY = "appinstall_read_only"
 # How long a connection waits for another's write lock before SQLite answers "database is locked".
 BUSY_TIMEOUT_MS = 10_000
@@ -68,11 +70,11 @@ def _use_wal(database: str) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; for SQLite the database's folder is created if missing."""
+    """An async engine for ``url``; for SQLite the database file and its folder are created if missing, private."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database))
             _use_wal(database)
         engine = create_async_engine(url)
         configure_sqlite(engine.sync_engine)

@@ -20,6 +20,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from appinstall.store.files import private_folder
+
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
@@ -69,7 +71,7 @@ class Keyring:
     def from_file(cls, path: Path) -> Keyring:
         """Read the key file, creating it (mode 0600, one new key) when it does not exist yet."""
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(generate_key() + "\n")

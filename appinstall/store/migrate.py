@@ -9,25 +9,29 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from appinstall.store.keyring import Keyring
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: PostgreSQL advisory lock that serialises processes migrating the same database at once.
 _MIGRATION_LOCK = 0x61707069
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
+    """``keyring``: for the revisions that seal stored values (they refuse to run without it when there are any)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["keyring"] = keyring
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, keyring: Keyring | None) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection, keyring), "head")
 
 
-async def upgrade(engine: AsyncEngine) -> None:
+async def upgrade(engine: AsyncEngine, keyring: Keyring | None = None) -> None:
     """Bring the database to the newest schema. Safe to call from many processes at once."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, keyring)

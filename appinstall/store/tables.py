@@ -65,7 +65,7 @@ installations = Table(
     Column("id", String(36), primary_key=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
     Column("client_name", String(100), nullable=False),
-    # client_name folded to lower case: uniqueness ignores case, enforced by the partial index below.
+    # registry.names.name_key(client_name): names compare after NFKC case folding; unique by the partial index below.
     Column("client_name_key", String(100), nullable=False),
     Column("manifest", JSON, nullable=False),
     Column("enabled", Boolean, nullable=False),

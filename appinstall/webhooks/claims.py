@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, update
 
+from appinstall.registry.header_values import open_values
 from appinstall.store import Store
 from appinstall.store.tables import (
     accounts,
@@ -146,7 +147,10 @@ async def claim(
             {row.installation_id for row in rows if subscriptions.get(row.installation_id, row.revision) is None}
         )
         manifests = await reading.fetch_all(_MANIFESTS, {"installations": missing}) if missing else ()
-    fetched = {found.id: subscriptions.put(found.id, found.revision, found.manifest) for found in manifests}
+    fetched = {
+        found.id: subscriptions.put(found.id, found.revision, open_values(found.manifest, store.keyring, found.id))
+        for found in manifests
+    }
     # Newest first (the query's order); the current secret (no expiry) ahead of those in their grace period.
     secrets: dict[str, list[tuple[bool, str]]] = {}
     for secret in secret_rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from appinstall.manifest.rules import is_reserved_header
 from appinstall.webhooks.sender import USER_AGENT
 from appinstall.webhooks.signing import (
     ATTEMPT_HEADER,
@@ -31,9 +32,12 @@ def request_headers(
     algorithm: Algorithm = "sha1",
     encoding: Encoding = "base64",
 ) -> dict[str, str]:
-    """Every header of attempt number ``attempt`` (1-based): the manifest's, then the platform's and the signatures."""
+    """Every header of attempt number ``attempt`` (1-based): the manifest's, then the platform's and the signatures.
+
+    A reserved header among the manifest's (one stored before the list grew) is left out: ``Expect`` or
+    ``Connection`` would change how the request itself is sent."""
     return {
-        **custom,
+        **{name: value for name, value in custom.items() if not is_reserved_header(name)},
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         **signature_headers(

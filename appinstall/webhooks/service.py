@@ -45,7 +45,7 @@ from appinstall.webhooks.models import (
     health_view,
 )
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
-from appinstall.webhooks.request import masked, request_headers
+from appinstall.webhooks.request import MASK, masked, request_headers
 from appinstall.webhooks.retention import DeliveryState
 from appinstall.webhooks.retention import shown as retention_state_shown
 
@@ -317,8 +317,11 @@ async def _delivery_row(connection: AsyncConnection, account_id: str, installati
     return row
 
 
-async def get_delivery(store: Store, account_id: str, installation_id: str, delivery_id: str) -> DeliveryView:
-    """One delivery with its attempts, the body it sends and the headers of its last attempt (signatures masked)."""
+async def get_delivery(
+    store: Store, account_id: str, installation_id: str, delivery_id: str, *, mask_header_values: bool = False
+) -> DeliveryView:
+    """One delivery with its attempts, the body it sends and the headers of its last attempt (signatures masked;
+    the manifest's header values too with ``mask_header_values``, as the installation shows them)."""
     installation = await registry.get(store, account_id, installation_id, with_secret=False)
     setting = await account_signature.get_setting(store, account_id)
     async with store.read() as connection:
@@ -329,8 +332,9 @@ async def get_delivery(store: Store, account_id: str, installation_id: str, deli
         ).scalar_one()
     log = attempts[row.seq]
     route = routes_of(installation.manifest).get(row.event_type)
+    custom = {} if route is None else route.headers
     headers = request_headers(
-        {} if route is None else route.headers,
+        {name: MASK for name in custom} if mask_header_values else custom,
         account_id=account_id,
         client_id=installation_id,
         secrets=["shown masked"],  # the signatures' values are not shown, so no secret is read to make them

@@ -25,6 +25,8 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from appinstall.manifest.rules import describe_bad_host
+
 Address = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
 
@@ -224,6 +226,10 @@ def endpoint_refusal(url: str, *, dev: bool) -> str | None:
         return f"not a valid URL: {error}"
     if not parsed.absolute or not parsed.host:
         return "the URL has no host"
+    # An endpoint stored before the manifest refused them: [::::], 2130706433, 127.1, 0x7f.0.0.1.
+    host = f"[{parsed.raw_host}]" if ":" in (parsed.raw_host or "") else parsed.raw_host or ""
+    if (bad_host := describe_bad_host(host)) is not None:
+        return f"the URL {bad_host}"
     if parsed.scheme == "http" and not dev:
         return "http is allowed only in dev mode; use https"
     if parsed.scheme not in ("https", "http"):

@@ -122,10 +122,16 @@ async def list_deliveries(
 
 @router.get(DELIVERIES + "/{delivery_id}", summary="Read one delivery with its attempts")
 async def get_delivery(
-    account_id: str, installation_id: str, delivery_id: str, store: StoreDep, principal: PrincipalDep
+    account_id: str,
+    installation_id: str,
+    delivery_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
 ) -> DeliveryView:
     await require_account(store, principal, account_id)
-    return await service.get_delivery(store, account_id, installation_id, delivery_id)
+    mask = request.app.state.settings.mask_client_secret
+    return await service.get_delivery(store, account_id, installation_id, delivery_id, mask_header_values=mask)
 
 
 @router.post(DELIVERIES + "/recover", summary="Queue again every delivery that failed since a time")

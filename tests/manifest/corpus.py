@@ -161,6 +161,12 @@ _CLIENT_NAME = [
         False,
     ),
     Case("client_name_surrounding_tabs_and_newlines_trim_away", mutated(setting(("client_name",), "\tApp\n")), True),
+    Case("client_name_only_zero_width_space", mutated(setting(("client_name",), "\u200b")), False),
+    Case("client_name_only_joiners_and_bom", mutated(setting(("client_name",), "\u200c\u200d\ufeff")), False),
+    Case("client_name_only_other_spaces", mutated(setting(("client_name",), "\u00a0\u2003\u3000")), False),
+    Case("client_name_only_hangul_fillers", mutated(setting(("client_name",), "\u3164\uffa0")), False),
+    Case("client_name_invisible_around_a_letter", mutated(setting(("client_name",), "\u200bA\u200b")), True),
+    Case("client_name_one_cjk_character", mutated(setting(("client_name",), "\u5e94")), True),
     Case("client_name_nul_inside", mutated(setting(("client_name",), "App\x00name")), False),
     Case("client_name_bell_inside", mutated(setting(("client_name",), "App\x07name")), False),
     Case("client_name_tab_inside", mutated(setting(("client_name",), "App\tname")), False),
@@ -344,6 +350,26 @@ _ENDPOINT = [
     Case("endpoint_ipv6_loopback", mutated(setting(ENDPOINT, "https://[::1]/hooks")), True),
     Case("endpoint_ipv6_with_port", mutated(setting(ENDPOINT, "https://[::1]:8443/hooks")), True),
     Case("endpoint_ipv6_without_brackets", mutated(setting(ENDPOINT, "https://::1/hooks")), False),
+    *[
+        Case(f"endpoint_host_{name}", mutated(setting(ENDPOINT, f"https://{host}/hooks")), False)
+        for name, host in [
+            ("ipv6_letter", "[C]"),
+            ("ipv6_only_colons", "[::::]"),
+            ("ipv4_in_brackets", "[1.2.3.4]"),
+            ("ipv4_as_one_number", "2130706433"),
+            ("ipv4_short", "127.1"),
+            ("ipv4_hex", "0x7f.0.0.1"),
+            ("ipv4_octal", "0177.0.0.1"),
+            ("ipv4_leading_zero", "127.0.0.01"),
+            ("ipv4_octet_over_255", "1.2.3.256"),
+            ("ipv4_five_parts", "1.2.3.4.5"),
+            ("numeric_last_label", "example.123"),
+            ("ipv6_zone", "[fe80::1%25eth0]"),
+        ]
+    ],
+    Case("endpoint_host_canonical_ipv4", mutated(setting(ENDPOINT, "https://203.0.113.9:8443/hooks")), True),
+    Case("endpoint_host_numeric_first_label", mutated(setting(ENDPOINT, "https://123.example.com/hooks")), True),
+    Case("endpoint_host_ipv4_mapped_ipv6", mutated(setting(ENDPOINT, "https://[::ffff:192.0.2.1]/hooks")), True),
     Case("endpoint_host_label_starting_with_hyphen", mutated(setting(ENDPOINT, "https://-bad.example/")), False),
     Case("endpoint_host_with_underscore", mutated(setting(ENDPOINT, "https://bad_host.example/")), False),
     Case("endpoint_2048_characters", mutated(setting(ENDPOINT, https_url_of_length(2048))), True),
@@ -389,9 +415,30 @@ _RESERVED_HEADER_NAMES = [
     "webhook-id",
     "WEBHOOK-ID",
     "wEbHoOk-iD",
+    "Expect",
+    "Keep-Alive",
+    "Upgrade",
+    "TE",
+    "Trailer",
+    "Proxy-Authorization",
+    "Proxy-Connection",
+    "Content-Encoding",
+    "HTTP2-Settings",
 ]
 
-_NEAR_RESERVED_HEADER_NAMES = ["Hosts", "X-Host", "Content-Types", "X-Content-Type", "X-LivePersonal", "Webhook"]
+_NEAR_RESERVED_HEADER_NAMES = [
+    "Hosts",
+    "X-Host",
+    "Content-Types",
+    "X-Content-Type",
+    "X-LivePersonal",
+    "Webhook",
+    "Expected",
+    "Tea",
+    "Trailers",
+    "Proxy",
+    "X-Upgrade",
+]
 
 _HEADERS = [
     Case("headers_missing", mutated(deleting(HEADERS)), True),

@@ -1,3 +1,5 @@
+import ipaddress
+import itertools
 import re
 
 import pytest
@@ -44,6 +46,16 @@ def test_published_patterns_avoid_python_only_syntax() -> None:
         ("https://exa mple.com/", "spaces"),
         ("https://", "name a host"),
         ("https://example.com:99999/", "invalid host or port"),
+        ("https://[C]/", "invalid IPv6 address in brackets: '[C]'"),
+        ("https://[::::]/", "invalid IPv6 address"),
+        ("https://[1.2.3.4]/", "an IPv4 address goes without brackets"),
+        ("https://2130706433/", "without leading zeros (here 127.0.0.1)"),
+        ("https://127.1/", "(here 127.0.0.1)"),
+        ("https://0x7f.0.0.1:8443/", "(here 127.0.0.1)"),
+        ("https://0177.0.0.1/", "(here 127.0.0.1)"),
+        ("https://127.0.0.01/", "IPv4 address as '127.0.0.01'"),
+        ("https://1.2.3.256/", "IPv4 address as '1.2.3.256'"),
+        ("https://example.123/", "IPv4 address as 'example.123'"),
     ],
 )
 def test_a_bad_endpoint_is_described_in_words(url: str, complaint: str) -> None:
@@ -53,10 +65,33 @@ def test_a_bad_endpoint_is_described_in_words(url: str, complaint: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://your/webhooks/endpoint", "https://a.example:8443/x?y=1#z", "https://[2001:db8::1]/hook", "https://h."],
+    [
+        "https://your/webhooks/endpoint",
+        "https://a.example:8443/x?y=1#z",
+        "https://[2001:db8::1]/hook",
+        "https://h.",
+        "https://203.0.113.9/",
+        "https://255.255.255.255:1/",
+        "https://123.example.com/",
+        "https://[::ffff:192.0.2.1]/",
+        "https://[1:2:3:4:5:6:7:8]/",
+    ],
 )
 def test_https_urls_with_a_host_are_accepted(url: str) -> None:
     assert rules.matches(rules.HTTPS_URL_PATTERN, url)
+
+
+def test_the_ipv6_pattern_agrees_with_the_standard_library_on_many_spellings() -> None:
+    pieces = ["", "0", "1", "ffff", "12345", "a:b", "192.0.2.1", "01.2.3.4", "::", ":", "g"]
+    spellings = {":".join(combination) for combination in itertools.product(pieces, repeat=4)}
+    spellings |= {str(ipaddress.IPv6Address(n << shift)) for n in (1, 0xFFFF, 0xDEADBEEF) for shift in range(0, 97, 16)}
+    for spelling in spellings:
+        try:
+            ipaddress.IPv6Address(spelling)
+            valid = True
+        except ValueError:
+            valid = False
+        assert rules.matches(rules.HTTPS_URL_PATTERN, f"https://[{spelling}]/") is valid, spelling
 
 
 def test_the_event_types_are_the_platforms_five() -> None:

@@ -136,6 +136,38 @@ async def test_client_name_is_unique_ignoring_case(client: httpx.AsyncClient, ac
     assert response.json()["errors"][0]["pointer"] == "/client_name"
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Straße", "STRASSE"),
+        ("Caf\u00e9", "Cafe\u0301"),
+        ("Acme", "\uff21\uff43\uff4d\uff45"),
+        ("Acme", "\U0001d400\U0001d41c\U0001d426\U0001d41e"),
+        ("Acme", "Ac\u200bme\u2060"),
+        ("My App", "my\u00a0\u00a0app"),
+    ],
+    ids=["sharp-s", "nfc-nfd", "fullwidth", "math-bold", "zero-width", "other-spaces"],
+)
+async def test_names_that_fold_to_one_name_are_one_name(
+    client: httpx.AsyncClient, account: str, first: str, second: str
+) -> None:
+    await _install(client, client_name=first)
+    response = await client.post(BASE, json={**SEED, "client_name": second})
+    assert response.status_code == 409, response.text
+    assert response.json()["type"].endswith("/client-name-taken")
+    found = await client.get(BASE, params={"client_name": second})
+    assert [item["client_name"] for item in found.json()] == [first]
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200c\u200d", " \ufeff ", "\u3164\u3164", "\u00a0\u2003"])
+async def test_a_name_of_only_invisible_characters_is_refused(
+    client: httpx.AsyncClient, account: str, name: str
+) -> None:
+    response = await client.post(BASE, json={**SEED, "client_name": name})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["pointer"] == "/client_name"
+
+
 async def test_a_deleted_installation_frees_its_name(client: httpx.AsyncClient, account: str) -> None:
     first = await _install(client, client_name="Acme")
     assert (await client.delete(f"{BASE}/{first['id']}")).status_code == 204

@@ -16,9 +16,13 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from appinstall.registry.header_values import open_values
+from appinstall.registry.names import name_key
 from appinstall.store import create_engine, is_sqlite
+from appinstall.store.keyring import Keyring
 from appinstall.store.migrate import alembic_config, upgrade
 from appinstall.store.tables import accounts, installations, metadata
+from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio
 
@@ -175,3 +179,85 @@ async def test_revision_0008_drops_the_zero_retries_written_for_absent_ones_in_r
     assert "max_retries" not in retention_hooks["ms.MessagingEventNotification.ContentEvent"]
     assert retention_hooks["ms.MessagingEventNotification.ChatStateEvent"]["max_retries"] == 3
     assert found["count"] == stored["count"]
+
+
+async def test_revision_0010_keys_names_by_their_folded_form_and_keeps_existing_look_alikes_apart(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0009")
+        await connection.execute(insert(accounts).values(id="acme", created_at=1))
+        for number, (key, name, deleted) in enumerate(
+            [
+                ("old", "Straße", False),
+                ("young", "STRASSE", False),
+                ("gone", "strasse", True),
+                ("wide", "\uff21\uff43\uff4d\uff45", False),
+            ]
+        ):
+            await connection.execute(
+                insert(installations).values(
+                    id=key,
+                    account_id="acme",
+                    client_name=name,
+                    client_name_key=name.lower(),
+                    manifest={"client_name": name},
+                    enabled=True,
+                    deleted=deleted,
+                    revision=1,
+                    client_id_issued_at=1,
+                    created_at=number,
+                    updated_at=number,
+                )
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        keys = {row.id: row.client_name_key for row in await connection.execute(select(installations))}
+    assert keys["old"] == keys["gone"] == name_key("strasse")
+    assert keys["young"] not in (keys["old"], name_key("STRASSE"))
+    assert keys["wide"] == name_key("acme")
+
+
+async def _install_at_0010(engine: AsyncEngine, manifest: dict[str, Any]) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0010")
+        await connection.execute(insert(accounts).values(id="acme", created_at=1))
+        await connection.execute(
+            insert(installations).values(
+                id="inst",
+                account_id="acme",
+                client_name="app",
+                client_name_key=name_key("app"),
+                manifest=manifest,
+                enabled=True,
+                deleted=False,
+                revision=1,
+                client_id_issued_at=1,
+                created_at=1,
+                updated_at=1,
+            )
+        )
+
+
+def _with_header(value: str) -> dict[str, Any]:
+    hook = {
+        "endpoint": "https://example.com/hook",
+        "headers": [{"header_name": "Authorization", "header_value": value}],
+    }
+    return {"client_name": "app", "capabilities": {"webhooks": {"ms.MessagingEventNotification.ContentEvent": hook}}}
+
+
+async def test_revision_0011_seals_the_header_values_stored_in_plain_text(engine: AsyncEngine) -> None:
+    await _install_at_0010(engine, _with_header("Bearer plain"))
+    keyring = Keyring.parse(TEST_MASTER_KEY)
+    await upgrade(engine, keyring)
+    async with engine.connect() as connection:
+        [stored] = [row.manifest for row in await connection.execute(select(installations))]
+    assert "Bearer plain" not in str(stored)
+    assert open_values(stored, keyring, "inst") == _with_header("Bearer plain")
+
+
+async def test_revision_0011_without_the_master_key_refuses_rather_than_leave_values_plain(engine: AsyncEngine) -> None:
+    await _install_at_0010(engine, _with_header("Bearer plain"))
+    with pytest.raises(RuntimeError, match="needs the master key"):
+        await upgrade(engine)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
 from appinstall.app import create_app
@@ -708,3 +709,15 @@ async def test_metrics_report_the_shared_queue_read_from_the_store(settings: Set
             await publish(client, message(f"conv-{index}", "hi"))
         text = (await client.get("/metrics")).text
     assert "appinstall_webhook_queue_depth 3.0" in text
+
+
+async def test_a_deliverys_read_masks_the_manifests_header_values_when_secrets_are_masked(
+    client: httpx.AsyncClient, account: str, receiver: Receiver, app: FastAPI
+) -> None:
+    installed = await install(client, receiver, headers=[{"header_name": "Authorization", "header_value": "t0ken"}])
+    [created] = await publish(client, message("conv-1", "hi"))
+    await settled(client, installed["id"], 1)
+    app.state.settings = app.state.settings.model_copy(update={"mask_client_secret": True})
+    shown = (await client.get(f"{BASE}/{installed['id']}/deliveries/{created['id']}")).json()
+    assert shown["request_headers"]["Authorization"] == "…"
+    assert receiver.received[0].headers["Authorization"] == "t0ken"

@@ -182,6 +182,13 @@ def test_an_https_endpoint_passes_the_static_check(url: str) -> None:
     assert endpoint_refusal(url, dev=False) is None
 
 
+@pytest.mark.parametrize("url", ["https://2130706433/", "https://127.1/", "https://0x7f.0.0.1/", "https://[::::]/"])
+def test_a_stored_endpoint_with_a_non_canonical_ip_host_is_refused_before_connecting(url: str) -> None:
+    reason = endpoint_refusal(url, dev=True)
+    assert reason is not None
+    assert "IPv4 address as" in reason or "invalid IPv6 address" in reason
+
+
 def test_an_http_endpoint_is_refused_outside_dev_mode() -> None:
     assert endpoint_refusal("http://hooks.example.com/in", dev=False) == "http is allowed only in dev mode; use https"
 
