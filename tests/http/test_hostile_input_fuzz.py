@@ -1,0 +1,441 @@
+"""Every route of the app, fed each class of hostile input in each place it reads input, answers below 500.
+
+Complements ``tests/registry/test_openapi_fuzz.py`` (schemathesis from the OpenAPI document, random shapes, one
+engine, operator credentials only): this walks ``app.routes`` itself, so routes outside the document count too,
+reaches the handlers with the credentials each one needs (an AppJWT and a ConsumerJWS for the Send API, client
+credentials for the token grants, real ids in the path) and feeds the classes a probe found 500s with (NUL, lone
+surrogates, deep nesting, huge integers, over-long digit strings, malformed cursors) on both engines. A sweep puts
+every class in every place once; hypothesis then mixes classes, places and neighbouring values.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from starlette.routing import BaseRoute, Route
+
+from appinstall.sandbox.ratelimit import SendLimiter
+from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.http.hostile import BAD_KEYS, CURSOR_VALUES, JSON_VALUES, URL_VALUES, url_encoded
+
+ACCOUNT = "fuzz"
+OPERATOR = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+CONTENT_EVENT = "ms.MessagingEventNotification.ContentEvent"
+PLACEHOLDER = "\ue000"  # a private-use character no template contains: where the hostile JSON text goes
+FORM = "application/x-www-form-urlencoded"
+
+
+def _manifest(client_name: str) -> dict[str, Any]:
+    return {
+        "client_name": client_name,
+        "description": "fuzzed",
+        "grant_types": ["client_credentials"],
+        "scope": "msg.consumer",
+        "capabilities": {
+            "webhooks": {
+                CONTENT_EVENT: {
+                    "endpoint": "https://example.com/hook",
+                    "headers": [{"header_name": "X-Tenant", "header_value": "t"}],
+                },
+                "retry": {"retention_time": 10},
+            }
+        },
+    }
+
+
+def _notification(conversation_id: str, text: str) -> dict[str, Any]:
+    return {
+        "kind": "notification",
+        "type": "ms.MessagingEventNotification",
+        "body": {
+            "changes": [
+                {
+                    "sequence": 0,
+                    "originatorId": "consumer-1",
+                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
+                    "serverTimestamp": 1528371161893,
+                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
+                    "conversationId": conversation_id,
+                    "dialogId": conversation_id,
+                }
+            ]
+        },
+    }
+
+
+def _open_requests() -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "req",
+            "id": "1,",
+            "type": "userprofile.SetUserProfile",
+            "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
+        },
+        {
+            "kind": "req",
+            "id": "2,",
+            "type": "cm.ConsumerRequestConversation",
+            "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
+        },
+    ]
+
+
+@dataclass
+class World:
+    """The ids and credentials every route needs to reach its handler."""
+
+    ids: dict[str, str]
+    client_id: str
+    client_secret: str
+    app_jwt: str
+    consumer_jws: str
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def fresh(self, prefix: str) -> str:
+        self.counter[0] += 1
+        return f"{prefix}-{self.counter[0]}"
+
+
+async def _build_world(http: httpx.AsyncClient) -> World:
+    assert (await http.post("/api/accounts", json={"id": ACCOUNT}, headers=OPERATOR)).status_code == 201
+    base = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
+    installed = await http.post(base, json=_manifest("fuzzed-app"), headers=OPERATOR)
+    assert installed.status_code == 201, installed.text
+    installation = installed.json()
+    token = await http.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": installation["client_id"],
+            "client_secret": installation["client_secret"],
+        },
+    )
+    assert token.status_code == 200, token.text
+    app_jwt = token.json()["access_token"]
+    consumer = await http.post(
+        f"/api/account/{ACCOUNT}/consumer", json={"ext_consumer_id": "c1"}, headers={"Authorization": app_jwt}
+    )
+    assert consumer.status_code == 201, consumer.text
+    consumer_jws = consumer.json()["token"]
+    opened = await http.post(
+        f"/api/account/{ACCOUNT}/messaging/consumer/conversation",
+        json=_open_requests(),
+        headers={"Authorization": app_jwt, "X-LP-ON-BEHALF": consumer_jws},
+    )
+    assert opened.status_code == 200, opened.text
+    conversation_id = opened.json()[1]["body"]["conversationId"]
+    published = await http.post(
+        f"/api/account/{ACCOUNT}/notifications", json=_notification(conversation_id, "hi"), headers=OPERATOR
+    )
+    assert published.status_code == 202, published.text
+    deliveries = (await http.get(f"{base}/{installation['id']}/deliveries", headers=OPERATOR)).json()["items"]
+    key = await http.post(f"/api/accounts/{ACCOUNT}/keys", json={"name": "k"}, headers=OPERATOR)
+    assert key.status_code == 201, key.text
+    return World(
+        ids={
+            "account_id": ACCOUNT,
+            "installation_id": installation["id"],
+            "conversation_id": conversation_id,
+            "delivery_id": deliveries[0]["id"],
+            "event_type": CONTENT_EVENT,
+            "key_id": key.json()["id"],
+        },
+        client_id=installation["client_id"],
+        client_secret=installation["client_secret"],
+        app_jwt=app_jwt,
+        consumer_jws=consumer_jws,
+    )
+
+
+# --- What each route is sent when nothing is wrong ------------------------------------------------------------
+
+QUERY_VALUES = {
+    "v": "3",
+    "version": "1",
+    "limit": "10",
+    "since": "0",
+    "until": "99999999999999",
+    "status": "pending",
+    "event_type": CONTENT_EVENT,
+    "grace_seconds": "86400",
+    "cursor": "",
+}
+
+
+def _json_body(method: str, path: str, world: World) -> Any:
+    """A valid JSON body for the route, or None when it takes none."""
+    conversation = world.ids["conversation_id"]
+    event = {"type": "ContentEvent", "message": "hi", "contentType": "text/plain"}
+    bodies: dict[tuple[str, str], Callable[[], Any]] = {
+        ("POST", "/api/account/{account_id}/consumer"): lambda: {"ext_consumer_id": world.fresh("consumer")},
+        ("POST", "/api/account/{account_id}/messaging/consumer/conversation"): _open_requests,
+        ("POST", "/api/account/{account_id}/messaging/consumer/conversation/send"): lambda: {
+            "kind": "req",
+            "id": "1",
+            "type": "ms.PublishEvent",
+            "body": {"dialogId": conversation, "event": event},
+        },
+        ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/accept"): lambda: {
+            "agent_id": "agent-1"
+        },
+        ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/events"): lambda: {"event": event},
+        ("PUT", "/api/account/{account_id}/sandbox/agent"): lambda: {"mode": "off"},
+        ("POST", "/api/account/{account_id}/notifications"): lambda: _notification(conversation, "hi"),
+        ("PUT", "/api/account/{account_id}/settings/webhook-signature"): lambda: {
+            "algorithm": "sha1",
+            "encoding": "base64",
+        },
+        ("POST", "/api/account/{account_id}/configuration/app-install/installations"): lambda: _manifest(
+            world.fresh("app")
+        ),
+        ("PUT", "/api/account/{account_id}/configuration/app-install/installations/{installation_id}"): lambda: (
+            _manifest("fuzzed-app")
+        ),
+        ("PATCH", "/api/account/{account_id}/configuration/app-install/installations/{installation_id}"): lambda: {
+            "description": "patched",
+            "client_name": "fuzzed-app",
+        },
+        ("POST", "/api/accounts"): lambda: {"id": world.fresh("acct")},
+        ("POST", "/api/accounts/{account_id}/keys"): lambda: {"name": "k"},
+    }
+    make = bodies.get((method, path))
+    return make() if make is not None else None
+
+
+def _form_body(path: str, world: World) -> dict[str, str] | None:
+    if path in ("/oauth2/token", "/sentinel/api/account/{account_id}/app/token"):
+        return {"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": world.client_secret}
+    return None
+
+
+# --- The routes, walked -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    method: str
+    path: str
+    path_params: tuple[str, ...]
+    query_params: tuple[str, ...]
+
+
+def _leaf_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _leaf_routes(list(included.routes))
+        else:
+            yield route
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    for param in dependant.query_params:
+        yield str(param.alias)
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def targets(routes: list[BaseRoute]) -> list[Target]:
+    """Every method of every route, the ones that delete or rotate last (so the others still find their ids)."""
+    found = []
+    for route in _leaf_routes(routes):
+        assert isinstance(route, Route), f"a route the walk does not know: {route!r}"
+        query: tuple[str, ...] = ()
+        if isinstance(route, APIRoute):
+            query = tuple(dict.fromkeys(_query_names(route.dependant)))
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            found.append(Target(method, route.path, tuple(route.param_convertors), query))
+    return sorted(found, key=lambda target: target.method == "DELETE" or target.path.endswith("/secret"))
+
+
+# --- Requests -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """One request: a target with one hostile value in one place."""
+
+    target: Target
+    where: str  # "path:account_id", "query:cursor", "json:/a/0/b", "json-key", "form:client_id"
+    what: str  # the class of hostile value
+    value: bytes | str
+
+
+def _json_leaves(document: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(document, dict):
+        for key, item in document.items():
+            yield from _json_leaves(item, (*path, key))
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from _json_leaves(item, (*path, index))
+    else:
+        yield path
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        document = document[step]
+    return document
+
+
+def _with_raw_json(document: Any, path: tuple[Any, ...], raw: str) -> bytes:
+    changed = copy.deepcopy(document)
+    holder = changed
+    for step in path[:-1]:
+        holder = holder[step]
+    holder[path[-1]] = PLACEHOLDER
+    text = json.dumps(changed, ensure_ascii=False).replace(json.dumps(PLACEHOLDER, ensure_ascii=False), raw, 1)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _with_raw_key(document: Any, raw: str) -> bytes:
+    changed = copy.deepcopy(document)
+    holder = changed
+    while isinstance(holder, list) and holder:
+        holder = holder[0]
+    if not isinstance(holder, dict):
+        return json.dumps(changed).encode()
+    holder[PLACEHOLDER] = 1
+    return json.dumps(changed, ensure_ascii=False).replace(json.dumps(PLACEHOLDER, ensure_ascii=False), raw, 1).encode()
+
+
+async def send(http: httpx.AsyncClient, world: World, probe: Probe) -> int:
+    target = probe.target
+    headers = dict(OPERATOR)
+    if "/messaging/consumer/" in target.path or target.path.endswith("/consumer"):
+        headers = {"Authorization": world.app_jwt, "X-LP-ON-BEHALF": world.consumer_jws}
+    if target.method in ("PUT", "PATCH", "DELETE"):
+        headers["If-Match"] = "*"
+    kind, _, name = probe.where.partition(":")
+    path = target.path
+    for param in target.path_params:
+        raw = probe.value if kind == "path" and name == param else world.ids[param].encode()
+        assert isinstance(raw, bytes)
+        path = path.replace("{" + param + "}", url_encoded(raw))
+    query = [(param, QUERY_VALUES[param]) for param in target.query_params if QUERY_VALUES.get(param)]
+    query_text = urlencode(query)
+    if kind == "query":
+        assert isinstance(probe.value, bytes)
+        others = urlencode([(param, value) for param, value in query if param != name])
+        query_text = "&".join(part for part in (others, f"{name}={url_encoded(probe.value)}") if part)
+    content: bytes | None = None
+    form = _form_body(target.path, world)
+    document = _json_body(target.method, target.path, world)
+    if form is not None:
+        headers = {"Content-Type": FORM}  # the client authenticates with the form, nothing else
+        pairs = [
+            (key, probe.value if kind == "form" and key == name else value.encode()) for key, value in form.items()
+        ]
+        content = "&".join(f"{key}={url_encoded(value)}" for key, value in pairs).encode()  # type: ignore[arg-type]
+    elif document is not None:
+        headers["Content-Type"] = "application/merge-patch+json" if target.method == "PATCH" else "application/json"
+        if kind == "json":
+            assert isinstance(probe.value, str)
+            content = _with_raw_json(document, tuple(json.loads(name)), probe.value)
+        elif kind == "json-key":
+            assert isinstance(probe.value, str)
+            content = _with_raw_key(document, probe.value)
+        else:
+            content = json.dumps(document).encode()
+    url = path + (f"?{query_text}" if query_text else "")
+    return (await http.request(target.method, url, content=content, headers=headers)).status_code
+
+
+EVERY_LEAF_GETS = ("nul escape", "lone high surrogate escape")
+
+
+def sweep(target: Target, world: World) -> Iterator[Probe]:
+    """Every class in every place the target reads, once."""
+    for param in target.path_params:
+        for what, value in URL_VALUES.items():
+            yield Probe(target, f"path:{param}", what, value)
+    for param in (*target.query_params, "unknown"):
+        for what, value in URL_VALUES.items():
+            yield Probe(target, f"query:{param}", what, value)
+        if param == "cursor":
+            for what, value in CURSOR_VALUES.items():
+                yield Probe(target, "query:cursor", what, value)
+    form = _form_body(target.path, world)
+    for key in form or ():
+        for what, value in URL_VALUES.items():
+            yield Probe(target, f"form:{key}", what, value)
+    document = _json_body(target.method, target.path, world)
+    if document is None:
+        return
+    leaves = list(_json_leaves(document))
+    for index, leaf in enumerate(leaves):
+        classes = JSON_VALUES if index == 0 else {key: JSON_VALUES[key] for key in EVERY_LEAF_GETS}
+        if isinstance(_at(document, leaf), int | float):  # a BIGINT holds it; does the column it goes to?
+            classes = {**classes, "2**62": str(2**62), "-2**62": str(-(2**62))}
+        for what, raw in classes.items():
+            yield Probe(target, f"json:{json.dumps(list(leaf))}", what, raw)
+    for what, raw in BAD_KEYS.items():
+        yield Probe(target, "json-key", what, raw)
+
+
+def _probes_of(targets_: list[Target], world: World) -> list[Probe]:
+    return [probe for target in targets_ for probe in sweep(target, world)]
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, World, list[Target]]]:
+    """A client with no credentials of its own (each probe brings the ones its route needs), and the world."""
+    # The Send API's budget is per consumer; the probes would spend it and meet 429 before the handler.
+    app.state.send_limiter = SendLimiter(1e6, 1_000_000)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is counted, not raised
+    async with httpx.AsyncClient(transport=transport, base_url="http://appinstall.test") as http:
+        yield http, await _build_world(http), targets(app.routes)
+
+
+def _mixed(probes: list[Probe], count: int) -> list[Probe]:
+    """``count`` probes drawn by hypothesis: a swept probe, its hostile value put after random text."""
+    drawn: list[Probe] = []
+
+    @given(probe=st.sampled_from(probes), prefix=st.text(max_size=8))
+    @hypothesis_settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def draw(probe: Probe, prefix: str) -> None:
+        value = probe.value
+        if isinstance(value, bytes):
+            value = prefix.encode("utf-8", "surrogatepass") + value
+        elif probe.where.startswith("json:") and value.startswith('"'):
+            value = json.dumps(prefix)[:-1] + value[1:]
+        drawn.append(Probe(probe.target, probe.where, probe.what, value))
+
+    draw()
+    return drawn
+
+
+@pytest.mark.anyio
+async def test_every_route_answers_hostile_input_below_500(
+    served: tuple[httpx.AsyncClient, World, list[Target]],
+) -> None:
+    http, world, all_targets = served
+    started = time.monotonic()
+    swept = _probes_of(all_targets, world)
+    probes = swept + _mixed(swept, 200)
+    failures = []
+    for probe in probes:
+        status = await send(http, world, probe)
+        if status >= 500:
+            failures.append(f"{status} {probe.target.method} {probe.target.path} {probe.where} ← {probe.what}")
+    elapsed = time.monotonic() - started
+    assert not failures, f"{len(failures)} of {len(probes)} probes failed in {elapsed:.1f} s:\n" + "\n".join(failures)
