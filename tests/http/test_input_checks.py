@@ -108,3 +108,8 @@ def test_a_nul_in_the_path_is_found_before_and_after_percent_decoding() -> None:
 @pytest.mark.parametrize("text", GOOD_TEXTS)
 def test_text_problem_accepts_unicode(text: str) -> None:
     assert text_problem(text) is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_json_in_utf16_or_utf32_is_refused_so_no_escape_gets_past(encoding: str) -> None:
+    assert _code_and_pointer('{"a": "\\u0000"}'.encode(encoding)) == ("nul_character", "/body")
