@@ -122,6 +122,11 @@ def _could_hold_any(body: bytes) -> bool:
     return _LONG_DIGITS in shapes or b"e000" in shapes or b"e+000" in shapes
 
 
+class _Object(list[tuple[str, Any]]):
+    """An object as the parse met it, every pair kept: a key given twice is checked in both places, since a parser
+    that keeps the first one would otherwise store what the walk never saw."""
+
+
 class _OutOfRange:
     """A number the parse met that no route can take: kept in place so the walk can say where it is."""
 
@@ -181,7 +186,7 @@ def _walk(document: Any) -> Finding | None:
     stack: list[tuple[Any, list[str | int]]] = [(document, ["body"])]
     while stack:
         value, where = stack.pop()
-        if isinstance(value, dict | list) and len(where) > MAX_JSON_DEPTH:  # inside as many as allowed already
+        if isinstance(value, list) and len(where) > MAX_JSON_DEPTH:  # an array or an _Object, already this deep
             return _too_deep(where)
         if isinstance(value, str):
             found = checked_text(value, pointer(where))
@@ -189,13 +194,13 @@ def _walk(document: Any) -> Finding | None:
                 return found
         elif isinstance(value, _OutOfRange):
             return _out_of_range(where, value)
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
+        elif isinstance(value, _Object):
+            for key, _ in value:
                 found = checked_text(key, pointer([*where, _shown(key)]))
                 if found is not None:
                     problem = found.problem
                     return Finding(Problem(problem.pointer, problem.code, "its key " + problem.message, TEXT_HINT))
-                stack.append((item, [*where, key]))
+            stack.extend((item, [*where, key]) for key, item in reversed(value))
         elif isinstance(value, list):
             stack.extend((item, [*where, index]) for index, item in reversed(list(enumerate(value))))
     return None
@@ -221,7 +226,11 @@ def json_body_problem(body: bytes) -> Finding | None:
         return None
     try:
         document = json.loads(
-            body.decode("utf-8-sig"), parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+            body.decode("utf-8-sig"),
+            object_pairs_hook=_Object,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
         )
     except RecursionError:
         return _too_deep(["body"])

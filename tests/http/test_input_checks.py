@@ -113,3 +113,7 @@ def test_text_problem_accepts_unicode(text: str) -> None:
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_json_in_utf16_or_utf32_is_refused_so_no_escape_gets_past(encoding: str) -> None:
     assert _code_and_pointer('{"a": "\\u0000"}'.encode(encoding)) == ("nul_character", "/body")
+
+
+def test_a_key_given_twice_is_checked_in_both_places() -> None:
+    assert _code_and_pointer(b'{"a": "\\u0000", "a": "fine"}') == ("nul_character", "/body/a")
