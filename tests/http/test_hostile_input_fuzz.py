@@ -10,6 +10,7 @@ every class in every place once; hypothesis then mixes classes, places and neigh
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import time
@@ -28,7 +29,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Route
 
-from appinstall.sandbox.ratelimit import SendLimiter
+from appinstall.settings import Settings
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.http.hostile import BAD_KEYS, CURSOR_VALUES, JSON_VALUES, URL_VALUES, url_encoded
 
@@ -286,6 +287,10 @@ def _json_leaves(document: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[An
         yield path
 
 
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
 def _at(document: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
         document = document[step]
@@ -335,7 +340,14 @@ async def send(http: httpx.AsyncClient, world: World, probe: Probe) -> int:
     content: bytes | None = None
     form = _form_body(target.path, world)
     document = _json_body(target.method, target.path, world)
-    if form is not None:
+    if form is not None and kind == "basic":
+        assert isinstance(probe.value, bytes)
+        headers = {
+            "Content-Type": FORM,
+            "Authorization": "Basic " + _b64(probe.value + b":" + world.client_secret.encode()),
+        }
+        content = b"grant_type=client_credentials"
+    elif form is not None:
         headers = {"Content-Type": FORM}  # the client authenticates with the form, nothing else
         pairs = [
             (key, probe.value if kind == "form" and key == name else value.encode()) for key, value in form.items()
@@ -373,6 +385,9 @@ def sweep(target: Target, world: World) -> Iterator[Probe]:
     for key in form or ():
         for what, value in URL_VALUES.items():
             yield Probe(target, f"form:{key}", what, value)
+    for what, value in URL_VALUES.items() if form else ():
+        yield Probe(target, "basic:client_id", what, value)  # client_secret_basic: base64, out of the edge's sight
+        yield Probe(target, "basic:client_id", what + ", form-encoded", url_encoded(value).encode())
     document = _json_body(target.method, target.path, world)
     if document is None:
         return
@@ -392,10 +407,17 @@ def _probes_of(targets_: list[Target], world: World) -> list[Probe]:
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Limits the probes would reach long before they are done, and then meet 429 instead of the handler: the
+    Send API's budget per consumer, and failed client authentications per client and per address."""
+    unlimited = {"sandbox_send_per_second": 1e6, "sandbox_send_burst": 10**6}
+    unlimited |= {"auth_failures_per_client": 10**6, "auth_failures_per_address": 10**6}
+    return settings.model_copy(update=unlimited)
+
+
+@pytest.fixture
 async def served(app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, World, list[Target]]]:
     """A client with no credentials of its own (each probe brings the ones its route needs), and the world."""
-    # The Send API's budget is per consumer; the probes would spend it and meet 429 before the handler.
-    app.state.send_limiter = SendLimiter(1e6, 1_000_000)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is counted, not raised
     async with httpx.AsyncClient(transport=transport, base_url="http://appinstall.test") as http:
         yield http, await _build_world(http), targets(app.routes)

@@ -76,6 +76,20 @@ async def test_a_nul_in_a_token_request_is_refused_without_credentials(anonymous
     _refused_at(response, "/form/client_id", "nul_character")
 
 
+@pytest.mark.parametrize("client_id", ["a\x00b", "a%00b"], ids=["raw", "form-encoded"])
+@pytest.mark.parametrize("path", ["/oauth2/token", f"/sentinel/api/account/{ACCOUNT}/app/token"])
+async def test_a_nul_in_basic_credentials_is_an_oauth_invalid_request(
+    anonymous: httpx.AsyncClient, path: str, client_id: str
+) -> None:
+    """Inside base64, the credentials are out of the edge's sight: the token endpoint checks them itself."""
+    basic = base64.b64encode(f"{client_id}:secret".encode()).decode()
+    response = await anonymous.post(
+        path, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request" and "NUL" in response.json()["error_description"]
+
+
 async def test_a_nul_in_a_query_filter_is_refused(client: httpx.AsyncClient, installation: dict[str, Any]) -> None:
     response = await client.get(f"{BASE}?client_name=a%00b")
     _refused_at(response, "/query/client_name", "nul_character")
