@@ -89,11 +89,12 @@ def urlencoded_problem(raw: bytes, part: str) -> Finding | None:
 def path_problem(path: str, raw_path: bytes | None) -> Finding | None:
     """NUL, lone surrogates or bytes that are not UTF-8 in the path (``raw_path`` is it before percent-decoding)."""
     if raw_path is not None:
-        raw = raw_path.split(b"?", 1)[0]
-        if not raw.isascii() or b"%" in raw or b"\x00" in raw:
-            found = bytes_text_problem(unquote_to_bytes(raw))
-            if found is not None:
-                return Finding(Problem("/path", found[0], found[1], TEXT_HINT))
+        raw = raw_path.partition(b"?")[0]
+        if raw.isascii() and b"%" not in raw and b"\x00" not in raw:
+            return None  # the path is this, decoded: nothing to find in it either
+        found = bytes_text_problem(unquote_to_bytes(raw))
+        if found is not None:
+            return Finding(Problem("/path", found[0], found[1], TEXT_HINT))
     return checked_text(path, "/path")
 
 
