@@ -14,8 +14,8 @@ import base64
 import copy
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,198 +30,8 @@ from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Route
 
 from appinstall.settings import Settings
-from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.http.fuzz_world import FORM, OPERATOR, PLACEHOLDER, QUERY_VALUES, World, build_world, form_body, json_body
 from tests.http.hostile import BAD_KEYS, CURSOR_VALUES, JSON_VALUES, URL_VALUES, url_encoded
-
-ACCOUNT = "fuzz"
-OPERATOR = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
-CONTENT_EVENT = "ms.MessagingEventNotification.ContentEvent"
-PLACEHOLDER = "\ue000"  # a private-use character no template contains: where the hostile JSON text goes
-FORM = "application/x-www-form-urlencoded"
-
-
-def _manifest(client_name: str) -> dict[str, Any]:
-    return {
-        "client_name": client_name,
-        "description": "fuzzed",
-        "grant_types": ["client_credentials"],
-        "scope": "msg.consumer",
-        "capabilities": {
-            "webhooks": {
-                CONTENT_EVENT: {
-                    "endpoint": "https://example.com/hook",
-                    "headers": [{"header_name": "X-Tenant", "header_value": "t"}],
-                },
-                "retry": {"retention_time": 10},
-            }
-        },
-    }
-
-
-def _notification(conversation_id: str, text: str) -> dict[str, Any]:
-    return {
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {
-            "changes": [
-                {
-                    "sequence": 0,
-                    "originatorId": "consumer-1",
-                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
-                    "serverTimestamp": 1528371161893,
-                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
-                    "conversationId": conversation_id,
-                    "dialogId": conversation_id,
-                }
-            ]
-        },
-    }
-
-
-def _open_requests() -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": "req",
-            "id": "1,",
-            "type": "userprofile.SetUserProfile",
-            "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
-        },
-        {
-            "kind": "req",
-            "id": "2,",
-            "type": "cm.ConsumerRequestConversation",
-            "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
-        },
-    ]
-
-
-@dataclass
-class World:
-    """The ids and credentials every route needs to reach its handler."""
-
-    ids: dict[str, str]
-    client_id: str
-    client_secret: str
-    app_jwt: str
-    consumer_jws: str
-    counter: list[int] = field(default_factory=lambda: [0])
-
-    def fresh(self, prefix: str) -> str:
-        self.counter[0] += 1
-        return f"{prefix}-{self.counter[0]}"
-
-
-async def _build_world(http: httpx.AsyncClient) -> World:
-    assert (await http.post("/api/accounts", json={"id": ACCOUNT}, headers=OPERATOR)).status_code == 201
-    base = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
-    installed = await http.post(base, json=_manifest("fuzzed-app"), headers=OPERATOR)
-    assert installed.status_code == 201, installed.text
-    installation = installed.json()
-    token = await http.post(
-        "/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": installation["client_id"],
-            "client_secret": installation["client_secret"],
-        },
-    )
-    assert token.status_code == 200, token.text
-    app_jwt = token.json()["access_token"]
-    consumer = await http.post(
-        f"/api/account/{ACCOUNT}/consumer", json={"ext_consumer_id": "c1"}, headers={"Authorization": app_jwt}
-    )
-    assert consumer.status_code == 201, consumer.text
-    consumer_jws = consumer.json()["token"]
-    opened = await http.post(
-        f"/api/account/{ACCOUNT}/messaging/consumer/conversation",
-        json=_open_requests(),
-        headers={"Authorization": app_jwt, "X-LP-ON-BEHALF": consumer_jws},
-    )
-    assert opened.status_code == 200, opened.text
-    conversation_id = opened.json()[1]["body"]["conversationId"]
-    published = await http.post(
-        f"/api/account/{ACCOUNT}/notifications", json=_notification(conversation_id, "hi"), headers=OPERATOR
-    )
-    assert published.status_code == 202, published.text
-    deliveries = (await http.get(f"{base}/{installation['id']}/deliveries", headers=OPERATOR)).json()["items"]
-    key = await http.post(f"/api/accounts/{ACCOUNT}/keys", json={"name": "k"}, headers=OPERATOR)
-    assert key.status_code == 201, key.text
-    return World(
-        ids={
-            "account_id": ACCOUNT,
-            "installation_id": installation["id"],
-            "conversation_id": conversation_id,
-            "delivery_id": deliveries[0]["id"],
-            "event_type": CONTENT_EVENT,
-            "key_id": key.json()["id"],
-        },
-        client_id=installation["client_id"],
-        client_secret=installation["client_secret"],
-        app_jwt=app_jwt,
-        consumer_jws=consumer_jws,
-    )
-
-
-# --- What each route is sent when nothing is wrong ------------------------------------------------------------
-
-QUERY_VALUES = {
-    "v": "3",
-    "version": "1",
-    "limit": "10",
-    "since": "0",
-    "until": "99999999999999",
-    "status": "pending",
-    "event_type": CONTENT_EVENT,
-    "grace_seconds": "86400",
-    "cursor": "",
-}
-
-
-def _json_body(method: str, path: str, world: World) -> Any:
-    """A valid JSON body for the route, or None when it takes none."""
-    conversation = world.ids["conversation_id"]
-    event = {"type": "ContentEvent", "message": "hi", "contentType": "text/plain"}
-    bodies: dict[tuple[str, str], Callable[[], Any]] = {
-        ("POST", "/api/account/{account_id}/consumer"): lambda: {"ext_consumer_id": world.fresh("consumer")},
-        ("POST", "/api/account/{account_id}/messaging/consumer/conversation"): _open_requests,
-        ("POST", "/api/account/{account_id}/messaging/consumer/conversation/send"): lambda: {
-            "kind": "req",
-            "id": "1",
-            "type": "ms.PublishEvent",
-            "body": {"dialogId": conversation, "event": event},
-        },
-        ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/accept"): lambda: {
-            "agent_id": "agent-1"
-        },
-        ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/events"): lambda: {"event": event},
-        ("PUT", "/api/account/{account_id}/sandbox/agent"): lambda: {"mode": "off"},
-        ("POST", "/api/account/{account_id}/notifications"): lambda: _notification(conversation, "hi"),
-        ("PUT", "/api/account/{account_id}/settings/webhook-signature"): lambda: {
-            "algorithm": "sha1",
-            "encoding": "base64",
-        },
-        ("POST", "/api/account/{account_id}/configuration/app-install/installations"): lambda: _manifest(
-            world.fresh("app")
-        ),
-        ("PUT", "/api/account/{account_id}/configuration/app-install/installations/{installation_id}"): lambda: (
-            _manifest("fuzzed-app")
-        ),
-        ("PATCH", "/api/account/{account_id}/configuration/app-install/installations/{installation_id}"): lambda: {
-            "description": "patched",
-            "client_name": "fuzzed-app",
-        },
-        ("POST", "/api/accounts"): lambda: {"id": world.fresh("acct")},
-        ("POST", "/api/accounts/{account_id}/keys"): lambda: {"name": "k"},
-    }
-    make = bodies.get((method, path))
-    return make() if make is not None else None
-
-
-def _form_body(path: str, world: World) -> dict[str, str] | None:
-    if path in ("/oauth2/token", "/sentinel/api/account/{account_id}/app/token"):
-        return {"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": world.client_secret}
-    return None
-
 
 # --- The routes, walked -------------------------------------------------------------------------------------
 
@@ -338,8 +148,8 @@ async def send(http: httpx.AsyncClient, world: World, probe: Probe) -> int:
         others = urlencode([(param, value) for param, value in query if param != name])
         query_text = "&".join(part for part in (others, f"{name}={url_encoded(probe.value)}") if part)
     content: bytes | None = None
-    form = _form_body(target.path, world)
-    document = _json_body(target.method, target.path, world)
+    form = form_body(target.path, world)
+    document = json_body(target.method, target.path, world)
     if form is not None and kind == "basic":
         assert isinstance(probe.value, bytes)
         headers = {
@@ -381,14 +191,14 @@ def sweep(target: Target, world: World) -> Iterator[Probe]:
         if param == "cursor":
             for what, value in CURSOR_VALUES.items():
                 yield Probe(target, "query:cursor", what, value)
-    form = _form_body(target.path, world)
+    form = form_body(target.path, world)
     for key in form or ():
         for what, value in URL_VALUES.items():
             yield Probe(target, f"form:{key}", what, value)
     for what, value in URL_VALUES.items() if form else ():
         yield Probe(target, "basic:client_id", what, value)  # client_secret_basic: base64, out of the edge's sight
         yield Probe(target, "basic:client_id", what + ", form-encoded", url_encoded(value).encode())
-    document = _json_body(target.method, target.path, world)
+    document = json_body(target.method, target.path, world)
     if document is None:
         return
     leaves = list(_json_leaves(document))
@@ -420,7 +230,7 @@ async def served(app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, World, 
     """A client with no credentials of its own (each probe brings the ones its route needs), and the world."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is counted, not raised
     async with httpx.AsyncClient(transport=transport, base_url="http://appinstall.test") as http:
-        yield http, await _build_world(http), targets(app.routes)
+        yield http, await build_world(http), targets(app.routes)
 
 
 def _mixed(probes: list[Probe], count: int) -> list[Probe]:
