@@ -17,6 +17,7 @@ from sqlalchemy import text
 from appinstall import __version__
 from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
+from appinstall.http.input_guard import InputGuard
 from appinstall.http.limits import RequestLimits
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.http.store_errors import STORE_EXCEPTION_HANDLERS
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(signature_router)
     app.include_router(registry_router)
     app.include_router(accounts_router)
+    app.add_middleware(InputGuard)  # inside RequestLimits: it reads bodies whole, so their size is checked first
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from appinstall.http.input_checks import INT64_MAX, INT64_MIN, text_problem
 from appinstall.http.problems import ProblemError
 from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.registry.names import name_key
@@ -22,14 +23,26 @@ def _encode_cursor(installation: Installation) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR_CHARS = 200
+"""A cursor this server gives out is about 80 characters: a time and an installation id, base64-encoded."""
+
+
 def _decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (created_at, id) a cursor from ``_encode_cursor`` holds, or 400 for anything else: over-long, not
+    base64 of that JSON pair, a time outside a BIGINT, an id that is not text a store can compare."""
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, installation_id = json.loads(raw)
-        if not isinstance(created_at, int) or not isinstance(installation_id, str):
+        if type(created_at) is not int or not INT64_MIN <= created_at <= INT64_MAX:
             raise ValueError
-    except (ValueError, TypeError):
-        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out") from None
+        if not isinstance(installation_id, str) or text_problem(installation_id) is not None:
+            raise ValueError
+    except (ValueError, TypeError, RecursionError):
+        raise ProblemError(
+            400, "invalid-cursor", "the cursor is not one this server gave out; start without one"
+        ) from None
     return created_at, installation_id
 
 

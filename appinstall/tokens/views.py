@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appinstall.http.input_checks import text_problem
 from appinstall.http.plain_route import PlainRoute
 from appinstall.manifest import rules
 from appinstall.tokens import errors
@@ -88,7 +89,14 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     client_id, colon, secret = decoded.partition(":")
     if not colon:
         raise errors.invalid_client("the Basic credentials need client_id:client_secret", basic=True)
-    return unquote_plus(client_id), unquote_plus(secret)
+    credentials = unquote_plus(client_id), unquote_plus(secret)
+    # Inside base64, out of InputGuard's sight: a NUL here reached PostgreSQL's lookup of the client (500).
+    if any(text_problem(part) is not None for part in credentials):
+        raise OAuthError(
+            "invalid_request",
+            "the Basic credentials hold a NUL or a lone surrogate; send the client_id and client_secret as issued",
+        )
+    return credentials
 
 
 def _token_response(token: str, ttl: int, scope: str | None = None) -> JSONResponse:

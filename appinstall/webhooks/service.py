@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from appinstall.http.input_checks import INT64_MAX
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.registry.models import WEBHOOK_KIND
@@ -220,10 +221,14 @@ def _cursor(seq: int) -> str:
 
 
 def _after(cursor: str) -> int:
+    """The sequence number in a cursor ``_cursor`` made: digits that fit a BIGINT, or 400."""
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        digits = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except ValueError:
-        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out") from None
+        digits = b""
+    if not (digits.isdigit() and len(digits) <= len(str(INT64_MAX)) and int(digits) <= INT64_MAX):
+        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out; start without one")
+    return int(digits)
 
 
 def _view(row: Any, attempts: list[AttemptView] | None) -> DeliveryView:

@@ -34,10 +34,20 @@ Moment = Annotated[
 ]
 
 
+LATEST_MOMENT_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z, the latest time RFC 3339 can write: a bound far inside a BIGINT column's range."""
+
+
 def _moment(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     if value.isascii() and value.isdigit():  # not str.isdigit alone: it also takes "¹", which int() refuses
+        if len(value) > len(str(LATEST_MOMENT_MS)) or int(value) > LATEST_MOMENT_MS:
+            raise ProblemError(
+                400,
+                "invalid-parameter",
+                f"{name} is past 9999-12-31: send milliseconds since the epoch from 0 to {LATEST_MOMENT_MS}",
+            )
         return int(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

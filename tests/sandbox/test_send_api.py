@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -214,3 +215,27 @@ async def test_a_closed_conversation_takes_no_more_messages(
     event = {"type": "ContentEvent", "message": "late"}
     response = await client.post(send, json=publish_event(conversation_id, event), headers=headers)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointer", "code"),
+    [
+        ('"\\ud800"', "/body/body/event/message", "lone_surrogate"),
+        ('"a\\u0000"', "/body/body/event/message", "nul_character"),
+        ("[" * 5000 + "]" * 5000, "/body", "too_deep"),
+        ("9" * 5000, "/body/body/event/message", "number_out_of_range"),
+    ],
+    ids=["lone surrogate", "nul", "deep nesting", "5,000 digits"],
+)
+async def test_a_message_no_store_can_hold_is_a_400_that_says_where(
+    client: httpx.AsyncClient, connector: dict[str, Any], raw: str, pointer: str, code: str
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "john")
+    conversation_id = await open_conversation(client, headers)
+    send = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
+    event = {"type": "ContentEvent", "contentType": "text/plain", "message": "PLACE"}
+    body = json.dumps(publish_event(conversation_id, event)).replace('"PLACE"', raw).encode()
+    response = await client.post(send, content=body, headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert (error["pointer"], error["code"]) == (pointer, code)

@@ -1,0 +1,119 @@
+"""The input checks, without a server: what each class of hostile input is refused as, and where it is said to be."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from appinstall.http.input_checks import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_JSON_DEPTH,
+    json_body_problem,
+    path_problem,
+    text_problem,
+    urlencoded_problem,
+)
+from tests.http.hostile import GOOD_TEXTS
+
+
+def _code_and_pointer(body: bytes) -> tuple[str, str] | None:
+    found = json_body_problem(body)
+    return None if found is None else (found.problem.code, found.problem.pointer)
+
+
+def test_a_nul_escape_is_named_by_its_json_pointer() -> None:
+    body = b'{"body": {"changes": [{"event": {"message": "a\\u0000b"}}]}}'
+    assert _code_and_pointer(body) == ("nul_character", "/body/body/changes/0/event/message")
+
+
+def test_a_lone_surrogate_escape_is_named_by_its_json_pointer() -> None:
+    assert _code_and_pointer(b'{"client_name": "x\\ud800"}') == ("lone_surrogate", "/body/client_name")
+
+
+def test_a_lone_surrogate_in_a_key_is_shown_escaped_in_the_pointer() -> None:
+    found = json_body_problem(b'{"\\udfff": 1}')
+    assert found is not None
+    assert (found.problem.code, found.problem.pointer) == ("lone_surrogate", "/body/\\udfff")
+    assert json.dumps(found.problem.to_dict(), ensure_ascii=False).encode()  # it can be sent back
+
+
+def test_a_lone_surrogate_as_raw_utf8_bytes_is_not_utf8() -> None:
+    assert _code_and_pointer(b'{"a": "\xed\xa0\x80"}') == ("invalid_utf8", "/body")
+
+
+@pytest.mark.parametrize("text", GOOD_TEXTS)
+def test_unicode_text_passes_raw_and_escaped(text: str) -> None:
+    assert json_body_problem(json.dumps({"t": text}, ensure_ascii=False).encode()) is None
+    assert json_body_problem(json.dumps({"t": text}, ensure_ascii=True).encode()) is None  # pairs as \\ud83d\\udc4b
+
+
+def test_nesting_up_to_the_limit_passes_and_one_more_is_refused() -> None:
+    assert json_body_problem(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH) is None
+    deeper = MAX_JSON_DEPTH + 1
+    assert _code_and_pointer(b"[" * deeper + b"]" * deeper) == ("too_deep", "/body" + "/0" * MAX_JSON_DEPTH)
+
+
+def test_nesting_past_the_recursion_limit_is_refused_not_raised() -> None:
+    assert _code_and_pointer(b"[" * 100_000 + b"]" * 100_000) == ("too_deep", "/body")
+
+
+@pytest.mark.parametrize("number", [INT64_MAX, INT64_MIN, 10**18, 1.5e308])
+def test_numbers_a_bigint_or_a_double_holds_pass(number: float) -> None:
+    assert json_body_problem(json.dumps({"n": number}).encode()) is None
+
+
+@pytest.mark.parametrize("text", [str(INT64_MAX + 1), str(INT64_MIN - 1), "9" * 30, "1" * 5000, "1e999", "-1e999"])
+def test_numbers_out_of_range_are_refused_where_they_are(text: str) -> None:
+    assert _code_and_pointer(f'{{"a": [0, {text}]}}'.encode()) == ("number_out_of_range", "/body/a/1")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_constants_are_refused(constant: str) -> None:
+    assert _code_and_pointer(f'{{"a": {constant}}}'.encode()) == ("number_out_of_range", "/body/a")
+
+
+def test_long_digit_strings_inside_strings_pass() -> None:
+    assert json_body_problem(json.dumps({"phone": "1" * 5000}).encode()) is None
+
+
+def test_a_body_that_is_not_json_is_left_to_the_route() -> None:
+    assert json_body_problem(b'{"a": "\\u0000"') is None
+    assert json_body_problem(b"grant_type=x") is None
+
+
+def test_a_form_field_with_a_nul_is_named() -> None:
+    found = urlencoded_problem(b"grant_type=client_credentials&client_id=a%00b", "form")
+    assert found is not None and (found.problem.code, found.problem.pointer) == ("nul_character", "/form/client_id")
+
+
+def test_a_query_value_that_is_not_utf8_is_named() -> None:
+    found = urlencoded_problem(b"cursor=%ED%A0%80", "query")
+    assert found is not None and (found.problem.code, found.problem.pointer) == ("invalid_utf8", "/query/cursor")
+
+
+def test_percent_encoded_unicode_in_a_query_passes() -> None:
+    assert urlencoded_problem("client_name=漢字 👋".encode(), "query") is None
+    assert urlencoded_problem(b"client_name=%E6%BC%A2%E5%AD%97+%F0%9F%91%8B", "query") is None
+
+
+def test_a_nul_in_the_path_is_found_before_and_after_percent_decoding() -> None:
+    assert path_problem("/api/accounts/a\x00b", None) is not None
+    found = path_problem("/api/accounts/a\ufffdb", b"/api/accounts/a%ED%A0%80b")
+    assert found is not None and found.problem.code == "invalid_utf8"
+    assert path_problem("/api/accounts/漢字", "/api/accounts/漢字".encode()) is None
+
+
+@pytest.mark.parametrize("text", GOOD_TEXTS)
+def test_text_problem_accepts_unicode(text: str) -> None:
+    assert text_problem(text) is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_json_in_utf16_or_utf32_is_refused_so_no_escape_gets_past(encoding: str) -> None:
+    assert _code_and_pointer('{"a": "\\u0000"}'.encode(encoding)) == ("nul_character", "/body")
+
+
+def test_a_key_given_twice_is_checked_in_both_places() -> None:
+    assert _code_and_pointer(b'{"a": "\\u0000", "a": "fine"}') == ("nul_character", "/body/a")
