@@ -125,6 +125,9 @@ async def build_world(http: httpx.AsyncClient) -> World:
     deliveries = (await http.get(f"{base}/{installation['id']}/deliveries", headers=OPERATOR)).json()["items"]
     key = await http.post(f"/api/accounts/{ACCOUNT}/keys", json={"name": "k"}, headers=OPERATOR)
     assert key.status_code == 201, key.text
+    # A signing key that does not sign yet: revoking it (the route's probes do) leaves the tokens above valid.
+    next_key = await http.post("/api/signing-keys", json={"activate_in": 3600}, headers=OPERATOR)
+    assert next_key.status_code == 201, next_key.text
     return World(
         ids={
             "account_id": ACCOUNT,
@@ -133,6 +136,7 @@ async def build_world(http: httpx.AsyncClient) -> World:
             "delivery_id": deliveries[0]["id"],
             "event_type": CONTENT_EVENT,
             "key_id": key.json()["id"],
+            "kid": next_key.json()["added"]["kid"],
         },
         client_id=installation["client_id"],
         client_secret=installation["client_secret"],
