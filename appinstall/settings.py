@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from appinstall.http.client_address import parse_networks
 from appinstall.sandbox.models import AgentMode
 
 
@@ -51,12 +52,17 @@ class Settings(BaseSettings):
     signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field("RS256", description="Algorithm of new signing keys.")
 
     auth_failures_per_client: int = Field(
-        10, ge=1, description="Failed client authentications allowed per client per window before 429."
+        10, ge=1, description="Failed client authentications allowed per client from one source address per window before 429."
     )
     auth_failures_per_address: int = Field(
         50, ge=1, description="Failed client authentications allowed per source address per window before 429."
     )
     auth_failure_window_seconds: int = Field(60, ge=1, description="The window of those limits, in seconds.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For is believed, as a JSON list of CIDRs "
+        '(e.g. ["10.0.0.0/8"]); default none: the header is ignored and the peer is the source address.',
+    )
 
     dev: bool = Field(
         False,
@@ -122,6 +128,12 @@ class Settings(BaseSettings):
         description="How long a worker holds a delivery before another may take it over (after a crash); "
         "longer than the webhook timeout.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        parse_networks(values)
+        return values
 
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:

@@ -219,7 +219,7 @@ async def _run(settings: Settings, account: str, listen_port: int, once: bool, t
             _bind(listen_port, "the receiver", "--listen-port") as receiver_socket,
         ):
             app = create_app(settings, store=store)
-            server = _EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False))
+            server = _EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False))
             serving = await _start_server(server, server_socket)
             try:
                 credentials, missing = await demo.play(store, receiver_socket)

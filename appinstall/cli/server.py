@@ -142,6 +142,7 @@ def serve(
         http="httptools",
         log_level="info",
         server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is read by the app, from APPINSTALL_TRUSTED_PROXIES only
     )
 
 

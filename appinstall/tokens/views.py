@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appinstall.http.client_address import client_address
 from appinstall.http.plain_route import PlainRoute
 from appinstall.manifest import rules
 from appinstall.tokens import errors
@@ -109,7 +110,9 @@ async def _grant(tokens: TokenService, request: Request, account_id: str | None,
     if basic is not None and "client_secret" in parameters:
         raise OAuthError("invalid_request", "authenticate with Basic or with the form, not both")
     client_id, secret = basic if basic is not None else (parameters.get("client_id"), parameters.get("client_secret"))
-    address = request.client.host if request.client else None
+    address = client_address(
+        request.client.host if request.client else None, request.headers.get("x-forwarded-for"), tokens.trusted_proxies
+    )
     installation = await tokens.authenticate_client(
         client_id, secret, account_id=account_id, basic=basic is not None, address=address
     )
