@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field("RS256", description="Algorithm of new signing keys.")
 
     auth_failures_per_client: int = Field(
-        10, ge=1, description="Failed client authentications allowed per client from one source address per window before 429."
+        10,
+        ge=1,
+        description="Failed client authentications allowed per client from one source address per window before 429.",
     )
     auth_failures_per_address: int = Field(
         50, ge=1, description="Failed client authentications allowed per source address per window before 429."
