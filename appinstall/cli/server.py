@@ -20,6 +20,7 @@ from appinstall.accounts import service as accounts
 from appinstall.accounts.models import KeyInfo
 from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
 from appinstall.cli.confirm import YesOption, confirm
+from appinstall.cli.environment import load_settings
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.times import utc_time
 from appinstall.http.problems import ProblemError
@@ -50,7 +51,7 @@ DatabaseOption = Annotated[
 
 
 def _settings(database_url: str | None = None, **overrides: object) -> Settings:
-    settings = Settings()
+    settings = load_settings()
     changes = {key: value for key, value in overrides.items() if value is not None}
     if database_url:
         changes["database_url"] = database_url
