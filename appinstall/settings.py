@@ -45,7 +45,14 @@ class Settings(BaseSettings):
 
     public_url: str | None = Field(
         None,
-        description="The server's public base URL, for OAuth metadata and discovery; default: the URL of each request.",
+        description="The server's public base URL, announced in OAuth metadata and domain discovery. When unset, "
+        "each request's own URL, if its Host is in APPINSTALL_ALLOWED_HOSTS (or a loopback host in --dev); "
+        "other Hosts get 400 there.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="When APPINSTALL_PUBLIC_URL is unset: the Host header values this server answers discovery "
+        'and OAuth metadata for, as a JSON list (e.g. ["api.example.com", "localhost:8080"]; no port: any port).',
     )
     token_issuer: str = Field("Sentinel", description="The `iss` of issued tokens (the platform's is `Sentinel`).")
     token_ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of AppJWTs and ConsumerJWSs.")
@@ -135,6 +142,14 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, values: list[str]) -> list[str]:
         parse_networks(values)
+        return values
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip() or any(mark in value for mark in ("/", "@", " ", ",")):
+                raise ValueError(f"{value!r} is not a host or host:port (no scheme, no path)")
         return values
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appinstall.http.client_address import client_address
 from appinstall.http.plain_route import PlainRoute
+from appinstall.http.public_url import public_base
 from appinstall.manifest import rules
 from appinstall.tokens import errors
 from appinstall.tokens.errors import NO_STORE, OAuthError, PlatformError
@@ -151,23 +152,20 @@ router.add_api_route(
 )
 
 
-def _base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_url
-    return str(configured or request.base_url).rstrip("/")
-
-
 @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
-async def metadata(request: Request) -> dict[str, Any]:
-    base = _base_url(request)
-    return {
-        "issuer": base,
-        "token_endpoint": f"{base}/oauth2/token",
-        "jwks_uri": f"{base}/.well-known/jwks.json",
+async def metadata(request: Request) -> JSONResponse:
+    """Built on ``APPINSTALL_PUBLIC_URL``, or on the request's URL for an allowed ``Host`` (400 otherwise)."""
+    base = public_base(request)
+    body = {
+        "issuer": base.url,
+        "token_endpoint": f"{base.url}/oauth2/token",
+        "jwks_uri": f"{base.url}/.well-known/jwks.json",
         "grant_types_supported": [rules.CLIENT_CREDENTIALS],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": [rules.REQUIRED_SCOPE],
         "response_types_supported": [],
     }
+    return JSONResponse(body, headers=base.cache_headers)
 
 
 @router.get("/.well-known/jwks.json", summary="The keys that verify issued tokens (RFC 7517)")
