@@ -11,9 +11,13 @@ the right one would get 429 for the rest of the window. Spreading guesses over m
 nothing worth a lock-out: a client secret is 256 random bits.
 
 An attempt is refused (429, ``Retry-After``) before its secret is examined while one of its buckets is at its
-limit, counting the attempts of this process still in flight (``Reservations``): an attempt reserves its place
-before the comparison, so 200 simultaneous guesses cannot all be compared because none of them had failed yet.
-A refused attempt is not counted.
+limit, counting the attempts of this process admitted and not yet ended (``Reservations``): an attempt takes its
+place before the comparison, so 200 simultaneous guesses cannot all be compared because none of them had failed
+yet.
+A refused attempt is not counted. An attempt that finds room in the store but none left by the attempts in
+flight (which may yet succeed) waits for one of them to end and looks again, for at most
+``WAIT_FOR_ROOM_SECONDS``; a right secret is compared without an ``await``, so its place is taken for no time and
+a connector's burst of right secrets is not held up by itself.
 A failure is then added with one upsert that returns the new counts; a failure past a limit (another process's
 guesses got there first) answers 429 as well, so the answer tells nothing about the secret. Across API processes
 (PostgreSQL), each process admits at most the limit's remainder at once, and at most the limit's worth of
@@ -25,11 +29,12 @@ success path costs two indexed scalar subqueries and no write.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select
 
@@ -37,6 +42,10 @@ from appinstall.store import Store
 from appinstall.store.tables import auth_failures
 from appinstall.store.upsert import upsert_insert
 from appinstall.tokens.errors import OAuthError
+
+# How long an attempt waits for attempts in flight to make room, and how many times it looks again.
+WAIT_FOR_ROOM_SECONDS: Final = 2.0
+MAX_LOOKS: Final = 20
 
 
 def window_start(now_ms: int, window_ms: int) -> int:
@@ -84,57 +93,93 @@ class Limits:
 
 
 class Reservations:
-    """The attempts of this process between their start and their outcome, per bucket.
+    """This process's attempts, per bucket: those admitted and not yet ended (comparing, or storing their failure),
+    and the failures stored while an attempt was looking.
 
-    An attempt takes its places before it reads the counts and gives them back once its failure (if any) is
-    stored, so the failures of this process that a count read may have missed are each still held or were recorded
-    here while the read ran (``Ticket.others``). Taking, checking and giving back run on the event loop with no
-    ``await`` in between, so each is atomic within the process.
+    An attempt starts looking (``looking``) before it reads the counts, then is admitted (``Ticket.admit``) if the
+    counts, the admitted attempts and the failures stored since it started looking leave room: a failure of this
+    process that its read may have missed is either still admitted or was stored while it looked. Checking and
+    admitting run on the event loop with no ``await`` in between, so they are atomic within the process.
     """
 
     def __init__(self) -> None:
-        self._held: Counter[str] = Counter()
-        self._recorded: Counter[str] = Counter()  # failures stored, per bucket, while the bucket is held
+        self._admitted: Counter[str] = Counter()
+        self._looking: Counter[str] = Counter()  # attempts started and not ended, admitted or not
+        self._recorded: Counter[str] = Counter()  # failures stored, per bucket, while some attempt is looking
+        self._released: dict[str, asyncio.Event] = {}  # set when an admitted attempt ends
 
     def __len__(self) -> int:
-        return len(self._held)
+        return len(self._looking)
 
     @contextmanager
-    def holding(self, buckets: list[str]) -> Iterator[Ticket]:
+    def looking(self, buckets: list[str]) -> Iterator[Ticket]:
         for bucket in buckets:
-            self._held[bucket] += 1
+            self._looking[bucket] += 1
+        ticket = Ticket(self, buckets, {bucket: self._recorded[bucket] for bucket in buckets})
         try:
-            yield Ticket(self, {bucket: self.recorded_in(bucket) for bucket in buckets})
+            yield ticket
         finally:
             for bucket in buckets:
-                self._held[bucket] -= 1
-                if not self._held[bucket]:
-                    del self._held[bucket]
+                self._looking[bucket] -= 1
+                if not self._looking[bucket]:
+                    del self._looking[bucket]
                     self._recorded.pop(bucket, None)
+                if ticket.admitted:
+                    self._admitted[bucket] -= 1
+                    if not self._admitted[bucket]:
+                        del self._admitted[bucket]
+                    released = self._released.pop(bucket, None)
+                    if released is not None:
+                        released.set()
 
-    def held(self, bucket: str) -> int:
-        return self._held[bucket]
+    def admitted_in(self, bucket: str) -> int:
+        return self._admitted[bucket]
 
     def recorded_in(self, bucket: str) -> int:
         return self._recorded[bucket]
+
+    def admit(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            self._admitted[bucket] += 1
 
     def recorded(self, buckets: list[str]) -> None:
         for bucket in buckets:
             self._recorded[bucket] += 1
 
+    async def released(self, buckets: list[str], timeout: float) -> None:
+        """Return once an admitted attempt in one of ``buckets`` ends, or after ``timeout`` seconds."""
+        events = [self._released.setdefault(bucket, asyncio.Event()) for bucket in buckets if self._admitted[bucket]]
+        if not events:
+            return
+        waits = [asyncio.ensure_future(event.wait()) for event in events]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
-@dataclass(frozen=True)
+
 class Ticket:
-    """One attempt's places, with what had been recorded in its buckets when it took them."""
+    """One attempt's look at its buckets: what had been recorded in them when it started, and whether it was
+    admitted."""
 
-    reservations: Reservations
-    recorded_before: dict[str, int]
+    def __init__(self, reservations: Reservations, buckets: list[str], recorded_before: dict[str, int]) -> None:
+        self.reservations = reservations
+        self.buckets = buckets
+        self.recorded_before = recorded_before
+        self.admitted = False
 
     def others(self, bucket: str) -> int:
-        """Attempts of this process the count read may not include: those in flight besides this one, and the
-        failures recorded since this one took its place (counted twice at worst, never missed)."""
+        """Attempts of this process the count read may not include: those admitted and not ended, and the
+        failures stored since this one started looking (counted twice at worst, never missed)."""
         reservations = self.reservations
-        return reservations.held(bucket) - 1 + reservations.recorded_in(bucket) - self.recorded_before[bucket]
+        return reservations.admitted_in(bucket) + reservations.recorded_in(bucket) - self.recorded_before[bucket]
+
+    def admit(self) -> None:
+        """Take this attempt's place in each bucket, until it ends."""
+        if not self.admitted:
+            self.admitted = True
+            self.reservations.admit(self.buckets)
 
 
 @dataclass(frozen=True)
@@ -143,10 +188,16 @@ class Attempt:
 
     buckets: dict[str, int]  # bucket → its limit
 
-    def admitted(self, counted: dict[str, int], ticket: Ticket) -> bool:
-        """Whether every bucket has room for this attempt, given the failures ``counted`` in the store and the
-        attempts of this process that the count may miss."""
-        return all(counted.get(bucket, 0) + ticket.others(bucket) < limit for bucket, limit in self.buckets.items())
+    def within(self, counted: dict[str, int]) -> bool:
+        """Whether the failures ``counted`` in the store leave room in every bucket (attempts in flight aside)."""
+        return all(counted.get(bucket, 0) < limit for bucket, limit in self.buckets.items())
+
+    def admit(self, counted: dict[str, int], ticket: Ticket) -> bool:
+        """Admit the attempt if every bucket has room for it, given the failures ``counted`` in the store and the
+        attempts of this process that the count may miss; whether it was."""
+        if all(counted.get(bucket, 0) + ticket.others(bucket) < limit for bucket, limit in self.buckets.items()):
+            ticket.admit()
+        return ticket.admitted
 
 
 class FailureLimiter:
@@ -188,6 +239,16 @@ class FailureLimiter:
             f"too many failed authentications from this address; retry after {wait} s",
             429,
             {"Retry-After": str(wait)},
+        )
+
+    @staticmethod
+    def busy() -> OAuthError:
+        """The 429 to answer when the attempts in flight from this address did not make room in time."""
+        return OAuthError(
+            "temporarily_unavailable",
+            "too many authentications in flight from this address; retry after 1 s",
+            429,
+            {"Retry-After": "1"},
         )
 
     async def record_failure(self, attempt: Attempt) -> bool:

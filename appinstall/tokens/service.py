@@ -7,6 +7,7 @@ One ``TokenService`` per process. It keeps a snapshot of the signing keys and re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -24,7 +25,7 @@ from appinstall.registry import service as registry
 from appinstall.registry.models import Installation
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.tokens import errors
+from appinstall.tokens import errors, ratelimit
 from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
 from appinstall.tokens.ratelimit import COUNTS, FailureLimiter, Limits
@@ -138,29 +139,48 @@ class TokenService:
         counts and the client's row and secrets are read in one statement.
         """
         limiter = self.limiter
-        now = self.store.clock()
         attempt = limiter.attempt(client_id, address)
-        with limiter.reservations.holding(list(attempt.buckets)) as ticket:
-            parameters = limiter.count_parameters(client_id, address, now)
-            record = None
-            counts: tuple[Any, ...] = (0, 0)
-            async with self.store.reading() as reading:
-                if client_id and client_secret:
-                    rows = await reading.fetch_all(_AUTHENTICATION, parameters | {"client_id": client_id})
-                    record = clients.client_record(client_id, rows, extra=len(COUNTS))
-                if record is not None and record.extra is not None:
-                    counts = record.extra
-                elif attempt.buckets:
-                    # No row carried the counts (no credentials, or no such client): read them on their own.
-                    counts = tuple((await reading.fetch_all(_COUNTS_ONLY, parameters))[0])
-            if not attempt.admitted(limiter.counted(client_id, address, *counts), ticket):
+        buckets = list(attempt.buckets)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ratelimit.WAIT_FOR_ROOM_SECONDS
+        for _ in range(ratelimit.MAX_LOOKS):
+            now = self.store.clock()
+            with limiter.reservations.looking(buckets) as ticket:
+                record, counted = await self._client_and_counts(client_id, client_secret, address, now)
+                if attempt.admit(counted, ticket):
+                    try:
+                        return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
+                    except OAuthError:
+                        if not await limiter.record_failure(attempt):
+                            raise limiter.refusal(self.store.clock()) from None
+                        raise
+            if not attempt.within(counted):
                 raise limiter.refusal(now)
-            try:
-                return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
-            except OAuthError:
-                if not await limiter.record_failure(attempt):
-                    raise limiter.refusal(self.store.clock()) from None
-                raise
+            # Room in the store, taken by attempts in flight: wait for one of them to end, and look again.
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            await limiter.reservations.released(buckets, left)
+        raise limiter.busy()
+
+    async def _client_and_counts(
+        self, client_id: str | None, client_secret: str | None, address: str | None, now: int
+    ) -> tuple[clients.ClientRecord | None, dict[str, int]]:
+        """The client's row and secrets (when there are credentials) and the failures counted against this
+        attempt, in one statement when there is a client to read."""
+        parameters = self.limiter.count_parameters(client_id, address, now)
+        record = None
+        counts: tuple[Any, ...] = (0, 0)
+        async with self.store.reading() as reading:
+            if client_id and client_secret:
+                rows = await reading.fetch_all(_AUTHENTICATION, parameters | {"client_id": client_id})
+                record = clients.client_record(client_id, rows, extra=len(COUNTS))
+            if record is not None and record.extra is not None:
+                counts = record.extra
+            elif address:
+                # No row carried the counts (no credentials, or no such client): read them on their own.
+                counts = tuple((await reading.fetch_all(_COUNTS_ONLY, parameters))[0])
+        return record, self.limiter.counted(client_id, address, *counts)
 
     def _authenticated(
         self, record: clients.ClientRecord | None, client_secret: str | None, *, account_id: str | None, basic: bool

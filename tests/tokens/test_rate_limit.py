@@ -54,6 +54,13 @@ async def _token(
     return await http.post(SENTINEL.format(account="1"), data=data, headers=headers)
 
 
+@pytest.fixture
+def mid_window(app: FastAPI) -> None:
+    """The store's clock stopped 10 s into a window, so that a burst cannot straddle two windows."""
+    now = app.state.store.clock()
+    app.state.store.clock = lambda: now - now % 60_000 + 10_000
+
+
 def _from(app: FastAPI, address: str) -> httpx.AsyncClient:
     """A client whose requests come from ``address`` (the peer the server sees)."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://t")
@@ -124,7 +131,7 @@ async def test_failures_from_many_addresses_do_not_lock_a_client_out(app: FastAP
 
 
 async def test_simultaneous_wrong_guesses_are_compared_at_most_up_to_the_limit(
-    app: FastAPI, installed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, installed: dict[str, Any], monkeypatch: pytest.MonkeyPatch, mid_window: None
 ) -> None:
     """Each attempt takes its place before the comparison, so 200 at once cannot all pass a check that no failure
     has filled yet (all 200 were compared before, against a limit of 10)."""
@@ -148,6 +155,30 @@ async def test_simultaneous_wrong_guesses_are_compared_at_most_up_to_the_limit(
     assert refused.json()["error"] == "temporarily_unavailable"
     assert refused.headers["Cache-Control"] == "no-store"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+async def test_a_burst_of_right_secrets_from_one_address_waits_for_room_instead_of_being_refused(
+    app: FastAPI, installed: dict[str, Any], mid_window: None
+) -> None:
+    """Attempts in flight take room until they end; right secrets end without a failure, so the rest get in."""
+    right = {
+        "grant_type": "client_credentials",
+        "client_id": installed["id"],
+        "client_secret": installed["client_secret"],
+    }
+    async with _from(app, "198.51.100.7") as connector:
+        answers = await asyncio.gather(*(connector.post("/oauth2/token", data=right) for _ in range(20)))
+    assert [answer.status_code for answer in answers] == [200] * 20
+
+
+async def test_wrong_guesses_waiting_for_room_are_refused_once_the_failures_fill_it(
+    app: FastAPI, installed: dict[str, Any], mid_window: None
+) -> None:
+    guess = {"grant_type": "client_credentials", "client_id": installed["id"], "client_secret": "wrong"}
+    async with _from(app, "192.0.2.66") as attacker:
+        answers = await asyncio.gather(*(attacker.post("/oauth2/token", data=guess) for _ in range(20)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * 3 + [429] * 17
 
 
 async def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
