@@ -13,15 +13,15 @@ nothing worth a lock-out: a client secret is 256 random bits.
 An attempt is refused (429, ``Retry-After``) before its secret is examined while one of its buckets is at its
 limit, counting the attempts of this process admitted and not yet ended (``Reservations``): an attempt takes its
 place before the comparison, so 200 simultaneous guesses cannot all be compared because none of them had failed
-yet.
-A refused attempt is not counted. An attempt that finds room in the store but none left by the attempts in
-flight (which may yet succeed) waits for one of them to end and looks again, for at most
-``WAIT_FOR_ROOM_SECONDS``; a right secret is compared without an ``await``, so its place is taken for no time and
-a connector's burst of right secrets is not held up by itself.
-A failure is then added with one upsert that returns the new counts; a failure past a limit (another process's
-guesses got there first) answers 429 as well, so the answer tells nothing about the secret. Across API processes
-(PostgreSQL), each process admits at most the limit's remainder at once, and at most the limit's worth of
-failures are ever answered ``invalid_client``.
+yet. A refused attempt is not counted. A failure is then added with one upsert that returns the new counts; a
+failure past a limit (another process's guesses got there first) answers 429 as well, so the answer tells nothing
+about the secret. Across API processes (PostgreSQL), each process admits at most the limit's remainder at once,
+and at most the limit's worth of failures are ever answered ``invalid_client``.
+
+An attempt that finds room in the store but none left by the attempts in flight (which may yet succeed) waits for
+one of them to end and looks again, for at most ``WAIT_FOR_ROOM_SECONDS`` (then 429 with ``Retry-After: 1``). A
+right secret is compared without an ``await``, so its place is held for no time: a connector's burst of right
+secrets is not held up by itself.
 
 The counts are read in the one statement the token endpoint runs anyway to read the client (``COUNTS``): the
 success path costs two indexed scalar subqueries and no write.
