@@ -134,9 +134,9 @@ class TokenService:
         that would otherwise reveal whether a client exists in an account.
 
         Failed authentication is rate limited per ``address`` and per client at that address (never per client
-        alone: see ``tokens.ratelimit``). The attempt takes its place first; a 429 comes before the secret is
-        examined, and every ``invalid_client`` is counted, or answered 429 if the count went past a limit. The
-        counts and the client's row and secrets are read in one statement.
+        alone: see ``tokens.ratelimit``). The attempt is admitted, taking its place, before the secret is compared,
+        or refused with a 429; every ``invalid_client`` is counted, or answered 429 if the count went past a limit.
+        The counts and the client's row and secrets are read in one statement.
         """
         limiter = self.limiter
         attempt = limiter.attempt(client_id, address)
