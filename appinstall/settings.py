@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from appinstall.http.client_address import parse_networks
 from appinstall.sandbox.models import AgentMode
 
 
@@ -78,19 +79,33 @@ class Settings(BaseSettings):
 
     public_url: str | None = Field(
         None,
-        description="The server's public base URL, for OAuth metadata and discovery; default: the URL of each request.",
+        description="The server's public base URL, announced in OAuth metadata and domain discovery. When unset, "
+        "each request's own URL, if its Host is in APPINSTALL_ALLOWED_HOSTS (or a loopback host in --dev); "
+        "other Hosts get 400 there.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="When APPINSTALL_PUBLIC_URL is unset: the Host header values this server answers discovery "
+        'and OAuth metadata for, as a JSON list (e.g. ["api.example.com", "localhost:8080"]; no port: any port).',
     )
     token_issuer: str = Field("Sentinel", description="The `iss` of issued tokens (the platform's is `Sentinel`).")
     token_ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of AppJWTs and ConsumerJWSs.")
     signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = Field("RS256", description="Algorithm of new signing keys.")
 
     auth_failures_per_client: int = Field(
-        10, ge=1, description="Failed client authentications allowed per client per window before 429."
+        10,
+        ge=1,
+        description="Failed client authentications allowed per client from one source address per window before 429.",
     )
     auth_failures_per_address: int = Field(
         50, ge=1, description="Failed client authentications allowed per source address per window before 429."
     )
     auth_failure_window_seconds: int = Field(60, ge=1, description="The window of those limits, in seconds.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For is believed, as a JSON list of CIDRs "
+        '(e.g. ["10.0.0.0/8"]); default none: the header is ignored and the peer is the source address.',
+    )
 
     dev: bool = Field(
         False,
@@ -166,6 +181,20 @@ class Settings(BaseSettings):
         description="How long a worker holds a delivery before another may take it over (after a crash); "
         "longer than the webhook timeout.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        parse_networks(values)
+        return values
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip() or any(mark in value for mark in ("/", "@", " ", ",")):
+                raise ValueError(f"{value!r} is not a host or host:port (no scheme, no path)")
+        return values
 
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:

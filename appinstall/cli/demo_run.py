@@ -43,6 +43,7 @@ from appinstall.cli.demo_steps import (
     next_steps,
     signed_both_ways,
 )
+from appinstall.cli.environment import load_settings
 from appinstall.cli.listen import Listener, start_listener
 from appinstall.cli.remote import RegistryClient, RemoteError, ServerUnreachable, apply_manifest
 from appinstall.cli.signals import stop_on_signals
@@ -219,7 +220,7 @@ async def _run(settings: Settings, account: str, listen_port: int, once: bool, t
             _bind(listen_port, "the receiver", "--listen-port") as receiver_socket,
         ):
             app = create_app(settings, store=store)
-            server = _EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False))
+            server = _EmbeddedServer(uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False))
             serving = await _start_server(server, server_socket)
             try:
                 credentials, missing = await demo.play(store, receiver_socket)
@@ -271,7 +272,7 @@ def run_demo(
     except ValueError:
         typer.echo("error: an account id is 1-64 letters, digits, '-' or '_', starting with one of the first", err=True)
         raise typer.Exit(2) from None
-    settings = Settings()
+    settings = load_settings()
     changes: dict[str, Any] = {"database_url": None, "host": HOST, "dev": True, "worker": True}
     if data_dir is not None:
         changes["data_dir"] = data_dir

@@ -20,6 +20,7 @@ from appinstall.accounts import service as accounts
 from appinstall.accounts.models import KeyInfo
 from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
 from appinstall.cli.confirm import YesOption, confirm
+from appinstall.cli.environment import load_settings
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.times import utc_time
 from appinstall.http.problems import ProblemError
@@ -48,7 +49,7 @@ DatabaseOption = Annotated[
 
 
 def _settings(database_url: str | None = None, **overrides: object) -> Settings:
-    settings = Settings()
+    settings = load_settings()
     changes = {key: value for key, value in overrides.items() if value is not None}
     if database_url:
         changes["database_url"] = database_url
@@ -143,6 +144,7 @@ def serve(
         timeout_keep_alive=settings.http_keep_alive_seconds,
         log_level="info",
         server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is read by the app, from APPINSTALL_TRUSTED_PROXIES only
     )
 
 

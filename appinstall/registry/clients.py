@@ -20,25 +20,24 @@ class ClientRecord:
     """What client authentication reads about one client id, in one statement.
 
     ``row`` is the installation (None when there is none), ``secrets`` its sealed secrets with their grace ends
-    (None for the current one), and ``flag`` the value of the caller's extra condition, read in the same statement
-    (None when no condition was given or no installation matched, since then no row carried it).
+    (None for the current one), and ``extra`` the values of the caller's extra columns, read in the same statement
+    (None when no installation matched, since then no row carried them).
     """
 
     client_id: str
     row: Any | None
     secrets: tuple[tuple[bytes, int | None], ...]
-    flag: bool | None
+    extra: tuple[Any, ...] | None
 
 
-def client_query(condition: ColumnElement[bool] | None = None) -> Select[Any]:
+def client_query(*extra: ColumnElement[Any]) -> Select[Any]:
     """The statement that reads the installation ``:client_id`` with every secret of it, joined.
 
-    ``condition`` (a caller's extra check, with bind parameters of its own) is evaluated in the same statement,
-    as the column ``flag``. Build it once and keep it: a statement built once has its cache key computed once.
+    ``extra`` columns (a caller's own reads, with bind parameters of their own, e.g. the rate limit's counts) are
+    evaluated in the same statement, last in each row. Build it once and keep it: a statement built once has its
+    cache key computed once.
     """
-    columns: list[Any] = [installations, client_secrets.c.ciphertext, client_secrets.c.expires_at]
-    if condition is not None:
-        columns.append(condition.label("flag"))
+    columns: list[Any] = [installations, client_secrets.c.ciphertext, client_secrets.c.expires_at, *extra]
     return (
         select(*columns)
         .select_from(installations.outerjoin(client_secrets, client_secrets.c.installation_id == installations.c.id))
@@ -49,15 +48,15 @@ def client_query(condition: ColumnElement[bool] | None = None) -> Select[Any]:
 _CLIENT = client_query()
 
 
-def client_record(client_id: str, rows: Sequence[Any], *, with_flag: bool = False) -> ClientRecord:
-    """What ``client_query``'s rows say of ``client_id``."""
+def client_record(client_id: str, rows: Sequence[Any], *, extra: int = 0) -> ClientRecord:
+    """What ``client_query``'s rows say of ``client_id``; ``extra`` is how many extra columns it was given."""
     if not rows:
         return ClientRecord(client_id, None, (), None)
     return ClientRecord(
         client_id,
         rows[0],
         tuple((row.ciphertext, row.expires_at) for row in rows if row.ciphertext is not None),
-        bool(rows[0].flag) if with_flag else None,
+        tuple(rows[0][len(rows[0]) - extra :]) if extra else None,
     )
 
 

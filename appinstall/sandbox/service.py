@@ -7,6 +7,7 @@ subscribed connector hears of every message that was accepted, and of nothing th
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import replace
 from typing import Any, Final, TypeVar
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from appinstall.accounts.service import get_account
+from appinstall.accounts.models import ACCOUNT_ID_PATTERN
 from appinstall.http.problems import ProblemError
 from appinstall.sandbox.echo import is_consumer_text
 from appinstall.sandbox.models import (
@@ -48,9 +49,13 @@ def host_of(base_url: str) -> str:
     return parts.netloc or parts.path.rstrip("/")
 
 
-async def discover(store: Store, account_id: str, base_url: str) -> Discovery:
-    """Where each service of the account lives: here. An unknown account is a 404, as on the platform."""
-    await get_account(store, account_id)
+def discover(account_id: str, base_url: str) -> Discovery:
+    """Where each service of the account lives: here. The same for every well-formed account id, existing or not
+    (without credentials, discovery must not tell which accounts exist); a malformed one is a 400."""
+    if re.fullmatch(ACCOUNT_ID_PATTERN, account_id) is None:
+        raise ProblemError(
+            400, "invalid-parameter", f"{account_id[:80]!r} is not an account id (letters, digits, _ and -, 1 to 64)"
+        )
     host = host_of(base_url)
     return Discovery(
         baseURIs=[BaseUri(service=service, account=account_id, baseURI=host) for service in DISCOVERABLE_SERVICES]

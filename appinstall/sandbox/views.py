@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from appinstall.accounts.auth import PrincipalDep, StoreDep
 from appinstall.accounts.service import require_account
+from appinstall.http.public_url import public_base
 from appinstall.sandbox import modes, service
 from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.models import (
@@ -33,16 +34,21 @@ VersionQuery = Annotated[str | None, Query(alias="v", description="The platform'
 router = APIRouter(tags=["sandbox"])
 
 
-@router.get("/api/account/{account_id}/service/baseURI.json", summary="Domain discovery (the platform's CSDS)")
+@router.get(
+    "/api/account/{account_id}/service/baseURI.json",
+    response_model=Discovery,
+    summary="Domain discovery (the platform's CSDS)",
+)
 async def discovery(
     account_id: str,
     request: Request,
-    store: StoreDep,
     version: Annotated[str | None, Query(description="The platform's API version; ignored.")] = None,
-) -> Discovery:
-    """No credentials, as on the platform: connectors call it first, to learn where everything else is."""
-    configured = request.app.state.settings.public_url
-    return await service.discover(store, account_id, str(configured or request.base_url))
+) -> JSONResponse:
+    """No credentials, as on the platform: connectors call it first, to learn where everything else is. The same
+    answer for every well-formed account id, existing or not, so that it tells no one which accounts exist."""
+    base = public_base(request)
+    answer = service.discover(account_id, base.url)
+    return JSONResponse(answer.model_dump(mode="json"), headers=base.cache_headers)
 
 
 async def consumer_identity(account_id: str, request: Request, tokens: Tokens) -> ConsumerIdentity:

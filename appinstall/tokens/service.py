@@ -7,6 +7,7 @@ One ``TokenService`` per process. It keeps a snapshot of the signing keys and re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -17,26 +18,27 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
+from appinstall.http.client_address import parse_networks
 from appinstall.http.problems import ProblemError
 from appinstall.registry import clients
 from appinstall.registry import service as registry
 from appinstall.registry.models import Installation
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.tokens import errors
+from appinstall.tokens import errors, ratelimit
 from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
-from appinstall.tokens.ratelimit import EXHAUSTED, FailureLimiter, Limits
+from appinstall.tokens.ratelimit import COUNTS, FailureLimiter, Limits
 
 KEY_REFRESH_MS: Final = 30_000
 UNKNOWN_KID_BACKOFF_MS: Final = 5_000
 ENABLED_CACHE_MS: Final = 5_000
 CLOCK_SKEW_SECONDS: Final = 30
 
-# Client authentication's statements, built once: the client with its secrets and the rate limit's check, and
-# the check alone for when there is no client to read.
-_AUTHENTICATION = clients.client_query(EXHAUSTED)
-_LIMIT_CHECK = select(EXHAUSTED)
+# Client authentication's statements, built once: the client with its secrets and the rate limit's counts, and
+# the counts alone for when there is no client to read.
+_AUTHENTICATION = clients.client_query(*COUNTS)
+_COUNTS_ONLY = select(*COUNTS)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class TokenService:
         self._private_keys: dict[str, Any] = {}
         self._public_keys: dict[str, Any] = {}
         self._enabled: dict[str, tuple[bool, int]] = {}
+        self.trusted_proxies = parse_networks(settings.trusted_proxies)
         self.limiter = FailureLimiter(
             store,
             Limits(
@@ -136,31 +139,54 @@ class TokenService:
         """The installation these credentials belong to, or ``invalid_client``. One answer for every failure
         that would otherwise reveal whether a client exists in an account.
 
-        Failed authentication is rate limited per client and per ``address``: a 429 comes first, before the
-        secret is examined, and every ``invalid_client`` is counted. The limit's check and the client's row and
-        secrets are read in one statement.
+        Failed authentication is rate limited per ``address`` and per client at that address (never per client
+        alone: see ``tokens.ratelimit``). The attempt is admitted, taking its place, before the secret is compared,
+        or refused with a 429; every ``invalid_client`` is counted, or answered 429 if the count went past a limit.
+        The counts and the client's row and secrets are read in one statement.
         """
-        now = self.store.clock()
-        limit = self.limiter.exhausted_parameters(client_id, address, now)
+        limiter = self.limiter
+        attempt = limiter.attempt(client_id, address)
+        buckets = list(attempt.buckets)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ratelimit.WAIT_FOR_ROOM_SECONDS
+        for _ in range(ratelimit.MAX_LOOKS):
+            now = self.store.clock()
+            with limiter.reservations.looking(buckets) as ticket:
+                record, counted = await self._client_and_counts(client_id, client_secret, address, now)
+                if attempt.admit(counted, ticket):
+                    try:
+                        return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
+                    except OAuthError:
+                        if not await limiter.record_failure(attempt):
+                            raise limiter.refusal(self.store.clock()) from None
+                        raise
+            if not attempt.within(counted):
+                raise limiter.refusal(now)
+            # Room in the store, taken by attempts in flight: wait for one of them to end, and look again.
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            await limiter.reservations.released(buckets, left)
+        raise limiter.busy()
+
+    async def _client_and_counts(
+        self, client_id: str | None, client_secret: str | None, address: str | None, now: int
+    ) -> tuple[clients.ClientRecord | None, dict[str, int]]:
+        """The client's row and secrets (when there are credentials) and the failures counted against this
+        attempt, in one statement when there is a client to read."""
+        parameters = self.limiter.count_parameters(client_id, address, now)
         record = None
+        counts: tuple[Any, ...] = (0, 0)
         async with self.store.reading() as reading:
             if client_id and client_secret:
-                rows = await reading.fetch_all(_AUTHENTICATION, limit | {"client_id": client_id})
-                record = clients.client_record(client_id, rows, with_flag=True)
-            if record is not None and record.flag is not None:
-                limited = record.flag
-            elif client_id or address:
-                # No row carried the condition (no credentials, or no such client): ask on its own.
-                limited = bool((await reading.fetch_all(_LIMIT_CHECK, limit))[0][0])
-            else:
-                limited = False
-        if limited:
-            raise self.limiter.refusal(now)
-        try:
-            return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
-        except OAuthError:
-            await self.limiter.record_failure(client_id, address)
-            raise
+                rows = await reading.fetch_all(_AUTHENTICATION, parameters | {"client_id": client_id})
+                record = clients.client_record(client_id, rows, extra=len(COUNTS))
+            if record is not None and record.extra is not None:
+                counts = record.extra
+            elif address:
+                # No row carried the counts (no credentials, or no such client): read them on their own.
+                counts = tuple((await reading.fetch_all(_COUNTS_ONLY, parameters))[0])
+        return record, self.limiter.counted(client_id, address, *counts)
 
     def _authenticated(
         self, record: clients.ClientRecord | None, client_secret: str | None, *, account_id: str | None, basic: bool

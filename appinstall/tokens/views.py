@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appinstall.http.client_address import client_address
 from appinstall.http.input_checks import text_problem
 from appinstall.http.plain_route import PlainRoute
+from appinstall.http.public_url import public_base
 from appinstall.manifest import rules
 from appinstall.tokens import errors
 from appinstall.tokens.errors import NO_STORE, OAuthError, PlatformError
@@ -117,7 +119,9 @@ async def _grant(tokens: TokenService, request: Request, account_id: str | None,
     if basic is not None and "client_secret" in parameters:
         raise OAuthError("invalid_request", "authenticate with Basic or with the form, not both")
     client_id, secret = basic if basic is not None else (parameters.get("client_id"), parameters.get("client_secret"))
-    address = request.client.host if request.client else None
+    address = client_address(
+        request.client.host if request.client else None, request.headers.get("x-forwarded-for"), tokens.trusted_proxies
+    )
     installation = await tokens.authenticate_client(
         client_id, secret, account_id=account_id, basic=basic is not None, address=address
     )
@@ -156,23 +160,20 @@ router.add_api_route(
 )
 
 
-def _base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_url
-    return str(configured or request.base_url).rstrip("/")
-
-
 @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
-async def metadata(request: Request) -> dict[str, Any]:
-    base = _base_url(request)
-    return {
-        "issuer": base,
-        "token_endpoint": f"{base}/oauth2/token",
-        "jwks_uri": f"{base}/.well-known/jwks.json",
+async def metadata(request: Request) -> JSONResponse:
+    """Built on ``APPINSTALL_PUBLIC_URL``, or on the request's URL for an allowed ``Host`` (400 otherwise)."""
+    base = public_base(request)
+    body = {
+        "issuer": base.url,
+        "token_endpoint": f"{base.url}/oauth2/token",
+        "jwks_uri": f"{base.url}/.well-known/jwks.json",
         "grant_types_supported": [rules.CLIENT_CREDENTIALS],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": [rules.REQUIRED_SCOPE],
         "response_types_supported": [],
     }
+    return JSONResponse(body, headers=base.cache_headers)
 
 
 @router.get("/.well-known/jwks.json", summary="The keys that verify issued tokens (RFC 7517)")

@@ -1,5 +1,6 @@
 """Webhook delivery: notifications fanned out to installations, stored, signed, sent and retried."""
 
+from appinstall.webhooks.frameworks import fastapi_verifier, flask_verify
 from appinstall.webhooks.receiving import (
     AcceptStatusEvent,
     ChatStateEvent,
@@ -12,8 +13,6 @@ from appinstall.webhooks.receiving import (
     OtherEvent,
     RichContentEvent,
     WebhookVerificationError,
-    fastapi_verifier,
-    flask_verify,
     parse,
     verify,
 )

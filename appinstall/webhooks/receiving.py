@@ -1,8 +1,13 @@
 """The receiving end: verify a webhook request and read it as typed models, for connectors written in Python.
 
 Verification works on the raw body bytes (re-serialized JSON would not match), compares in constant time, accepts
-any of several secrets (so a receiver can hold the new and the old one during a rotation) and checks whichever of
-the two signature schemes the request carries. Only then is the body parsed.
+any of several secrets (so a receiver can hold the new and the old one during a rotation) and checks every
+signature scheme the request carries. Only then is the body parsed.
+
+Safe by default: the platform's ``x-liveperson-signature`` covers the body alone, with no time in it, so a request
+captured once and sent again with its Standard Webhooks headers stripped would verify for ever. The default scheme
+therefore requires the ``webhook-*`` headers, whose signed timestamp must be fresh; accepting the platform's
+signature alone is an explicit choice (``scheme="platform"``), whose docstring says how to bound replays.
 
 The models follow the platform's wire format and keep every field they do not name (the platform adds fields over
 time), and a messaging event of a type they do not know still parses, as ``OtherEvent``, instead of failing: a
@@ -15,13 +20,11 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 
 from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING
 from appinstall.webhooks.signing import (
@@ -36,6 +39,11 @@ from appinstall.webhooks.signing import (
 
 Scheme = Literal["any", "platform", "standard"]
 _STANDARD_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+_UNTIMED = (
+    f"missing header {SIGNATURE_HEADER}: {PLATFORM_SIGNATURE_HEADER} alone has no timestamp, so a captured request "
+    f"could be replayed for ever; to accept the platform's own deliveries pass scheme='platform' and drop repeats "
+    f"by delivery id"
+)
 WHSEC_PREFIX = "whsec_"
 
 
@@ -347,9 +355,20 @@ def verify(
 
     ``secret`` is the installation's client secret, or several (during a rotation: the new and the old); each may
     also be given in the Standard Webhooks form, ``whsec_`` + base64 of the secret.
-    ``scheme`` ``"platform"`` checks ``x-liveperson-signature`` (SHA-1 or SHA-256, base64 or hex: whichever the
-    account chose, told apart by prefix and length), ``"standard"`` the ``webhook-*`` headers, and
-    ``"any"`` whichever are present: at least one scheme must be, and every one present must verify.
+
+    ``scheme``:
+
+    - ``"any"`` (the default): the ``webhook-*`` headers must be there and verify, with ``webhook-timestamp``
+      within ``tolerance`` seconds of ``now``; ``x-liveperson-signature``, when present, must verify too. A request
+      that carries only ``x-liveperson-signature`` is refused: that signature has no timestamp, so anyone who
+      captured one request could replay it for ever with the other headers stripped. appinstall sends both.
+    - ``"standard"``: the ``webhook-*`` headers only (the other is ignored).
+    - ``"platform"``: ``x-liveperson-signature`` only (SHA-1 or SHA-256, base64 or hex: whichever the account
+      chose, told apart by prefix and length), for the platform's own deliveries, which carry no other. **Replay
+      risk**: a captured request verifies again at any time. Drop repeats yourself: remember the delivery id
+      (``webhook-id`` when present; otherwise the conversation and ``sequence`` of each change, or a hash of the
+      body) in a shared store for longer than the sender retries, and ignore what you have seen.
+
     ``tolerance`` is how far, in seconds, ``webhook-timestamp`` may be from ``now`` (default: the clock).
     """
     secrets = [_client_secret(given) for given in ([secret] if isinstance(secret, str) else secret)]
@@ -360,50 +379,10 @@ def verify(
     has_standard = any(name in lowered for name in _STANDARD_HEADERS)
     if scheme == "any" and not (has_platform or has_standard):
         raise WebhookVerificationError(f"missing header: neither {PLATFORM_SIGNATURE_HEADER} nor {SIGNATURE_HEADER}")
+    if scheme == "any" and not has_standard:
+        raise WebhookVerificationError(_UNTIMED)
     if scheme == "platform" or (scheme == "any" and has_platform):
         _check_platform(body, lowered, secrets)
     if scheme == "standard" or (scheme == "any" and has_standard):
         _check_standard(body, lowered, secrets, int(time.time()) if now is None else now, tolerance)
     return parse(body)
-
-
-# --- Framework helpers ---------------------------------------------------------------------------------------
-
-
-def fastapi_verifier(
-    secret: str | Sequence[str], *, scheme: Scheme = "any", tolerance: int = 300
-) -> Callable[[Request], Awaitable[Notification]]:
-    """A FastAPI dependency (``Depends(fastapi_verifier(secret))``) giving the verified notification, or 401.
-
-    Plain Starlette can ``await`` it in an endpoint: the ``HTTPException`` it raises is Starlette's.
-    """
-
-    async def verified_notification(request: Request) -> Notification:
-        body = await request.body()
-        try:
-            return verify(body, request.headers, secret, scheme=scheme, tolerance=tolerance)
-        except WebhookVerificationError as error:
-            raise HTTPException(status_code=401, detail=error.reason) from None
-
-    return verified_notification
-
-
-class _Headers(Protocol):
-    def items(self) -> Any: ...
-
-
-class FlaskLikeRequest(Protocol):
-    """What ``flask_verify`` uses of ``flask.request``, so that this module does not need Flask."""
-
-    @property
-    def headers(self) -> _Headers: ...
-
-    def get_data(self) -> bytes: ...
-
-
-def flask_verify(
-    request: FlaskLikeRequest, secret: str | Sequence[str], *, scheme: Scheme = "any", tolerance: int = 300
-) -> Notification:
-    """Verify ``flask.request`` and return the notification; raises ``WebhookVerificationError`` (answer 401)."""
-    headers: dict[str, str] = dict(request.headers.items())
-    return verify(request.get_data(), headers, secret, scheme=scheme, tolerance=tolerance)

@@ -39,6 +39,7 @@ class Settings:
     port: int
     public_url: str | None  # where the platform reaches the receiver, if not at host:port (a tunnel, a proxy)
     consumer: str  # the consumer's id in the connector's own world (a phone number, a chat handle…)
+    platform_signature_only: bool = False  # accept requests signed as the platform signs them (no timestamp)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
             port=int(os.environ.get("ECHO_PORT", "9000")),
             public_url=os.environ.get("ECHO_PUBLIC_URL"),
             consumer=os.environ.get("ECHO_CONSUMER", "echo-consumer"),
+            platform_signature_only=os.environ.get("ECHO_PLATFORM_SIGNATURE_ONLY", "") in ("1", "true"),
         )
 
     @property
@@ -124,7 +126,9 @@ async def run(settings: Settings) -> None:
         say(f"installed {manifest['client_name']} as {credentials.client_id}; webhooks to {settings.webhook_url}")
         inbox: asyncio.Queue[Heard] = asyncio.Queue()
         # Listen before opening: the conversation's first notifications follow the open at once.
-        async with serving(receiver(credentials.client_secret, inbox), sock):
+        async with serving(
+            receiver(credentials.client_secret, inbox, platform_signature_only=settings.platform_signature_only), sock
+        ):
             tokens = AsyncTokenClient(
                 services["sentinel"], settings.account, credentials.client_id, credentials.client_secret
             )

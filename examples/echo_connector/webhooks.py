@@ -5,6 +5,7 @@ dependency they name is local to ``receiver``.)
 """
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -45,12 +46,18 @@ def heard_in(notification: Notification) -> list[Heard]:
     return heard
 
 
-def receiver(client_secret: str, inbox: asyncio.Queue[Heard]) -> FastAPI:
+def receiver(client_secret: str, inbox: asyncio.Queue[Heard], *, platform_signature_only: bool = False) -> FastAPI:
     """The app that receives the webhooks. It only queues what it heard, so that it answers within the platform's
-    timeout; the connector acts on the queue in order."""
+    timeout; the connector acts on the queue in order.
+
+    By default it requires appinstall's timestamped ``webhook-*`` signature, so a captured request cannot be
+    replayed later. ``platform_signature_only`` also accepts requests signed only with ``x-liveperson-signature``,
+    as the platform itself sends them: that signature has no timestamp, so repeats are then dropped by a hash of
+    the body when there is no ``webhook-id``.
+    """
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     # Checks the signature on the raw body (before any parsing) and answers 401 when it does not match.
-    verified = fastapi_verifier(client_secret)
+    verified = fastapi_verifier(client_secret, scheme="platform" if platform_signature_only else "any")
     # Delivery is at least once: a request whose answer was lost comes again with the same webhook-id.
     # (A real connector keeps these in a shared store whose entries expire.)
     seen: set[str] = set()
@@ -58,11 +65,12 @@ def receiver(client_secret: str, inbox: asyncio.Queue[Heard]) -> FastAPI:
 
     @app.post(PATH, status_code=200)
     async def webhook(request: Request, notification: Annotated[Notification, Depends(verified)]) -> Response:
-        webhook_id = request.headers.get("webhook-id")  # appinstall's; the platform itself sends none
-        if webhook_id is not None and webhook_id in seen:
+        delivery = request.headers.get("webhook-id")  # appinstall's; the platform itself sends none
+        if delivery is None:  # only with platform_signature_only: a replayed request has the same body
+            delivery = "sha256:" + hashlib.sha256(await request.body()).hexdigest()
+        if delivery in seen:
             return Response(status_code=200)
-        if webhook_id is not None:
-            seen.add(webhook_id)
+        seen.add(delivery)
         for item in heard_in(notification):
             inbox.put_nowait(item)
         return Response(status_code=200)

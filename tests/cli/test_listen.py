@@ -166,6 +166,16 @@ def test_a_bad_signature_is_answered_401_and_the_reason_printed(listener: Runnin
     assert "msg_wrong #1 401 bad signature in x-liveperson-signature" in listener.wait_for("msg_wrong", "stderr")
 
 
+def test_a_replay_stripped_of_its_timestamped_headers_is_answered_401(listener: RunningListener) -> None:
+    """x-liveperson-signature alone has no timestamp: a captured request would verify for ever."""
+    headers = {name: value for name, value in signed(HELLO).items() if not name.startswith("webhook-")}
+    answer = httpx.post(listener.url, content=HELLO, headers=headers)
+    assert answer.status_code == 401
+    assert "- 401 missing header webhook-signature" in listener.wait_for(
+        "401 missing header webhook-signature", "stderr"
+    )
+
+
 def test_the_secret_is_never_printed(listener: RunningListener) -> None:
     httpx.post(listener.url, content=HELLO, headers=signed(HELLO, "wrong", message_id="msg_secret"))
     listener.wait_for("msg_secret", "stderr")

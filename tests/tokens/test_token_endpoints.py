@@ -208,12 +208,34 @@ async def test_a_scope_beyond_the_registered_one_is_invalid_scope(
     assert (response.status_code, response.json()["error"]) == (400, "invalid_scope")
 
 
-async def test_the_metadata_names_the_endpoints(anonymous: httpx.AsyncClient) -> None:
-    metadata = (await anonymous.get("/.well-known/oauth-authorization-server")).json()
+async def test_the_metadata_names_the_endpoints(settings: Settings, app: FastAPI, anonymous: httpx.AsyncClient) -> None:
+    app.state.settings = settings.model_copy(update={"allowed_hosts": ["appinstall.test"]})
+    response = await anonymous.get("/.well-known/oauth-authorization-server")
+    metadata = response.json()
     assert metadata["issuer"] == "http://appinstall.test"
     assert metadata["token_endpoint"] == "http://appinstall.test/oauth2/token"
     assert metadata["grant_types_supported"] == ["client_credentials"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    assert (response.headers["cache-control"], response.headers["vary"]) == ("private, no-cache", "Host")
+
+
+async def test_the_metadata_refuses_a_host_that_is_not_this_servers(app: FastAPI) -> None:
+    """Host: attacker.example made the token_endpoint point there."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://attacker.example") as attacker:
+        response = await attacker.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "APPINSTALL_PUBLIC_URL" in response.json()["detail"]
+
+
+async def test_the_metadata_is_built_on_the_public_url_when_set(
+    settings: Settings, app: FastAPI, anonymous: httpx.AsyncClient
+) -> None:
+    app.state.settings = settings.model_copy(update={"public_url": "https://auth.example.com/"})
+    response = await anonymous.get("/.well-known/oauth-authorization-server", headers={"Host": "attacker.example"})
+    assert response.json()["token_endpoint"] == "https://auth.example.com/oauth2/token"
+    assert response.headers["cache-control"] == "public, max-age=300"
 
 
 async def test_the_jwks_holds_public_keys_only(anonymous: httpx.AsyncClient) -> None:

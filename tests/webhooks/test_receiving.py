@@ -30,6 +30,7 @@ from appinstall.webhooks import (
     verify,
 )
 from appinstall.webhooks.envelope import encode
+from appinstall.webhooks.receiving import Scheme
 from appinstall.webhooks.signing import Algorithm, Encoding, platform_signature, signature_headers
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -100,7 +101,9 @@ def _platform_only(headers: dict[str, str]) -> dict[str, str]:
     ],
 )
 def test_the_platform_vectors_verify(fixture: str, signature: str) -> None:
-    notification = verify(_fixture_body(fixture), {"x-liveperson-signature": signature}, VECTOR_SECRET)
+    notification = verify(
+        _fixture_body(fixture), {"x-liveperson-signature": signature}, VECTOR_SECRET, scheme="platform"
+    )
     assert notification.conversation_id == "b8b83fe9-75f0-46f2-baaa-2930f7192cfb"
 
 
@@ -126,13 +129,15 @@ def test_a_tampered_body_is_refused_by_the_standard_scheme_too() -> None:
         verify(tampered, _standard_only(_signed(HELLO)), VECTOR_SECRET, now=NOW)
 
 
-@pytest.mark.parametrize("headers", [_platform_only, _standard_only], ids=["platform", "standard"])
+@pytest.mark.parametrize(
+    ("headers", "scheme"), [(_platform_only, "platform"), (_standard_only, "any")], ids=["platform", "standard"]
+)
 def test_the_secret_may_be_given_in_its_standard_webhooks_form(
-    headers: Callable[[dict[str, str]], dict[str, str]],
+    headers: Callable[[dict[str, str]], dict[str, str]], scheme: Scheme
 ) -> None:
     """What the standardwebhooks package takes: whsec_ + base64 of the client secret."""
     whsec = "whsec_" + base64.b64encode(VECTOR_SECRET.encode()).decode()
-    verify(HELLO, headers(_signed(HELLO)), whsec, now=NOW)
+    verify(HELLO, headers(_signed(HELLO)), whsec, scheme=scheme, now=NOW)
 
 
 def test_a_whsec_secret_that_is_not_base64_is_a_programming_error() -> None:
@@ -176,6 +181,31 @@ def test_every_scheme_present_must_verify() -> None:
         verify(HELLO, headers, VECTOR_SECRET, now=NOW)
 
 
+def test_by_default_a_captured_request_replayed_without_its_standard_headers_is_refused() -> None:
+    """x-liveperson-signature has no timestamp: stripped of the webhook-* headers, a captured request would verify
+    for ever."""
+    with pytest.raises(
+        WebhookVerificationError, match="alone has no timestamp, so a captured request could be replayed"
+    ):
+        verify(HELLO, _platform_only(_signed(HELLO)), VECTOR_SECRET, now=NOW + 86_400)
+
+
+def test_by_default_a_captured_request_replayed_with_its_headers_is_refused_once_stale() -> None:
+    with pytest.raises(WebhookVerificationError, match="stale timestamp"):
+        verify(HELLO, _signed(HELLO), VECTOR_SECRET, now=NOW + 86_400)
+
+
+def test_by_default_a_replay_with_a_forged_fresh_timestamp_is_refused() -> None:
+    headers = {**_signed(HELLO), "webhook-timestamp": str(NOW + 86_400)}
+    with pytest.raises(WebhookVerificationError, match="bad signature in webhook-signature"):
+        verify(HELLO, headers, VECTOR_SECRET, now=NOW + 86_400)
+
+
+def test_the_platform_scheme_is_an_explicit_choice_that_accepts_an_old_request() -> None:
+    """What the platform sends, so what scheme='platform' must accept; its docstring says to drop repeats."""
+    verify(HELLO, _platform_only(_signed(HELLO)), VECTOR_SECRET, scheme="platform", now=NOW + 86_400)
+
+
 def test_the_platform_scheme_requires_its_header_even_when_the_standard_one_is_there() -> None:
     with pytest.raises(WebhookVerificationError, match="missing header x-liveperson-signature"):
         verify(HELLO, _standard_only(_signed(HELLO)), VECTOR_SECRET, scheme="platform", now=NOW)
@@ -189,25 +219,28 @@ def test_the_standard_scheme_requires_its_headers_even_when_the_platform_one_is_
 @pytest.mark.parametrize(("algorithm", "encoding"), [("sha1", "hex"), ("sha256", "base64"), ("sha256", "hex")])
 def test_a_platform_signature_in_the_accounts_chosen_form_verifies(algorithm: Algorithm, encoding: Encoding) -> None:
     headers = {"x-liveperson-signature": platform_signature(VECTOR_SECRET, HELLO, algorithm, encoding)}
-    assert verify(HELLO, headers, VECTOR_SECRET).event_type == "ms.MessagingEventNotification.ContentEvent"
+    assert (
+        verify(HELLO, headers, VECTOR_SECRET, scheme="platform").event_type
+        == "ms.MessagingEventNotification.ContentEvent"
+    )
 
 
 def test_a_sha256_signature_by_another_secret_is_refused() -> None:
     headers = {"x-liveperson-signature": platform_signature("other", HELLO, "sha256", "hex")}
     with pytest.raises(WebhookVerificationError, match="bad signature in x-liveperson-signature"):
-        verify(HELLO, headers, VECTOR_SECRET)
+        verify(HELLO, headers, VECTOR_SECRET, scheme="platform")
 
 
 def test_a_platform_signature_in_no_known_form_is_refused_saying_so() -> None:
     headers = {"x-liveperson-signature": "md5=" + platform_signature(VECTOR_SECRET, HELLO).removeprefix("sha1=")}
     with pytest.raises(WebhookVerificationError, match="neither sha1= nor sha256="):
-        verify(HELLO, headers, VECTOR_SECRET)
+        verify(HELLO, headers, VECTOR_SECRET, scheme="platform")
 
 
 @pytest.mark.parametrize("signer", ["new-secret", "old-secret"])
 def test_a_receiver_holding_both_secrets_accepts_a_platform_signature_by_either(signer: str) -> None:
     headers = {"x-liveperson-signature": platform_signature(signer, HELLO)}
-    verify(HELLO, headers, ["new-secret", "old-secret"])
+    verify(HELLO, headers, ["new-secret", "old-secret"], scheme="platform")
 
 
 @pytest.mark.parametrize("held", ["new-secret", "old-secret"])
@@ -386,3 +419,16 @@ def test_the_flask_helper_raises_the_verification_error() -> None:
     request = FakeFlaskRequest(HELLO, _signed(HELLO, timestamp=int(time.time())))
     with pytest.raises(WebhookVerificationError, match="bad signature"):
         flask_verify(request, "not-the-secret")
+
+
+@pytest.mark.anyio
+async def test_the_fastapi_dependency_refuses_a_replay_stripped_of_its_standard_headers() -> None:
+    answer = await _post(_fastapi_app(), HELLO, _platform_only(_signed(HELLO, timestamp=int(time.time()))))
+    assert answer.status_code == 401
+    assert "no timestamp" in answer.json()["detail"]
+
+
+def test_the_flask_helper_refuses_a_replay_stripped_of_its_standard_headers() -> None:
+    request = FakeFlaskRequest(HELLO, _platform_only(_signed(HELLO, timestamp=int(time.time()))))
+    with pytest.raises(WebhookVerificationError, match="no timestamp"):
+        flask_verify(request, VECTOR_SECRET)

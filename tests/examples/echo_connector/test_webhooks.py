@@ -25,14 +25,22 @@ def published(name: str) -> bytes:
     return encode(json.loads((PUBLISHED / name).read_text()))
 
 
+def appinstall_signed(body: bytes, message_id: str = "msg_1") -> dict[str, str]:
+    """The headers appinstall sends: both signatures, the standard one with a fresh timestamp."""
+    return signature_headers(
+        account_id="123", client_id="c", secrets=[SECRET], message_id=message_id, timestamp=int(time.time()), body=body
+    )
+
+
 async def deliver(
-    body: bytes, *, headers: dict[str, str] | None = None, times: int = 1
+    body: bytes, *, headers: dict[str, str] | None = None, times: int = 1, platform_signature_only: bool = False
 ) -> tuple[list[int], list[Heard]]:
-    """POST ``body`` to a fresh receiver (signed as the platform signs, unless ``headers`` are given); the statuses
+    """POST ``body`` to a fresh receiver (signed as appinstall signs, unless ``headers`` are given); the statuses
     and what was queued."""
     inbox: asyncio.Queue[Heard] = asyncio.Queue()
-    signed = headers if headers is not None else {"x-liveperson-signature": platform_signature(SECRET, body)}
-    transport = httpx.ASGITransport(app=receiver(SECRET, inbox))
+    signed = headers if headers is not None else appinstall_signed(body)
+    app = receiver(SECRET, inbox, platform_signature_only=platform_signature_only)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://connector") as http:
         statuses = [(await http.post(PATH, content=body, headers=signed)).status_code for _ in range(times)]
     return statuses, [inbox.get_nowait() for _ in range(inbox.qsize())]
@@ -60,21 +68,26 @@ async def test_a_closed_conversation_is_queued_with_who_closed_it() -> None:
 
 async def test_a_request_signed_with_another_secret_is_refused_and_not_queued() -> None:
     body = published("content_event_agent.json")
-    forged = {"x-liveperson-signature": platform_signature("another-secret", body)}
+    forged = {**appinstall_signed(body), "x-liveperson-signature": platform_signature("another-secret", body)}
     assert await deliver(body, headers=forged) == ([401], [])
 
 
 async def test_a_delivery_repeated_with_the_same_webhook_id_is_queued_once() -> None:
-    body = published("content_event_agent.json")
-    headers = signature_headers(
-        account_id="123", client_id="c", secrets=[SECRET], message_id="msg_1", timestamp=int(time.time()), body=body
-    )
-    statuses, heard = await deliver(body, headers=headers, times=2)
+    statuses, heard = await deliver(published("content_event_agent.json"), times=2)
     assert statuses == [200, 200]
     assert len(heard) == 1
 
 
-async def test_requests_without_a_webhook_id_are_each_queued_as_the_platform_sends_them() -> None:
-    statuses, heard = await deliver(published("content_event_agent.json"), times=2)
+async def test_a_request_signed_only_as_the_platform_signs_is_refused_by_default() -> None:
+    """Without a timestamp a captured request could be replayed for ever."""
+    body = published("content_event_agent.json")
+    platform_only = {"x-liveperson-signature": platform_signature(SECRET, body)}
+    assert await deliver(body, headers=platform_only) == ([401], [])
+
+
+async def test_platform_signed_requests_are_accepted_when_asked_for_and_a_replay_is_queued_once() -> None:
+    body = published("content_event_agent.json")
+    platform_only = {"x-liveperson-signature": platform_signature(SECRET, body)}
+    statuses, heard = await deliver(body, headers=platform_only, times=2, platform_signature_only=True)
     assert statuses == [200, 200]
-    assert len(heard) == 2
+    assert heard == [AgentMessage("5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e", "Hello from Agent")]
