@@ -138,6 +138,8 @@ def worker(
     settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port)
 
     async def run(store: Store) -> None:
+        # Only once the store is open: a start-up failure is then its one line, after no migration chatter.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         stop = stop_on_signals()
         delivery = Worker(store, settings)
         await delivery.start()
@@ -154,7 +156,6 @@ def worker(
         typer.echo("appinstall: stopping: finishing or giving back deliveries in flight", err=True)
         await delivery.stop()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _with_store(settings, run)
 
 
