@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     )
     master_key: SecretStr | None = Field(
         None,
-        description="Base64 of 32 bytes that encrypt client secrets at rest; may list older keys after "
+        description="Base64 of 32 bytes that seal client secrets and signing keys at rest; may list older keys after "
         "a comma for rotation. When unset, APPINSTALL_DATA_DIR/master.key is used, made on the first start of an empty "
         "store (never once anything is sealed).",
     )
