@@ -20,7 +20,7 @@ from appinstall.app import create_app, freeze_startup_objects
 from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.serve_startup import check_store, lock_sqlite_store, run_bound
 from appinstall.cli.signals import stop_on_signals
-from appinstall.cli.startup_errors import load_settings, with_store
+from appinstall.cli.startup_errors import fail, load_settings, with_store
 from appinstall.cli.times import utc_time
 from appinstall.settings import Settings
 from appinstall.store import Store
@@ -147,7 +147,16 @@ def worker(
         if settings.worker_metrics_port is not None:
             from prometheus_client import start_http_server
 
-            start_http_server(settings.worker_metrics_port, addr=settings.host)
+            try:
+                start_http_server(settings.worker_metrics_port, addr=settings.host)
+            except OSError as error:
+                fail(
+                    [
+                        f"cannot serve metrics on {settings.host} port {settings.worker_metrics_port} "
+                        f"({error.strerror or error}): choose another --metrics-port or APPINSTALL_WORKER_METRICS_PORT"
+                    ],
+                    error,
+                )
             typer.echo(
                 f"appinstall: metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics", err=True
             )

@@ -161,3 +161,21 @@ def test_serve_starts_again_on_the_folder_once_the_first_has_stopped(tmp_path: P
         pass
     with live_server(tmp_path) as second:
         assert second.process.poll() is None
+
+
+def test_a_worker_metrics_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "APPINSTALL_DATA_DIR": str(tmp_path), "APPINSTALL_MASTER_KEY": TEST_MASTER_KEY}
+        result = subprocess.run(
+            [sys.executable, "-m", "appinstall", "worker", "--metrics-port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert f"cannot serve metrics on 127.0.0.1 port {port}" in line and "APPINSTALL_WORKER_METRICS_PORT" in line
