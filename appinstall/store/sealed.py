@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select, update
+from sqlalchemy import Column, Table, bindparam, func, select, update
 
 from appinstall.store.keyring import key_id_of
 from appinstall.store.store import Store
@@ -88,8 +88,9 @@ async def reseal(store: Store, batch_size: int = 200) -> Counter[str]:
 
     One transaction per batch of rows, so a large store is never locked for long and an interrupted run simply
     resumes where it stopped when started again (what is already current is skipped). Each update is
-    compare-and-set on the old ciphertext, so it cannot undo a change a running server made meanwhile. Rows sealed
-    by a key that is not configured are left as they are; ``census`` reports them.
+    compare-and-set on the old ciphertext, so it cannot undo a change a running server made meanwhile (a row so
+    changed is counted all the same; ``census`` afterwards is the truth). Rows sealed by a key that is not
+    configured are left as they are; ``census`` reports them.
     """
     resealed: Counter[str] = Counter()
     keyring = store.keyring
@@ -101,17 +102,27 @@ async def reseal(store: Store, batch_size: int = 200) -> Counter[str]:
                 query = query.where(column.key > after)
             async with store.transaction() as connection:
                 rows = (await connection.execute(query)).all()
+                changes = []
                 for row in rows:
                     ciphertext = getattr(row, column.ciphertext.name)
                     if keyring.is_current(ciphertext) or key_id_of(ciphertext) not in keyring.key_ids:
                         continue
                     context = column.context(row)
-                    result = await connection.execute(
-                        update(column.table)
-                        .where(column.key == getattr(row, column.key.name), column.ciphertext == ciphertext)
-                        .values({column.ciphertext.name: keyring.seal(keyring.open(ciphertext, context), context)})
+                    changes.append(
+                        {
+                            "row_key": getattr(row, column.key.name),
+                            "old": ciphertext,
+                            "new": keyring.seal(keyring.open(ciphertext, context), context),
+                        }
                     )
-                    resealed[column.noun] += result.rowcount
+                if changes:  # one statement for the batch (executemany), not one round trip per row
+                    await connection.execute(
+                        update(column.table)
+                        .where(column.key == bindparam("row_key"), column.ciphertext == bindparam("old"))
+                        .values({column.ciphertext.name: bindparam("new")}),
+                        changes,
+                    )
+                    resealed[column.noun] += len(changes)
             if len(rows) < batch_size:
                 break
             after = getattr(rows[-1], column.key.name)
