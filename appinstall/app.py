@@ -27,8 +27,8 @@ from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.ratelimit import SendLimiter
 from appinstall.sandbox.views import router as sandbox_router
 from appinstall.settings import Settings
-from appinstall.store import Keyring, Store, create_engine, is_sqlite
-from appinstall.store.migrate import upgrade
+from appinstall.store import Store
+from appinstall.store.startup_check import ConfigurationError, open_store
 from appinstall.tokens.errors import TOKEN_EXCEPTION_HANDLERS
 from appinstall.tokens.key_views import router as signing_keys_router
 from appinstall.tokens.service import TokenService
@@ -39,28 +39,7 @@ from appinstall.webhooks.worker import Worker, wake_local_worker
 
 log = logging.getLogger("appinstall")
 
-
-class ConfigurationError(Exception):
-    """The settings cannot work; the message says which and how to fix it."""
-
-
-def open_keyring(settings: Settings) -> Keyring:
-    if settings.master_key is not None:
-        return Keyring.parse(settings.master_key.get_secret_value())
-    if not is_sqlite(settings.resolved_database_url()):
-        raise ConfigurationError(
-            "set APPINSTALL_MASTER_KEY when the store is PostgreSQL: every process must share the key that "
-            "encrypts client secrets (make one with `appinstall keygen`)"
-        )
-    return Keyring.from_file(settings.master_key_file)
-
-
-async def open_store(settings: Settings) -> Store:
-    """Connect, migrate to the newest schema, and load the master keys."""
-    keyring = open_keyring(settings)
-    engine = create_engine(settings.resolved_database_url())
-    await upgrade(engine, keyring)
-    return Store(engine=engine, keyring=keyring)
+__all__ = ["ConfigurationError", "create_app", "freeze_startup_objects", "open_store"]
 
 
 YOUNG_COLLECTION_EVERY = 20_000

@@ -15,6 +15,7 @@ from typing import Any
 
 from appinstall.manifest.schema import manifest_schema
 from appinstall.settings import Settings
+from appinstall.settings_ranges import allowed, env_name
 
 
 def _start(block: str) -> str:
@@ -90,12 +91,13 @@ def reference_markdown() -> str:
 
 def settings_markdown() -> str:
     """The configuration table: one row per ``APPINSTALL_*`` environment variable."""
-    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows = ["| Variable | Default | Allowed | Meaning |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         value = field.get_default(call_default_factory=True)
         default = "" if value is None else f"`{json.dumps(value)}`" if isinstance(value, list) else f"`{value}`"
         description = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `APPINSTALL_{name.upper()}` | {default} | {description} |")
+        accepted = allowed(name).replace("|", "\\|")
+        rows.append(f"| `{env_name(name)}` | {default} | {accepted} | {description} |")
     return "\n".join(rows) + "\n"
 
 

@@ -11,6 +11,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from appinstall.http.client_address import parse_networks
 from appinstall.sandbox.models import AgentMode
 
+# The URL schemes people paste, and the async driver each means: the store runs on asyncpg or aiosqlite only.
+_SCHEMES = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """``url`` with the async driver the store uses: ``postgresql://`` and ``postgres://`` (the forms hosting
+    providers print) mean ``postgresql+asyncpg://``, ``sqlite://`` means ``sqlite+aiosqlite://``. Any other scheme,
+    or another driver, is refused with the forms that work."""
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or not rest:
+        raise ValueError("is not a database URL; use postgresql://user:password@host:5432/name or sqlite:///path")
+    driver = _SCHEMES.get(scheme.lower())
+    if driver is None:
+        raise ValueError(f"scheme {scheme!r} is not supported; use postgresql://… (asyncpg) or sqlite:///… (aiosqlite)")
+    return f"{driver}://{rest}"
+
 
 class Settings(BaseSettings):
     """Everything an operator can set. Each field is documented in the README's configuration table."""
@@ -20,11 +42,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the SQLite database and the master key file live.")
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL of the store: postgresql+asyncpg://… for many processes; "
+        description="URL of the store: postgresql://… (asyncpg) for many processes; "
         "default: SQLite at APPINSTALL_DATA_DIR/appinstall.db.",
     )
     host: str = Field("127.0.0.1", description="Address `appinstall serve` listens on.")
-    port: int = Field(8080, description="Port `appinstall serve` listens on.")
+    port: int = Field(8080, ge=1, le=65_535, description="Port `appinstall serve` listens on.")
     operator_token: SecretStr | None = Field(
         None,
         description="The operator's bearer token. When unset, one is generated on first start, "
@@ -32,8 +54,9 @@ class Settings(BaseSettings):
     )
     master_key: SecretStr | None = Field(
         None,
-        description="Base64 of 32 bytes that encrypt client secrets at rest; may list older keys after "
-        "a comma for rotation. When unset, APPINSTALL_DATA_DIR/master.key is used, made on first start.",
+        description="Base64 of 32 bytes that seal client secrets and signing keys at rest; may list older keys after "
+        "a comma for rotation. When unset, APPINSTALL_DATA_DIR/master.key is used, made on the first start of an empty "
+        "store (never once anything is sealed).",
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted (413 above).")
     http_max_header_bytes: int = Field(
@@ -133,6 +156,8 @@ class Settings(BaseSettings):
     )
     worker_metrics_port: int | None = Field(
         None,
+        ge=1,
+        le=65_535,
         description="Port on which `appinstall worker` serves Prometheus metrics (on APPINSTALL_HOST); none if unset.",
     )
     webhook_allow_cidrs: list[str] = Field(
@@ -196,12 +221,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not a host or host:port (no scheme, no path)")
         return values
 
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_or_aiosqlite(cls, url: str | None) -> str | None:
+        return None if url is None else normalise_database_url(url)
+
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError(
-                f"webhook_lease_seconds ({self.webhook_lease_seconds}) must be longer than "
-                f"webhook_timeout_seconds ({self.webhook_timeout_seconds}), or a slow request could be sent twice"
+                f"APPINSTALL_WEBHOOK_LEASE_SECONDS ({self.webhook_lease_seconds}) must be longer than "
+                f"APPINSTALL_WEBHOOK_TIMEOUT_SECONDS ({self.webhook_timeout_seconds:g}), or a slow request could be "
+                "sent twice: raise the first or lower the second"
             )
         return self
 

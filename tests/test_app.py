@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from appinstall.app import YOUNG_COLLECTION_EVERY, ConfigurationError, create_app, open_keyring
+from appinstall.app import YOUNG_COLLECTION_EVERY, create_app
 from appinstall.settings import Settings
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 
@@ -48,12 +48,6 @@ async def test_masking_hides_the_secret_on_read_but_not_on_create(settings: Sett
             assert "client_secret" in created
             read = (await client.get(f"/api/account/1/configuration/app-install/installations/{created['id']}")).json()
             assert "client_secret" not in read
-
-
-def test_postgresql_without_a_shared_master_key_is_refused() -> None:
-    settings = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1/test", master_key=None)
-    with pytest.raises(ConfigurationError, match="APPINSTALL_MASTER_KEY"):
-        open_keyring(settings)
 
 
 async def test_a_served_app_hides_its_startup_objects_from_the_garbage_collector(settings: Settings) -> None:

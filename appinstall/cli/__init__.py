@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from appinstall import __version__
-from appinstall.cli import deliveries, demo, installations, listen, manifest, server, starter, token, trigger
+from appinstall.cli import (
+    deliveries,
+    demo,
+    installations,
+    listen,
+    manifest,
+    master_keys,
+    server,
+    starter,
+    startup_errors,
+    token,
+    trigger,
+)
 from appinstall.cli.readable_help import ReadableGroup
 from appinstall.cli.signing_keys import signing_keys_app
 
@@ -33,8 +45,12 @@ def _root(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a start-up or configuration error too.")
+    ] = False,
 ) -> None:
     """Onboard connector apps to a messaging platform from an App Install manifest."""
+    startup_errors.set_debug(debug)
 
 
 app.command("init")(starter.init)
@@ -44,6 +60,8 @@ app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("keygen")(server.keygen)
+server.db_app.command("reencrypt")(master_keys.reencrypt)
+server.db_app.command("recover-lost-key")(master_keys.recover_lost_key)
 app.add_typer(server.db_app, name="db")
 app.add_typer(server.accounts_app, name="accounts")
 app.add_typer(server.keys_app, name="keys")

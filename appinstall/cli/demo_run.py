@@ -43,10 +43,10 @@ from appinstall.cli.demo_steps import (
     next_steps,
     signed_both_ways,
 )
-from appinstall.cli.environment import load_settings
 from appinstall.cli.listen import Listener, start_listener
 from appinstall.cli.remote import RegistryClient, RemoteError, ServerUnreachable, apply_manifest
 from appinstall.cli.signals import stop_on_signals
+from appinstall.cli.startup_errors import load_settings
 from appinstall.client import AsyncTokenClient, TokenError
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
@@ -272,7 +272,7 @@ def run_demo(
     except ValueError:
         typer.echo("error: an account id is 1-64 letters, digits, '-' or '_', starting with one of the first", err=True)
         raise typer.Exit(2) from None
-    settings = load_settings()
+    settings = load_settings()  # a bad setting is one line, exit 2, as for serve
     changes: dict[str, Any] = {"database_url": None, "host": HOST, "dev": True, "worker": True}
     if data_dir is not None:
         changes["data_dir"] = data_dir

@@ -9,29 +9,24 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-import uvloop
 
 from appinstall.accounts import service as accounts
 from appinstall.accounts.models import KeyInfo
-from appinstall.app import ConfigurationError, create_app, freeze_startup_objects, open_store
+from appinstall.app import create_app, freeze_startup_objects
 from appinstall.cli.confirm import YesOption, confirm
-from appinstall.cli.environment import load_settings
+from appinstall.cli.serve_startup import check_store, lock_sqlite_store, run_bound
 from appinstall.cli.signals import stop_on_signals
+from appinstall.cli.startup_errors import fail, load_settings, with_store
 from appinstall.cli.times import utc_time
-from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.keyring import generate_key
-from appinstall.store.reencrypt import reencrypt_secrets
 
-T = TypeVar("T")
-
-db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: migrations, master-key rotation and recovery.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 keys_app = typer.Typer(help="Admin keys of an account.", no_args_is_help=True)
 
@@ -49,11 +44,7 @@ DatabaseOption = Annotated[
 
 
 def _settings(database_url: str | None = None, **overrides: object) -> Settings:
-    settings = load_settings()
-    changes = {key: value for key, value in overrides.items() if value is not None}
-    if database_url:
-        changes["database_url"] = database_url
-    return settings.model_copy(update=changes) if changes else settings
+    return load_settings(database_url=database_url or None, **overrides)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -61,20 +52,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def run() -> T:
-        store = await open_store(settings)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return uvloop.run(run())  # the loop `serve` runs on (uvicorn's), for the worker above all
-    except ConfigurationError as error:
-        raise _fail(str(error)) from None
-    except ProblemError as error:
-        raise _fail(error.detail) from None
+_with_store = with_store
 
 
 class _QuerylessAccessLog(logging.Filter):
@@ -129,13 +107,11 @@ def serve(
         )
     if settings.sandbox_agent == "echo":
         typer.echo("appinstall: the echo agent answers every account's consumers (unless an account chose)", err=True)
-    try:
-        application = create_app(settings, freeze_after_startup=True)
-    except ConfigurationError as error:
-        raise _fail(str(error)) from None
+    lock_sqlite_store(settings)
+    check_store(settings)  # the server's own start-up check, run first so that a failure is one line
+    application = create_app(settings, freeze_after_startup=True)
     logging.getLogger("uvicorn.access").addFilter(_QuerylessAccessLog())
-    typer.echo(f"appinstall: serving on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -146,6 +122,7 @@ def serve(
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is read by the app, from APPINSTALL_TRUSTED_PROXIES only
     )
+    run_bound(config, settings)
 
 
 def worker(
@@ -163,6 +140,8 @@ def worker(
     settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port)
 
     async def run(store: Store) -> None:
+        # Only once the store is open: a start-up failure is then its one line, after no migration chatter.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         stop = stop_on_signals()
         delivery = Worker(store, settings)
         await delivery.start()
@@ -170,7 +149,16 @@ def worker(
         if settings.worker_metrics_port is not None:
             from prometheus_client import start_http_server
 
-            start_http_server(settings.worker_metrics_port, addr=settings.host)
+            try:
+                start_http_server(settings.worker_metrics_port, addr=settings.host)
+            except OSError as error:
+                fail(
+                    [
+                        f"cannot serve metrics on {settings.host} port {settings.worker_metrics_port} "
+                        f"({error.strerror or error}): choose another --metrics-port or APPINSTALL_WORKER_METRICS_PORT"
+                    ],
+                    error,
+                )
             typer.echo(
                 f"appinstall: metrics on http://{settings.host}:{settings.worker_metrics_port}/metrics", err=True
             )
@@ -179,7 +167,6 @@ def worker(
         typer.echo("appinstall: stopping: finishing or giving back deliveries in flight", err=True)
         await delivery.stop()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _with_store(settings, run)
 
 
@@ -192,19 +179,6 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
 
     _with_store(_settings(database_url), nothing)
     typer.echo("the store is at the newest schema")
-
-
-@db_app.command("reencrypt")
-def db_reencrypt(database_url: DatabaseOption = None) -> None:
-    """Re-encrypt every client secret and webhook header value with the first master key (after putting a new key
-    first)."""
-    from appinstall.registry.reseal import reseal_header_values
-
-    async def work(store: Store) -> tuple[int, int]:
-        return await reencrypt_secrets(store), await reseal_header_values(store)
-
-    secrets, headers = _with_store(_settings(database_url), work)
-    typer.echo(f"re-encrypted {secrets} client secret(s) and the header values of {headers} installation(s)")
 
 
 @accounts_app.command("create")

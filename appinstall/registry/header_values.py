@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from appinstall.http.problems import ProblemError
 from appinstall.manifest import Problem
-from appinstall.store.keyring import Keyring
+from appinstall.store.keyring import Keyring, key_id_of
 
 SEALED: Final = "sealed:v1:"
 MASK: Final = "…"
@@ -96,6 +96,24 @@ def reseal_values(document: Document, keyring: Keyring, installation_id: str) ->
     if current and not has_plain_values(document):
         return None
     return seal_values(open_values(document, keyring, installation_id), keyring, installation_id)
+
+
+def without_unreadable_values(document: Document, keyring: Keyring) -> tuple[Document, list[tuple[str, str]]]:
+    """The manifest without the headers whose value was sealed by a master key the keyring lacks (a lost key), and
+    which ones were dropped: (event type, header name). ``document`` is not touched."""
+    dropped: list[tuple[str, str]] = []
+    changed = copy.deepcopy(document)
+    for event_type, hook in _webhooks(changed).items():
+        kept = []
+        for header in hook.get("headers") or []:
+            value = header["header_value"]
+            if is_sealed(value) and key_id_of(base64.b64decode(value[len(SEALED) :])) not in keyring.key_ids:
+                dropped.append((event_type, header["header_name"]))
+            else:
+                kept.append(header)
+        if "headers" in hook:
+            hook["headers"] = kept
+    return (changed if dropped else document), dropped
 
 
 def masked_values(document: Document) -> Document:

@@ -69,13 +69,22 @@ class Keyring:
 
     @classmethod
     def from_file(cls, path: Path) -> Keyring:
-        """Read the key file, creating it (mode 0600, one new key) when it does not exist yet."""
-        if not path.exists():
-            private_folder(path.parent)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(generate_key() + "\n")
-        return cls.parse(path.read_text().strip())
+        """Read the key file. A missing file is an error here: see ``create_file`` for the one time it is made."""
+        try:
+            text = path.read_text().strip()
+        except FileNotFoundError:
+            raise KeyringError(f"the master key file {path} does not exist") from None
+        return cls.parse(text)
+
+    @classmethod
+    def create_file(cls, path: Path, text: str) -> Keyring:
+        """Write ``text`` (keys as base64) to a new key file, mode 0600; refuse to replace an existing one."""
+        keyring = cls.parse(text)
+        private_folder(path.parent)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text + "\n")
+        return keyring
 
     @property
     def current_key_id(self) -> bytes:
@@ -102,6 +111,21 @@ class Keyring:
 
     def is_current(self, ciphertext: bytes) -> bool:
         return ciphertext[1:5] == self.current_key_id
+
+    @property
+    def key_ids(self) -> tuple[bytes, ...]:
+        """The id of each configured key, in the configured order (duplicates once)."""
+        return tuple(self._ciphers)
+
+
+def key_id_of(ciphertext: bytes) -> bytes:
+    """The id of the master key that sealed ``ciphertext`` (it is recorded in the ciphertext's header)."""
+    return ciphertext[1:5]
+
+
+def key_label(key_id: bytes) -> str:
+    """How a key is named to an operator: the hex of its id (``appinstall db reencrypt`` lists each key's)."""
+    return key_id.hex()
 
 
 def generate_key() -> str:

@@ -18,6 +18,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from sqlalchemy import delete, insert, select, update
 
 from appinstall.store import Store
+from appinstall.store.keyring import key_id_of
+from appinstall.store.sealed import signing_key_context
 from appinstall.store.tables import signing_keys
 
 ALGORITHMS: Final = ("RS256", "ES256", "EdDSA")
@@ -89,10 +91,6 @@ class KeySet:
         return {"keys": [key.public_jwk for key in self.keys if key.verifies_at(now)]}
 
 
-def _context(kid: str) -> str:
-    return f"signing-key:{kid}"
-
-
 async def load_keys(store: Store) -> KeySet:
     async with store.read() as connection:
         rows = (await connection.execute(select(signing_keys))).all()
@@ -101,7 +99,7 @@ async def load_keys(store: Store) -> KeySet:
             SigningKey(
                 kid=row.kid,
                 algorithm=row.algorithm,
-                private_pem=store.keyring.open(row.private_key, _context(row.kid)),
+                private_pem=store.keyring.open(row.private_key, signing_key_context(row.kid)),
                 public_jwk=row.public_jwk,
                 created_at=row.created_at,
                 activates_at=row.activates_at,
@@ -129,7 +127,7 @@ async def add_key(store: Store, algorithm: str, activates_at: int) -> SigningKey
             insert(signing_keys).values(
                 kid=kid,
                 algorithm=algorithm,
-                private_key=store.keyring.seal(key.private_pem, _context(kid)),
+                private_key=store.keyring.seal(key.private_pem, signing_key_context(kid)),
                 public_jwk=key.public_jwk,
                 created_at=key.created_at,
                 activates_at=activates_at,
@@ -143,6 +141,18 @@ async def ensure_signing_key(store: Store, algorithm: str) -> None:
     """On start: make a key that signs at once when none can sign now."""
     if (await load_keys(store)).signer(store.clock()) is None:
         await add_key(store, algorithm, activates_at=store.clock())
+
+
+async def replace_unopenable_keys(store: Store, algorithm: str) -> int:
+    """After a master key was lost: delete the signing keys no configured master key opens, and make a key that
+    signs at once if none is left. Returns how many were deleted; tokens they signed no longer verify."""
+    async with store.transaction() as connection:
+        rows = (await connection.execute(select(signing_keys.c.kid, signing_keys.c.private_key))).all()
+        lost = [row.kid for row in rows if key_id_of(row.private_key) not in store.keyring.key_ids]
+        if lost:
+            await connection.execute(delete(signing_keys).where(signing_keys.c.kid.in_(lost)))
+    await ensure_signing_key(store, algorithm)
+    return len(lost)
 
 
 async def rotate(store: Store, algorithm: str, activate_in_ms: int, longest_token_ms: int) -> SigningKey:

@@ -21,7 +21,7 @@ from appinstall.registry import service as registry
 from appinstall.registry.models import InstallationFilter
 from appinstall.sandbox.models import AgentMode
 from appinstall.settings import Settings
-from tests.conftest import SEED
+from tests.conftest import SEED, TEST_MASTER_KEY
 from tests.live_server import OPERATOR_TOKEN, LiveServer, live_server
 
 runner = CliRunner()
@@ -112,9 +112,10 @@ def test_master_key_rotation_reencrypts_and_keeps_every_secret(
     monkeypatch.setenv("APPINSTALL_MASTER_KEY", f"{new_key},{old_key}")
     result = runner.invoke(app, ["db", "reencrypt"])
     assert result.exit_code == 0 and "re-encrypted 1 client secret" in result.output
-    assert "the header values of 1 installation" in result.output  # the seed's webhooks have headers
+    assert "the webhook header values of 1 installation" in result.output  # the seed's webhooks have headers
     again = runner.invoke(app, ["db", "reencrypt"]).output
-    assert "re-encrypted 0" in again and "the header values of 0 installation" in again
+    assert "re-encrypted nothing" in again and "(2nd) seals nothing: it can be removed" in again
+    assert "header values" not in again
 
     monkeypatch.setenv("APPINSTALL_MASTER_KEY", new_key)
     assert asyncio.run(_read_secret()) == secret
@@ -195,7 +196,11 @@ def test_keys_revoke_with_yes_marks_the_key_revoked(environment: Path) -> None:
 
 def test_a_revoked_key_is_refused_by_the_server(tmp_path: Path) -> None:
     with live_server(tmp_path) as server:
-        environment: dict[str, str | None] = {"APPINSTALL_DATA_DIR": str(tmp_path), "APPINSTALL_DATABASE_URL": None}
+        environment: dict[str, str | None] = {
+            "APPINSTALL_DATA_DIR": str(tmp_path),
+            "APPINSTALL_DATABASE_URL": None,
+            "APPINSTALL_MASTER_KEY": TEST_MASTER_KEY,  # the server's: the store holds what it sealed
+        }
         runner.invoke(app, ["accounts", "create", "123"], env=environment)
         key = runner.invoke(app, ["keys", "create", "123"], env=environment).stdout.strip()
         key_id = runner.invoke(app, ["keys", "list", "123"], env=environment).stdout.split("  ")[0]

@@ -120,23 +120,28 @@ def test_a_generated_key_parses_to_32_bytes() -> None:
     assert len(key) == KEY_BYTES
 
 
-def test_from_file_creates_the_key_file_readable_only_by_its_owner(tmp_path: Path) -> None:
+def test_create_file_writes_the_key_file_readable_only_by_its_owner(tmp_path: Path) -> None:
     path = tmp_path / "data" / "master.key"
-    Keyring.from_file(path)
-    assert path.exists()
+    Keyring.create_file(path, generate_key())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_from_file_reuses_the_key_on_the_second_call(tmp_path: Path) -> None:
+def test_create_file_never_replaces_an_existing_key_file(tmp_path: Path) -> None:
     path = tmp_path / "master.key"
-    first = Keyring.from_file(path)
+    Keyring.create_file(path, generate_key())
     content = path.read_text()
-    second = Keyring.from_file(path)
-    assert second.keys == first.keys
+    with pytest.raises(FileExistsError):
+        Keyring.create_file(path, generate_key())
     assert path.read_text() == content
+
+
+def test_from_file_of_a_missing_file_is_an_error_not_a_new_key(tmp_path: Path) -> None:
+    with pytest.raises(KeyringError, match="does not exist"):
+        Keyring.from_file(tmp_path / "master.key")
+    assert not (tmp_path / "master.key").exists()
 
 
 def test_a_secret_sealed_with_the_file_key_opens_after_reloading_it(tmp_path: Path) -> None:
     path = tmp_path / "master.key"
-    ciphertext = Keyring.from_file(path).seal(SECRET, INSTALLATION)
+    ciphertext = Keyring.create_file(path, generate_key()).seal(SECRET, INSTALLATION)
     assert Keyring.from_file(path).open(ciphertext, INSTALLATION) == SECRET
