@@ -51,6 +51,16 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+def _uvicorn_fields(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """uvicorn's access lines as fields too (client, method, path, status), and without its terminal colours."""
+    event.pop("color_message", None)
+    arguments = event.pop("positional_args", None)
+    if event.get("logger") == "uvicorn.access" and isinstance(arguments, tuple) and len(arguments) == 5:
+        client, method, path, _version, status = arguments
+        event.update(client=client, method=method, path=path, status=status)
+    return event
+
+
 def _renderer(log_format: LogFormat) -> Any:
     if log_format == "json":
         return structlog.processors.JSONRenderer()
@@ -66,10 +76,12 @@ def configure_logging(log_format: LogFormat = "text", level: int = logging.INFO)
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
+        _uvicorn_fields,
         _redact,
     ]
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
+        pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(log_format)],
     )
     handler = logging.StreamHandler(sys.stderr)

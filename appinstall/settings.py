@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     sandbox_send_burst: int = Field(
         30, ge=1, description="Send API requests a consumer may make at once before that average applies."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `serve` and `worker` write their log lines to standard error: readable text, or one JSON "
+        "object per line (for a log collector).",
+    )
     worker_metrics_port: int | None = Field(
         None,
         ge=1,

@@ -22,6 +22,7 @@ from appinstall.cli.serve_startup import check_store, lock_sqlite_store, run_bou
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.startup_errors import fail, load_settings, with_store
 from appinstall.cli.times import utc_time
+from appinstall.logs import LogFormat, configure_logging
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.keyring import generate_key
@@ -64,6 +65,16 @@ class _QuerylessAccessLog(logging.Filter):
         return True
 
 
+LogFormatOption = Annotated[
+    LogFormat | None,
+    typer.Option(
+        "--log-format",
+        help="Log lines as readable text or one JSON object per line (default: APPINSTALL_LOG_FORMAT, text).",
+        show_default=False,
+    ),
+]
+
+
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to listen on (default: APPINSTALL_HOST, 127.0.0.1).")
@@ -88,6 +99,7 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Run the HTTP API (uvicorn, uvloop, httptools) and, unless --no-worker, the webhook worker."""
     import uvicorn
@@ -95,7 +107,13 @@ def serve(
     from appinstall.http.serving import HttpLimits, protocol_class
 
     settings = _settings(
-        database_url, host=host, port=port, dev=dev or None, worker=worker, sandbox_agent=agent and agent.value
+        database_url,
+        host=host,
+        port=port,
+        dev=dev or None,
+        worker=worker,
+        sandbox_agent=agent and agent.value,
+        log_format=log_format,
     )
     if settings.dev:
         typer.secho(
@@ -110,6 +128,7 @@ def serve(
     lock_sqlite_store(settings)
     check_store(settings)  # the server's own start-up check, run first so that a failure is one line
     application = create_app(settings, freeze_after_startup=True)
+    configure_logging(settings.log_format)
     logging.getLogger("uvicorn.access").addFilter(_QuerylessAccessLog())
     config = uvicorn.Config(
         application,
@@ -119,6 +138,7 @@ def serve(
         http=protocol_class(HttpLimits.from_settings(settings)),  # httptools, with header sizes and timeouts bounded
         timeout_keep_alive=settings.http_keep_alive_seconds,
         log_level="info",
+        log_config=None,  # configure_logging above: uvicorn's lines in the same format as ours
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is read by the app, from APPINSTALL_TRUSTED_PROXIES only
     )
@@ -133,15 +153,16 @@ def worker(
     dev: Annotated[
         bool, typer.Option("--dev", help="Development mode: webhooks may reach loopback and http:// endpoints.")
     ] = False,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines."""
     from appinstall.webhooks.worker import Worker
 
-    settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port)
+    settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port, log_format=log_format)
 
     async def run(store: Store) -> None:
         # Only once the store is open: a start-up failure is then its one line, after no migration chatter.
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_format)
         stop = stop_on_signals()
         delivery = Worker(store, settings)
         await delivery.start()
