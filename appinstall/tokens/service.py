@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Final
@@ -30,7 +31,10 @@ from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
 from appinstall.tokens.ratelimit import COUNTS, FailureLimiter, Limits
 
+log = logging.getLogger("appinstall.tokens")
+
 KEY_REFRESH_MS: Final = 30_000
+TRIPS_REMEMBERED: Final = 10_000  # pairs logged per window: a flood from many addresses logs this many, not more
 UNKNOWN_KID_BACKOFF_MS: Final = 5_000
 ENABLED_CACHE_MS: Final = 5_000
 CLOCK_SKEW_SECONDS: Final = 30
@@ -92,6 +96,8 @@ class TokenService:
         self._private_keys: dict[str, Any] = {}
         self._public_keys: dict[str, Any] = {}
         self._enabled: dict[str, tuple[bool, int]] = {}
+        self._tripped_window = -1  # the rate-limit window whose refusals were logged, and the pairs refused in it
+        self._tripped: set[tuple[str | None, str | None]] = set()
         self.trusted_proxies = parse_networks(settings.trusted_proxies)
         self.limiter = FailureLimiter(
             store,
@@ -158,16 +164,29 @@ class TokenService:
                         return self._authenticated(record, client_secret, account_id=account_id, basic=basic)
                     except OAuthError:
                         if not await limiter.record_failure(attempt):
-                            raise limiter.refusal(self.store.clock()) from None
+                            raise self._refusal(client_id, address, self.store.clock()) from None
                         raise
             if not attempt.within(counted):
-                raise limiter.refusal(now)
+                raise self._refusal(client_id, address, now)
             # Room in the store, taken by attempts in flight: wait for one of them to end, and look again.
             left = deadline - loop.time()
             if left <= 0:
                 break
             await limiter.reservations.released(buckets, left)
         raise limiter.busy()
+
+    def _refusal(self, client_id: str | None, address: str | None, now: int) -> OAuthError:
+        """The 429, and the operator's log line the first time this process refuses the pair in a window."""
+        window = ratelimit.window_start(now, self.settings.auth_failure_window_seconds * 1000)
+        if self._tripped_window != window:
+            self._tripped_window, self._tripped = window, set()
+        if (client_id, address) not in self._tripped and len(self._tripped) < TRIPS_REMEMBERED:
+            self._tripped.add((client_id, address))
+            log.warning(
+                "client authentication limited: too many failures",
+                extra={"client_id": client_id, "address": address},
+            )
+        return self.limiter.refusal(now)
 
     async def _client_and_counts(
         self, client_id: str | None, client_secret: str | None, address: str | None, now: int

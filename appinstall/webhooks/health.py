@@ -7,6 +7,7 @@ without a success, disables the webhook and says so in the audit trail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Executable, bindparam, func, insert, update
@@ -35,9 +36,20 @@ def _healthy(dialect: str) -> Executable:
     return _HEALTHY[dialect]
 
 
-def track(connection: Connection, sent: list[Completion], now: int, disable_after_ms: int) -> None:
+@dataclass(frozen=True)
+class Disabled:
+    """A webhook this batch disabled, for the log line the recorder writes once the batch is committed."""
+
+    account_id: str
+    installation_id: str
+    event_type: str
+    reason: str
+
+
+def track(connection: Connection, sent: list[Completion], now: int, disable_after_ms: int) -> list[Disabled]:
     """Per webhook: a success resets the count of unbroken failures; failures after the last success add to it.
-    The webhook is disabled on 410 Gone, or once it has been failing for ``disable_after_ms``."""
+    The webhook is disabled on 410 Gone, or once it has been failing for ``disable_after_ms``: those returned."""
+    disabled: list[Disabled] = []
     by_webhook: dict[tuple[str, str], list[Completion]] = {}
     for completion in sent:
         by_webhook.setdefault((completion.job.installation_id, completion.job.event_type), []).append(completion)
@@ -77,6 +89,8 @@ def track(connection: Connection, sent: list[Completion], now: int, disable_afte
             reason = f"failing without a success for {(now - row.failing_since) // 1000} s"
         if reason is not None:
             _disable(connection, group[0].job.account_id, installation_id, event_type, reason, now)
+            disabled.append(Disabled(group[0].job.account_id, installation_id, event_type, reason))
+    return disabled
 
 
 def _disable(

@@ -172,20 +172,38 @@ class Completion:
     decision: Decision
 
 
-async def complete_many(store: Store, owner: str, completions: list[Completion], *, disable_after_ms: int) -> set[int]:
+async def complete_many(
+    store: Store,
+    owner: str,
+    completions: list[Completion],
+    *,
+    disable_after_ms: int,
+    disabled: list[health.Disabled] | None = None,
+) -> set[int]:
     """Record a batch of attempts and apply their decisions, in one transaction; the seqs that were still ours.
+    The webhooks the batch disabled are added to ``disabled``, when given, once it is committed.
 
     A delivery whose lease was lost (another worker took it over) still gets its attempt recorded, but its state
     is left to its new owner. Recording in batches is what lets one worker keep up with its HTTP client.
     """
     if not completions:
         return set()
-    return await store.run_transaction(_complete, owner, completions, store.clock(), disable_after_ms)
+    found: list[health.Disabled] = []
+    mine = await store.run_transaction(_complete, owner, completions, store.clock(), disable_after_ms, found)
+    if disabled is not None:
+        disabled += found
+    return mine
 
 
 def _complete(
-    connection: Connection, owner: str, completions: list[Completion], now: int, disable_after_ms: int
+    connection: Connection,
+    owner: str,
+    completions: list[Completion],
+    now: int,
+    disable_after_ms: int,
+    disabled: list[health.Disabled],
 ) -> set[int]:
+    disabled.clear()  # a transaction run again (SQLite busy) starts over
     lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
     seqs = [c.job.seq for c in completions]
     mine = set(connection.execute(_STILL_MINE, {"seqs": seqs, "owner": owner}).scalars())
@@ -193,7 +211,7 @@ def _complete(
     execute_many(connection, _INSERT_ATTEMPT, attempts)
     kept = [c for c in completions if c.job.seq in mine]
     execute_many(connection, _FINISH, [_finish_params(c, now) for c in kept])
-    health.track(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
+    disabled += health.track(connection, [c for c in kept if c.result is not None], now, disable_after_ms)
     finished: set[tuple[str, str | None]] = {
         (c.job.installation_id, c.job.conversation_id)
         for c in kept

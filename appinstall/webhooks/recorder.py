@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Final
 
 from appinstall.store import Store
-from appinstall.webhooks import queue
+from appinstall.webhooks import health, queue
+from appinstall.webhooks.outcome_log import log_outcomes
 from appinstall.webhooks.queue import Completion
 
 log = logging.getLogger("appinstall.webhooks")
@@ -65,13 +66,17 @@ class Recorder:
 
     async def _write(self, batch: list[Completion]) -> None:
         outcomes: list[bool | None]
+        disabled: list[health.Disabled] = []
         try:
-            kept = await queue.complete_many(self._store, self._owner, batch, disable_after_ms=self._disable_after_ms)
+            kept = await queue.complete_many(
+                self._store, self._owner, batch, disable_after_ms=self._disable_after_ms, disabled=disabled
+            )
         except Exception:  # nothing is lost: the leases expire and the deliveries are sent again
             log.exception("could not record %d attempts; they will be retried when their leases expire", len(batch))
             outcomes = [None] * len(batch)
         else:
             outcomes = [completion.job.seq in kept for completion in batch]
+            log_outcomes([c for c, ours in zip(batch, outcomes, strict=True) if ours], disabled)
         for completion, outcome in zip(batch, outcomes, strict=True):
             try:
                 self._on_recorded(completion, outcome)

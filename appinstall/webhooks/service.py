@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -51,6 +52,8 @@ from appinstall.webhooks.retention import DeliveryState
 from appinstall.webhooks.retention import shown as retention_state_shown
 
 MAX_CONVERSATION_ID = 100
+
+log = logging.getLogger("appinstall.webhooks")
 
 
 def new_delivery_id() -> str:
@@ -497,4 +500,8 @@ async def enable_webhook(
                 404, "webhook-not-found", f"the {event_type} webhook of {installation_id} has no health record"
             )
         await _audit(connection, account_id, installation_id, actor, "webhook_enabled", now, {"event_type": event_type})
+    log.info(
+        "webhook re-enabled",
+        extra={"account": account_id, "installation": installation_id, "event_type": event_type, "by": actor},
+    )
     return health_view(row)

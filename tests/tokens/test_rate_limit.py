@@ -253,3 +253,14 @@ def test_the_served_app_ignores_x_forwarded_for_from_loopback_unless_configured(
             assert httpx.post(path, data=wrong, headers=spoofed).status_code == 401
         right = {"client_id": installation["id"], "client_secret": installation["client_secret"]}
         assert httpx.post(path, data=right, headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+
+
+@pytest.mark.usefixtures("mid_window")
+async def test_tripping_the_limit_is_logged_once_with_the_client_and_the_address(
+    app: FastAPI, installed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with _from(app, "203.0.113.9") as http:
+        for _ in range(8):
+            await _token(http, installed["id"], "wrong")
+    [tripped] = [r for r in caplog.records if r.getMessage() == "client authentication limited: too many failures"]
+    assert (tripped.__dict__["client_id"], tripped.__dict__["address"]) == (installed["id"], "203.0.113.9")
