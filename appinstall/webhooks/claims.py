@@ -1,18 +1,22 @@
 """Claiming due deliveries: lease them to one worker, then load what sending them needs.
 
-A claim is ``UPDATE … WHERE seq IN (SELECT … FOR UPDATE SKIP LOCKED)`` on PostgreSQL, so any number of workers
-share the queue without waiting on each other; on SQLite the write lock serializes them. The transaction only
-leases; what sending needs (bodies, installation state, secrets, subscriptions) is read after it commits, when the
-rows are ours, so the write lock is held briefly and, on SQLite, the reads run inline.
+A claim is fair (``fairness``): it counts what each installation has claimed, reads a window of due deliveries of
+those below their cap (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), takes installations in turn, and leases what it
+chose. Claims take turns, on PostgreSQL by an advisory lock held to commit (so the cap holds across worker
+processes), on SQLite by the write lock; each is a few short statements. The transaction only leases; what sending
+needs (bodies, installation state, secrets, subscriptions) is read after it commits, when the rows are ours, so the
+write lock is held briefly and, on SQLite, the reads run inline.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
+from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.tables import (
     accounts,
@@ -22,6 +26,7 @@ from appinstall.store.tables import (
     notifications,
     webhook_health,
 )
+from appinstall.webhooks import fairness
 from appinstall.webhooks.models import Job, Status
 from appinstall.webhooks.policy import Budget
 
@@ -128,14 +133,48 @@ class Subscriptions:
         return routes
 
 
+# The cap by the default per-host limit, for claims made outside a worker (tests, tools).
+DEFAULT_CAP: Final = fairness.claim_cap(Settings.model_fields["webhook_per_host_concurrency"].default)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What one claim leased, and which installations are at their cap after it (nothing more of theirs can be
+    claimed until one of their deliveries is recorded): the worker does not wait for those to fall due."""
+
+    jobs: list[Job]
+    full: frozenset[str]
+
+
 async def claim(
-    store: Store, owner: str, limit: int, lease_ms: int, subscriptions: Subscriptions | None = None
+    store: Store,
+    owner: str,
+    limit: int,
+    lease_ms: int,
+    subscriptions: Subscriptions | None = None,
+    *,
+    cap: int | None = None,
 ) -> list[Job]:
-    """Lease up to ``limit`` due deliveries to ``owner`` and load what sending them needs."""
+    """Lease up to ``limit`` due deliveries to ``owner``, fairly (see ``claim_fairly``), and load them."""
+    return (await claim_fairly(store, owner, limit, lease_ms, subscriptions, cap=cap or DEFAULT_CAP)).jobs
+
+
+async def claim_fairly(
+    store: Store,
+    owner: str,
+    limit: int,
+    lease_ms: int,
+    subscriptions: Subscriptions | None = None,
+    *,
+    cap: int,
+    skip: frozenset[str] = frozenset(),
+) -> Claimed:
+    """Lease up to ``limit`` due deliveries to ``owner``, taking installations in turn and none beyond ``cap``
+    claimed at once (nor any of ``skip``), and load what sending them needs."""
     now = store.clock()
-    seqs = await store.run_transaction(_lease, owner, limit, now, lease_ms)
+    seqs, full = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip)
     if not seqs:
-        return []
+        return Claimed([], full)
     # The leases are ours now: nobody else changes these rows until they expire.
     subscriptions = subscriptions or Subscriptions()
     async with store.reading() as reading:
@@ -153,7 +192,7 @@ async def claim(
         plain = store.keyring.open(secret.ciphertext, secret.installation_id)
         secrets.setdefault(secret.installation_id, []).append((secret.expires_at is not None, plain))
     ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
-    return [
+    jobs = [
         _job(
             now,
             row,
@@ -162,28 +201,60 @@ async def claim(
         )
         for row in rows
     ]
+    return Claimed(jobs, full)
 
 
-_DUE = (
-    select(deliveries.c.seq)
-    .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= bindparam("now"))
+# Claims take turns on PostgreSQL (a transaction-level advisory lock, released at commit): each then counts what
+# every installation has claimed after the last claim committed, so the cap holds across worker processes. A claim
+# is a few short statements; SQLite's write lock serializes claims anyway.
+_CLAIM_LOCK_KEY = int.from_bytes(hashlib.blake2b(b"appinstall.claims", digest_size=8).digest(), "big", signed=True)
+_TAKE_TURN = text("SELECT pg_advisory_xact_lock(:key)")
+# What each installation has claimed now: the in-flight rows (a few hundred per worker), by the status index.
+_CLAIMED_COUNTS = (
+    select(deliveries.c.installation_id, func.count().label("claimed"))
+    .where(deliveries.c.status == Status.IN_FLIGHT)
+    .group_by(deliveries.c.installation_id)
+)
+# Due deliveries of installations below their cap, earliest first; rows another transaction holds are skipped.
+_CANDIDATES = (
+    select(deliveries.c.seq, deliveries.c.installation_id)
+    .where(
+        deliveries.c.status == Status.PENDING,
+        deliveries.c.next_attempt_at <= bindparam("now"),
+        deliveries.c.installation_id.not_in(bindparam("skip", expanding=True)),
+    )
     .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-    .limit(bindparam("limit"))
+    .limit(bindparam("window"))
     .with_for_update(skip_locked=True)
 )
 _LEASE = (
     update(deliveries)
-    .where(deliveries.c.seq.in_(_DUE.scalar_subquery()))
+    .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)), deliveries.c.status == Status.PENDING)
     .values(status=Status.IN_FLIGHT, lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
     .returning(deliveries.c.seq)
 )
 
 
-def _lease(connection: Connection, owner: str, limit: int, now: int, lease_ms: int) -> list[int]:
-    """Lease up to ``limit`` due deliveries, earliest first, to ``owner``; their seqs. Other workers' claims skip
-    the rows this one holds (PostgreSQL), or wait for its transaction (SQLite: one writer at a time)."""
-    leased = connection.execute(_LEASE, {"now": now, "limit": limit, "owner": owner, "until": now + lease_ms})
-    return list(leased.scalars().all())
+def _lease(
+    connection: Connection, owner: str, limit: int, now: int, lease_ms: int, cap: int, skip: frozenset[str]
+) -> tuple[list[int], frozenset[str]]:
+    """Lease up to ``limit`` due deliveries to ``owner`` as ``fairness.choose`` picks them; their seqs, and the
+    installations at their cap afterwards."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_TAKE_TURN, {"key": _CLAIM_LOCK_KEY})
+    claimed = {row.installation_id: int(row.claimed) for row in connection.execute(_CLAIMED_COUNTS)}
+    full = fairness.at_cap(claimed, cap)
+    if limit <= 0:
+        return [], full
+    parameters = {"now": now, "skip": sorted(full | skip), "window": fairness.window(limit)}
+    candidates = [(row.seq, row.installation_id) for row in connection.execute(_CANDIDATES, parameters)]
+    chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
+    if not chosen:
+        return [], full
+    owners = dict(candidates)
+    full = fairness.at_cap(fairness.after(claimed, (owners[seq] for seq in chosen)), cap)
+    leased = connection.execute(_LEASE, {"seqs": chosen, "owner": owner, "until": now + lease_ms})
+    return list(leased.scalars().all()), full
 
 
 _NOT_SUBSCRIBED = Budget(max_retries=0)
@@ -227,4 +298,4 @@ def _job(now: int, row: Any, routes: dict[str, Route], secrets: list[str]) -> Jo
     )
 
 
-__all__ = ["Route", "Subscriptions", "claim", "retention_of", "routes_of"]
+__all__ = ["DEFAULT_CAP", "Claimed", "Route", "Subscriptions", "claim", "claim_fairly", "retention_of", "routes_of"]

@@ -1,5 +1,8 @@
 """The delivery worker: claims due deliveries, sends them, records the outcome, and sleeps until more are due.
 
+Claims are fair (``fairness``): installations take turns, none has more than its cap claimed, and what waits for a
+busy host holds no slot of the worker's concurrency, so one tenant's hanging endpoint slows only that tenant.
+
 It wakes when a publish in the same process says so, on PostgreSQL when any process ``NOTIFY``s, and otherwise
 when the next retry is due (polling at most every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few
 seconds: expired leases are taken back and stalled conversations unblocked. On shutdown it stops claiming,
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.webhooks import claims, metrics, queue
+from appinstall.webhooks import claims, fairness, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
@@ -42,6 +45,8 @@ HOUSEKEEPING_SECONDS: Final = 5.0
 STALL_CHECK_SECONDS: Final = 300.0
 CLAIM_BATCH: Final = 128
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
+# Installations whose endpoint hosts the worker remembers (to hold back claims for a host with a full round queued).
+HOSTS_REMEMBERED: Final = 4096
 
 
 def schedule_from(settings: Settings) -> RetrySchedule:
@@ -97,10 +102,16 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         # Claimed and not yet recorded, by seq. Those with an endpoint wait in their host's queue until one of the
-        # host's runners (at most its per-host limit) takes them: one task per runner, not per delivery.
+        # host's runners (at most its per-host limit) takes them: one task per runner, not per delivery. Those
+        # waiting for a runner to be free (see ``_waiting``) take no slot of the worker's concurrency.
         self._inflight: dict[int, Job] = {}
         self._hosts: dict[str, deque[Job]] = {}
         self._runners: dict[str, int] = {}
+        self._busy: dict[str, int] = {}  # of a host's runners, those sending now
+        self._cap = fairness.claim_cap(settings.webhook_per_host_concurrency)
+        self._hosts_of: dict[str, set[str]] = {}  # installation → the hosts its deliveries went to
+        # Installations the last claim could take nothing more of: their due deliveries do not shorten a sleep.
+        self._unclaimable: frozenset[str] = frozenset()
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
@@ -172,22 +183,23 @@ class Worker:
                 if loop.time() >= next_housekeeping:
                     await self._housekeeping()
                     next_housekeeping = loop.time() + min(HOUSEKEEPING_SECONDS, self.settings.webhook_lease_seconds / 3)
-                free = self.settings.webhook_concurrency - len(self._inflight)
-                claimed = (
-                    await claims.claim(
+                free = self._free()
+                if free > 0:
+                    skip = self._held_back()
+                    claimed = await claims.claim_fairly(
                         self.store,
                         self.owner,
                         min(free, CLAIM_BATCH),
                         self.settings.webhook_lease_seconds * 1000,
                         self._subscriptions,
+                        cap=self._cap,
+                        skip=skip,
                     )
-                    if free > 0
-                    else []
-                )
-                for job in claimed:
-                    self._dispatch(job)
-                if len(claimed) == CLAIM_BATCH:
-                    continue
+                    self._unclaimable = claimed.full | skip
+                    for job in claimed.jobs:
+                        self._dispatch(job)
+                    if claimed.jobs:
+                        continue  # there may be more: the next claim skips whoever this one filled
                 await self._sleep()
             except Exception:  # the store may be briefly unreachable: say so, wait, go on
                 log.exception("webhook worker loop failed; retrying in %.0f s", POLL_SECONDS)
@@ -200,7 +212,8 @@ class Worker:
             return
         if seconds is None:
             seconds = POLL_SECONDS
-            due = await queue.next_due_at(self.store)
+            # With no free slot, only a finished delivery (which wakes this) can make a claim worth it.
+            due = await queue.next_due_at(self.store, self._unclaimable) if self._free() > 0 else None
             if due is not None:
                 seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
         with contextlib.suppress(TimeoutError):
@@ -224,6 +237,30 @@ class Worker:
 
     # --- dispatching ------------------------------------------------------------------------------------------
 
+    def _free(self) -> int:
+        """Slots for more claims: what is waiting for its host takes none."""
+        return self.settings.webhook_concurrency - (len(self._inflight) - self._waiting())
+
+    def _waiting(self) -> int:
+        """Queued deliveries that no idle runner of their host is about to take."""
+        return sum(
+            max(0, len(queued) - (self._runners.get(host, 0) - self._busy.get(host, 0)))
+            for host, queued in self._hosts.items()
+        )
+
+    def _held_back(self) -> frozenset[str]:
+        per_host = self.settings.webhook_per_host_concurrency
+        full = {host for host, waiting in self._hosts.items() if fairness.host_full(len(waiting), per_host)}
+        return fairness.held_back(self._hosts_of, full)
+
+    def _remember_host(self, installation_id: str, host: str) -> None:
+        hosts = self._hosts_of.get(installation_id)
+        if hosts is None:
+            if len(self._hosts_of) >= HOSTS_REMEMBERED:
+                del self._hosts_of[next(iter(self._hosts_of))]
+            hosts = self._hosts_of[installation_id] = set()
+        hosts.add(host)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -239,6 +276,7 @@ class Worker:
         if host is None:  # nothing to send (refused, or no usable URL): no host to wait for
             self._spawn(self._deliver(job))
             return
+        self._remember_host(job.installation_id, host)
         self._hosts.setdefault(host, deque()).append(job)
         if self._runners.get(host, 0) < self.settings.webhook_per_host_concurrency:
             self._runners[host] = self._runners.get(host, 0) + 1
@@ -249,11 +287,19 @@ class Worker:
         waiting = self._hosts[host]
         try:
             while waiting and not self._stopping.is_set():
-                await self._deliver(waiting.popleft())
+                job = waiting.popleft()
+                if len(waiting) == self.settings.webhook_per_host_concurrency - 1:
+                    self._wake.set()  # the host has room in its queue again: its installations may claim
+                self._busy[host] = self._busy.get(host, 0) + 1
+                try:
+                    await self._deliver(job)
+                finally:
+                    self._busy[host] -= 1
         finally:
             self._runners[host] -= 1
             if not self._runners[host]:
                 del self._runners[host]
+                self._busy.pop(host, None)
                 if not waiting:
                     del self._hosts[host]
 
