@@ -144,6 +144,9 @@ class Claimed:
 
     jobs: list[Job]
     full: frozenset[str]
+    # Whether it looked past the installations it could not take more of, and found nothing there: until more is
+    # published (or a while passes), looking again would only read their backlog again.
+    nothing_past: bool = False
 
 
 async def claim(
@@ -168,13 +171,18 @@ async def claim_fairly(
     *,
     cap: int,
     skip: frozenset[str] = frozenset(),
+    look_past: bool = True,
 ) -> Claimed:
     """Lease up to ``limit`` due deliveries to ``owner``, taking installations in turn and none beyond ``cap``
-    claimed at once (nor any of ``skip``), and load what sending them needs."""
+    claimed at once (nor any of ``skip``), and load what sending them needs.
+
+    The earliest due deliveries come first; when they are all of installations it cannot take (more of), and
+    ``look_past``, it reads on past them. That costs a read of their due backlog, so the worker asks for it when
+    something was published, or now and then (see ``Worker``)."""
     now = store.clock()
-    seqs, full = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip)
+    seqs, full, nothing_past = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip, look_past)
     if not seqs:
-        return Claimed([], full)
+        return Claimed([], full, nothing_past)
     # The leases are ours now: nobody else changes these rows until they expire.
     subscriptions = subscriptions or Subscriptions()
     async with store.reading() as reading:
@@ -201,7 +209,7 @@ async def claim_fairly(
         )
         for row in rows
     ]
-    return Claimed(jobs, full)
+    return Claimed(jobs, full, nothing_past)
 
 
 # Claims take turns on PostgreSQL (a transaction-level advisory lock, released at commit): each then counts what
@@ -215,18 +223,17 @@ _CLAIMED_COUNTS = (
     .where(deliveries.c.status == Status.IN_FLIGHT)
     .group_by(deliveries.c.installation_id)
 )
-# Due deliveries of installations below their cap, earliest first; rows another transaction holds are skipped.
-_CANDIDATES = (
+# The earliest due deliveries; rows another transaction holds are skipped. Cheap: the first rows of the status
+# index.
+_DUE = (
     select(deliveries.c.seq, deliveries.c.installation_id)
-    .where(
-        deliveries.c.status == Status.PENDING,
-        deliveries.c.next_attempt_at <= bindparam("now"),
-        deliveries.c.installation_id.not_in(bindparam("skip", expanding=True)),
-    )
+    .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= bindparam("now"))
     .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
     .limit(bindparam("window"))
     .with_for_update(skip_locked=True)
 )
+# The same past the installations a claim cannot take: it walks their due backlog in the index to get there.
+_DUE_OF_OTHERS = _DUE.where(deliveries.c.installation_id.not_in(bindparam("skip", expanding=True)))
 _LEASE = (
     update(deliveries)
     .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)), deliveries.c.status == Status.PENDING)
@@ -236,25 +243,40 @@ _LEASE = (
 
 
 def _lease(
-    connection: Connection, owner: str, limit: int, now: int, lease_ms: int, cap: int, skip: frozenset[str]
-) -> tuple[list[int], frozenset[str]]:
-    """Lease up to ``limit`` due deliveries to ``owner`` as ``fairness.choose`` picks them; their seqs, and the
-    installations at their cap afterwards."""
+    connection: Connection,
+    owner: str,
+    limit: int,
+    now: int,
+    lease_ms: int,
+    cap: int,
+    skip: frozenset[str],
+    look_past: bool,
+) -> tuple[list[int], frozenset[str], bool]:
+    """Lease up to ``limit`` due deliveries to ``owner`` as ``fairness.choose`` picks them: their seqs, the
+    installations at their cap afterwards, and whether it looked past those it could not take and found nothing."""
     if connection.dialect.name == "postgresql":
         connection.execute(_TAKE_TURN, {"key": _CLAIM_LOCK_KEY})
     claimed = {row.installation_id: int(row.claimed) for row in connection.execute(_CLAIMED_COUNTS)}
     full = fairness.at_cap(claimed, cap)
     if limit <= 0:
-        return [], full
-    parameters = {"now": now, "skip": sorted(full | skip), "window": fairness.window(limit)}
-    candidates = [(row.seq, row.installation_id) for row in connection.execute(_CANDIDATES, parameters)]
+        return [], full, False
+    window = fairness.window(limit)
+    rows = connection.execute(_DUE, {"now": now, "window": window}).all()
+    candidates = [(row.seq, row.installation_id) for row in rows if row.installation_id not in skip]
     chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
+    nothing_past = False
+    if len(chosen) < limit and len(rows) == window and look_past:
+        # The window was full and gave too little: the earliest due are of installations it cannot take.
+        parameters = {"now": now, "window": window, "skip": sorted(full | skip)}
+        candidates = [(row.seq, row.installation_id) for row in connection.execute(_DUE_OF_OTHERS, parameters)]
+        nothing_past = not candidates
+        chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
     if not chosen:
-        return [], full
+        return [], full, nothing_past
     owners = dict(candidates)
     full = fairness.at_cap(fairness.after(claimed, (owners[seq] for seq in chosen)), cap)
     leased = connection.execute(_LEASE, {"seqs": chosen, "owner": owner, "until": now + lease_ms})
-    return list(leased.scalars().all()), full
+    return list(leased.scalars().all()), full, nothing_past
 
 
 _NOT_SUBSCRIBED = Budget(max_retries=0)

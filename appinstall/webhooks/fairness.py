@@ -83,4 +83,31 @@ def held_back(hosts_of: Mapping[str, set[str]], full_hosts: set[str]) -> frozens
     return frozenset(installation for installation, hosts in hosts_of.items() if hosts and hosts <= full_hosts)
 
 
-__all__ = ["WINDOW_FACTOR", "after", "at_cap", "choose", "claim_cap", "held_back", "host_full", "window"]
+class LookPast:
+    """When a worker should read past the due backlog of installations it cannot take (at their cap, or held back).
+
+    That read walks their backlog in the index, so a worker that took it on every wake-up would spend its time
+    re-reading one hanging installation's thousands of due deliveries. It looks when something may be due past
+    them (a publish, a ``NOTIFY``, a timeout: ``wanted``), not sooner than ``spacing`` times the last look's
+    duration after it (so at most about 1 / (1 + spacing) of its time), and not again after a look that found
+    nothing until something says there may be more. Times are the event loop's, in seconds.
+    """
+
+    def __init__(self, spacing: float = 4.0) -> None:
+        self.spacing = spacing
+        self.wanted = True
+        self.next_at = 0.0
+
+    def want(self) -> None:
+        self.wanted = True
+
+    def may(self, now: float) -> bool:
+        return self.wanted and now >= self.next_at
+
+    def looked(self, started: float, now: float, *, found: bool) -> None:
+        self.next_at = now + self.spacing * (now - started)
+        if not found:
+            self.wanted = False
+
+
+__all__ = ["WINDOW_FACTOR", "LookPast", "after", "at_cap", "choose", "claim_cap", "held_back", "host_full", "window"]

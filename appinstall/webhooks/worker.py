@@ -12,7 +12,6 @@ lets requests in flight finish for a moment, and gives back what is still unsent
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -112,6 +111,7 @@ class Worker:
         self._hosts_of: dict[str, set[str]] = {}  # installation → the hosts its deliveries went to
         # Installations the last claim could take nothing more of: their due deliveries do not shorten a sleep.
         self._unclaimable: frozenset[str] = frozenset()
+        self._look_past = fairness.LookPast()  # when to read past their due backlog
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
@@ -161,7 +161,8 @@ class Worker:
         return asyncio.get_running_loop().time()
 
     def wake(self) -> None:
-        """Look for due deliveries now (called after a publish in this process)."""
+        """Look for due deliveries now (called after a publish in this process, and on ``NOTIFY``)."""
+        self._look_past.want()
         self._wake.set()
 
     async def _listen(self) -> None:
@@ -171,7 +172,7 @@ class Worker:
         self._listener = await self.store.engine.connect()
         raw = await self._listener.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self.wake())
 
     # --- the loop ---------------------------------------------------------------------------------------------
 
@@ -186,6 +187,8 @@ class Worker:
                 free = self._free()
                 if free > 0:
                     skip = self._held_back()
+                    look = self._look_past.may(loop.time())
+                    started = loop.time()
                     claimed = await claims.claim_fairly(
                         self.store,
                         self.owner,
@@ -194,7 +197,10 @@ class Worker:
                         self._subscriptions,
                         cap=self._cap,
                         skip=skip,
+                        look_past=look,
                     )
+                    if look:
+                        self._look_past.looked(started, loop.time(), found=not claimed.nothing_past)
                     self._unclaimable = claimed.full | skip
                     for job in claimed.jobs:
                         self._dispatch(job)
@@ -212,12 +218,28 @@ class Worker:
             return
         if seconds is None:
             seconds = POLL_SECONDS
-            # With no free slot, only a finished delivery (which wakes this) can make a claim worth it.
-            due = await queue.next_due_at(self.store, self._unclaimable) if self._free() > 0 else None
+            due = await self._next_due()
             if due is not None:
                 seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
-        with contextlib.suppress(TimeoutError):
+            elif self._look_past.wanted and self._free() > 0:
+                seconds = min(seconds, max(0.0, self._look_past.next_at - self._loop_time()))
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            self._look_past.want()  # a retry may have fallen due behind a backlog the worker cannot take
+
+    async def _next_due(self) -> int | None:
+        """When the next delivery the worker could claim is due, if it knows; None to wait for a wake-up."""
+        if self._free() <= 0:
+            return None  # only a finished delivery (which wakes this) can make a claim worth it
+        if not self._unclaimable:
+            return await queue.next_due_at(self.store)
+        started = self._loop_time()
+        if not self._look_past.may(started):
+            return None
+        due = await queue.next_due_at(self.store, self._unclaimable)
+        self._look_past.looked(started, self._loop_time(), found=due is not None)
+        return due
 
     async def _housekeeping(self) -> None:
         # Renew the leases of what this worker holds (some may wait for a busy host), then take back the

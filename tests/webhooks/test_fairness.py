@@ -54,3 +54,22 @@ def test_an_installation_is_held_back_only_when_every_host_it_sends_to_is_full()
     hosts_of = {"x": {"slow:443"}, "y": {"slow:443", "fast:443"}, "z": {"fast:443"}}
     assert fairness.held_back(hosts_of, {"slow:443"}) == frozenset({"x"})
     assert fairness.held_back(hosts_of, set()) == frozenset()
+
+
+def test_a_worker_looks_past_the_backlog_it_cannot_take_at_first() -> None:
+    assert fairness.LookPast().may(now=0.0)
+
+
+def test_after_a_look_the_next_waits_four_times_as_long_as_it_took() -> None:
+    look = fairness.LookPast()
+    look.looked(started=10.0, now=10.5, found=True)
+    assert not look.may(now=12.0)
+    assert look.may(now=12.5)
+
+
+def test_a_look_that_found_nothing_is_not_repeated_until_something_may_be_due() -> None:
+    look = fairness.LookPast()
+    look.looked(started=10.0, now=10.001, found=False)
+    assert not look.may(now=20.0)
+    look.want()
+    assert look.may(now=20.0)

@@ -210,6 +210,22 @@ async def test_workers_claiming_at_once_hold_one_installations_cap_together(
     assert len({job.seq for result in results for job in result.jobs}) == sum(leased.values())
 
 
+async def test_a_claim_looks_past_the_capped_installations_backlog_only_when_asked(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Their backlog fills the window of earliest due deliveries: y's are found only by reading on past it."""
+    store: Store = quiet_app.state.store
+    x, y = await _two_installations_with_backlogs(client, store, receiver, (200, 2))
+    first = await claims.claim_fairly(store, "me", 10, 60_000, cap=10)
+    assert {job.installation_id for job in first.jobs} == {x}
+    blind = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=False)
+    assert (blind.jobs, blind.nothing_past) == ([], False)
+    looking = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=True)
+    assert {job.installation_id for job in looking.jobs} == {y}
+    again = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=True)
+    assert (again.jobs, again.nothing_past) == ([], True)
+
+
 async def test_the_next_due_time_leaves_out_installations_the_worker_cannot_claim_for(
     quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
