@@ -1,16 +1,17 @@
 """Claiming due deliveries: lease them to one worker, then load what sending them needs.
 
-A claim is fair (``fairness``): it counts what each installation has claimed, reads a window of due deliveries of
-those below their cap (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), takes installations in turn, and leases what it
-chose. Claims take turns, on PostgreSQL by an advisory lock held to commit (so the cap holds across worker
-processes), on SQLite by the write lock; each is a few short statements. The transaction only leases; what sending
-needs (bodies, installation state, secrets, subscriptions) is read after it commits, when the rows are ours, so the
-write lock is held briefly and, on SQLite, the reads run inline.
+A claim is fair (``fairness``): it counts what each installation has claimed, reads the earliest due deliveries
+(past those of installations at their cap, when the worker asks), takes installations in turn, and leases what it
+chose (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Claims take turns, on PostgreSQL by an advisory lock held to commit
+(so the cap holds across worker processes), on SQLite by the write lock; each is a few short statements. The
+transaction only leases; what sending needs (bodies, installation state, secrets, subscriptions) is read after it
+commits, when the rows are ours, so the write lock is held briefly and, on SQLite, the reads run inline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -147,6 +148,7 @@ class Claimed:
     # Whether it looked past the installations it could not take more of, and found nothing there: until more is
     # published (or a while passes), looking again would only read their backlog again.
     nothing_past: bool = False
+    looked_seconds: float = 0.0  # how long that look took (0 when it did not look)
 
 
 async def claim(
@@ -180,9 +182,9 @@ async def claim_fairly(
     ``look_past``, it reads on past them. That costs a read of their due backlog, so the worker asks for it when
     something was published, or now and then (see ``Worker``)."""
     now = store.clock()
-    seqs, full, nothing_past = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip, look_past)
+    seqs, full, looked = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip, look_past)
     if not seqs:
-        return Claimed([], full, nothing_past)
+        return Claimed([], full, *looked)
     # The leases are ours now: nobody else changes these rows until they expire.
     subscriptions = subscriptions or Subscriptions()
     async with store.reading() as reading:
@@ -209,7 +211,7 @@ async def claim_fairly(
         )
         for row in rows
     ]
-    return Claimed(jobs, full, nothing_past)
+    return Claimed(jobs, full, *looked)
 
 
 # Claims take turns on PostgreSQL (a transaction-level advisory lock, released at commit): each then counts what
@@ -223,20 +225,26 @@ _CLAIMED_COUNTS = (
     .where(deliveries.c.status == Status.IN_FLIGHT)
     .group_by(deliveries.c.installation_id)
 )
-# The earliest due deliveries; rows another transaction holds are skipped. Cheap: the first rows of the status
-# index.
+# The earliest due deliveries: the first rows of the status index. Read without locking them (most are not
+# chosen; claims take turns anyway); the lease locks what was chosen.
 _DUE = (
     select(deliveries.c.seq, deliveries.c.installation_id)
     .where(deliveries.c.status == Status.PENDING, deliveries.c.next_attempt_at <= bindparam("now"))
     .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
     .limit(bindparam("window"))
-    .with_for_update(skip_locked=True)
 )
 # The same past the installations a claim cannot take: it walks their due backlog in the index to get there.
 _DUE_OF_OTHERS = _DUE.where(deliveries.c.installation_id.not_in(bindparam("skip", expanding=True)))
+# The chosen rows that are still pending; one another transaction holds (being held for retention mode, say) is
+# skipped rather than waited for.
+_CHOSEN = (
+    select(deliveries.c.seq)
+    .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)), deliveries.c.status == Status.PENDING)
+    .with_for_update(skip_locked=True)
+)
 _LEASE = (
     update(deliveries)
-    .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)), deliveries.c.status == Status.PENDING)
+    .where(deliveries.c.seq.in_(_CHOSEN.scalar_subquery()))
     .values(status=Status.IN_FLIGHT, lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
     .returning(deliveries.c.seq)
 )
@@ -251,32 +259,34 @@ def _lease(
     cap: int,
     skip: frozenset[str],
     look_past: bool,
-) -> tuple[list[int], frozenset[str], bool]:
+) -> tuple[list[int], frozenset[str], tuple[bool, float]]:
     """Lease up to ``limit`` due deliveries to ``owner`` as ``fairness.choose`` picks them: their seqs, the
-    installations at their cap afterwards, and whether it looked past those it could not take and found nothing."""
+    installations at their cap afterwards, and whether it looked past those it could not take and found nothing,
+    with how long that look took."""
     if connection.dialect.name == "postgresql":
         connection.execute(_TAKE_TURN, {"key": _CLAIM_LOCK_KEY})
     claimed = {row.installation_id: int(row.claimed) for row in connection.execute(_CLAIMED_COUNTS)}
     full = fairness.at_cap(claimed, cap)
     if limit <= 0:
-        return [], full, False
+        return [], full, (False, 0.0)
     window = fairness.window(limit)
     rows = connection.execute(_DUE, {"now": now, "window": window}).all()
     candidates = [(row.seq, row.installation_id) for row in rows if row.installation_id not in skip]
     chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
-    nothing_past = False
+    looked = (False, 0.0)
     if len(chosen) < limit and len(rows) == window and look_past:
         # The window was full and gave too little: the earliest due are of installations it cannot take.
+        started = time.perf_counter()
         parameters = {"now": now, "window": window, "skip": sorted(full | skip)}
         candidates = [(row.seq, row.installation_id) for row in connection.execute(_DUE_OF_OTHERS, parameters)]
-        nothing_past = not candidates
+        looked = (not candidates, time.perf_counter() - started)
         chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
     if not chosen:
-        return [], full, nothing_past
+        return [], full, looked
     owners = dict(candidates)
     full = fairness.at_cap(fairness.after(claimed, (owners[seq] for seq in chosen)), cap)
     leased = connection.execute(_LEASE, {"seqs": chosen, "owner": owner, "until": now + lease_ms})
-    return list(leased.scalars().all()), full, nothing_past
+    return list(leased.scalars().all()), full, looked
 
 
 _NOT_SUBSCRIBED = Budget(max_retries=0)

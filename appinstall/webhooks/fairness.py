@@ -89,11 +89,11 @@ class LookPast:
     That read walks their backlog in the index, so a worker that took it on every wake-up would spend its time
     re-reading one hanging installation's thousands of due deliveries. It looks when something may be due past
     them (a publish, a ``NOTIFY``, a timeout: ``wanted``), not sooner than ``spacing`` times the last look's
-    duration after it (so at most about 1 / (1 + spacing) of its time), and not again after a look that found
-    nothing until something says there may be more. Times are the event loop's, in seconds.
+    cost after it (so at most a third of its time goes to looking), and not again after a look
+    that found nothing until something says there may be more. Times are the event loop's, in seconds.
     """
 
-    def __init__(self, spacing: float = 4.0) -> None:
+    def __init__(self, spacing: float = 2.0) -> None:
         self.spacing = spacing
         self.wanted = True
         self.next_at = 0.0
@@ -104,8 +104,12 @@ class LookPast:
     def may(self, now: float) -> bool:
         return self.wanted and now >= self.next_at
 
-    def looked(self, started: float, now: float, *, found: bool) -> None:
-        self.next_at = now + self.spacing * (now - started)
+    def wait(self, now: float) -> float:
+        """How long until a wanted look may be taken (0 when none is wanted, or it may be taken now)."""
+        return max(0.0, self.next_at - now) if self.wanted else 0.0
+
+    def looked(self, now: float, cost: float, *, found: bool) -> None:
+        self.next_at = now + self.spacing * cost
         if not found:
             self.wanted = False
 

@@ -185,10 +185,14 @@ class Worker:
                     await self._housekeeping()
                     next_housekeeping = loop.time() + min(HOUSEKEEPING_SECONDS, self.settings.webhook_lease_seconds / 3)
                 free = self._free()
+                wait = self._look_past.wait(loop.time()) if self._unclaimable else 0.0
+                if wait > 0:
+                    # Something may be due past a backlog the worker cannot take; a claim now could not look.
+                    await self._sleep(wait)
+                    continue
                 if free > 0:
                     skip = self._held_back()
                     look = self._look_past.may(loop.time())
-                    started = loop.time()
                     claimed = await claims.claim_fairly(
                         self.store,
                         self.owner,
@@ -199,8 +203,8 @@ class Worker:
                         skip=skip,
                         look_past=look,
                     )
-                    if look:
-                        self._look_past.looked(started, loop.time(), found=not claimed.nothing_past)
+                    if claimed.looked_seconds:
+                        self._look_past.looked(loop.time(), claimed.looked_seconds, found=not claimed.nothing_past)
                     self._unclaimable = claimed.full | skip
                     for job in claimed.jobs:
                         self._dispatch(job)
@@ -238,7 +242,7 @@ class Worker:
         if not self._look_past.may(started):
             return None
         due = await queue.next_due_at(self.store, self._unclaimable)
-        self._look_past.looked(started, self._loop_time(), found=due is not None)
+        self._look_past.looked(self._loop_time(), self._loop_time() - started, found=due is not None)
         return due
 
     async def _housekeeping(self) -> None:

@@ -60,16 +60,16 @@ def test_a_worker_looks_past_the_backlog_it_cannot_take_at_first() -> None:
     assert fairness.LookPast().may(now=0.0)
 
 
-def test_after_a_look_the_next_waits_four_times_as_long_as_it_took() -> None:
+def test_after_a_look_the_next_waits_twice_its_cost() -> None:
     look = fairness.LookPast()
-    look.looked(started=10.0, now=10.5, found=True)
-    assert not look.may(now=12.0)
-    assert look.may(now=12.5)
+    look.looked(now=10.5, cost=0.5, found=True)
+    assert (look.may(now=11.0), look.wait(now=11.0)) == (False, 0.5)
+    assert (look.may(now=11.5), look.wait(now=11.5)) == (True, 0.0)
 
 
 def test_a_look_that_found_nothing_is_not_repeated_until_something_may_be_due() -> None:
     look = fairness.LookPast()
-    look.looked(started=10.0, now=10.001, found=False)
-    assert not look.may(now=20.0)
+    look.looked(now=10.001, cost=0.001, found=False)
+    assert (look.may(now=20.0), look.wait(now=10.0)) == (False, 0.0)
     look.want()
     assert look.may(now=20.0)
