@@ -83,6 +83,26 @@ def held_back(hosts_of: Mapping[str, set[str]], full_hosts: set[str]) -> frozens
     return frozenset(installation for installation, hosts in hosts_of.items() if hosts and hosts <= full_hosts)
 
 
+class KnownHosts:
+    """The endpoint hosts each installation's deliveries went to, for ``held_back``; the oldest installations are
+    forgotten beyond ``capacity`` (one forgotten is claimed for until its next delivery says where it goes)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._capacity = capacity
+        self._hosts: dict[str, set[str]] = {}
+
+    def add(self, installation: str, host: str) -> None:
+        hosts = self._hosts.get(installation)
+        if hosts is None:
+            if len(self._hosts) >= self._capacity:
+                del self._hosts[next(iter(self._hosts))]
+            hosts = self._hosts[installation] = set()
+        hosts.add(host)
+
+    def held_back(self, full_hosts: set[str]) -> frozenset[str]:
+        return held_back(self._hosts, full_hosts)
+
+
 class LookPast:
     """When a worker should read past the due backlog of installations it cannot take (at their cap, or held back).
 
@@ -114,4 +134,15 @@ class LookPast:
             self.wanted = False
 
 
-__all__ = ["WINDOW_FACTOR", "LookPast", "after", "at_cap", "choose", "claim_cap", "held_back", "host_full", "window"]
+__all__ = [
+    "WINDOW_FACTOR",
+    "KnownHosts",
+    "LookPast",
+    "after",
+    "at_cap",
+    "choose",
+    "claim_cap",
+    "held_back",
+    "host_full",
+    "window",
+]

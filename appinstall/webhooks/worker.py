@@ -44,8 +44,6 @@ HOUSEKEEPING_SECONDS: Final = 5.0
 STALL_CHECK_SECONDS: Final = 300.0
 CLAIM_BATCH: Final = 128
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
-# Installations whose endpoint hosts the worker remembers (to hold back claims for a host with a full round queued).
-HOSTS_REMEMBERED: Final = 4096
 
 
 def schedule_from(settings: Settings) -> RetrySchedule:
@@ -108,7 +106,7 @@ class Worker:
         self._runners: dict[str, int] = {}
         self._busy: dict[str, int] = {}  # of a host's runners, those sending now
         self._cap = fairness.claim_cap(settings.webhook_per_host_concurrency)
-        self._hosts_of: dict[str, set[str]] = {}  # installation → the hosts its deliveries went to
+        self._known_hosts = fairness.KnownHosts()
         # Installations the last claim could take nothing more of: their due deliveries do not shorten a sleep.
         self._unclaimable: frozenset[str] = frozenset()
         self._look_past = fairness.LookPast()  # when to read past their due backlog
@@ -193,10 +191,11 @@ class Worker:
                 if free > 0:
                     skip = self._held_back()
                     look = self._look_past.may(loop.time())
+                    limit = min(free, CLAIM_BATCH)
                     claimed = await claims.claim_fairly(
                         self.store,
                         self.owner,
-                        min(free, CLAIM_BATCH),
+                        limit,
                         self.settings.webhook_lease_seconds * 1000,
                         self._subscriptions,
                         cap=self._cap,
@@ -205,10 +204,11 @@ class Worker:
                     )
                     if claimed.looked_seconds:
                         self._look_past.looked(loop.time(), claimed.looked_seconds, found=not claimed.nothing_past)
+                    filled = claimed.full - self._unclaimable
                     self._unclaimable = claimed.full | skip
                     for job in claimed.jobs:
                         self._dispatch(job)
-                    if claimed.jobs:
+                    if len(claimed.jobs) == limit or (claimed.jobs and filled):
                         continue  # there may be more: the next claim skips whoever this one filled
                 await self._sleep()
             except Exception:  # the store may be briefly unreachable: say so, wait, go on
@@ -277,15 +277,7 @@ class Worker:
     def _held_back(self) -> frozenset[str]:
         per_host = self.settings.webhook_per_host_concurrency
         full = {host for host, waiting in self._hosts.items() if fairness.host_full(len(waiting), per_host)}
-        return fairness.held_back(self._hosts_of, full)
-
-    def _remember_host(self, installation_id: str, host: str) -> None:
-        hosts = self._hosts_of.get(installation_id)
-        if hosts is None:
-            if len(self._hosts_of) >= HOSTS_REMEMBERED:
-                del self._hosts_of[next(iter(self._hosts_of))]
-            hosts = self._hosts_of[installation_id] = set()
-        hosts.add(host)
+        return self._known_hosts.held_back(full)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -302,7 +294,7 @@ class Worker:
         if host is None:  # nothing to send (refused, or no usable URL): no host to wait for
             self._spawn(self._deliver(job))
             return
-        self._remember_host(job.installation_id, host)
+        self._known_hosts.add(job.installation_id, host)
         self._hosts.setdefault(host, deque()).append(job)
         if self._runners.get(host, 0) < self.settings.webhook_per_host_concurrency:
             self._runners[host] = self._runners.get(host, 0) + 1

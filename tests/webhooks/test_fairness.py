@@ -73,3 +73,10 @@ def test_a_look_that_found_nothing_is_not_repeated_until_something_may_be_due() 
     assert (look.may(now=20.0), look.wait(now=10.0)) == (False, 0.0)
     look.want()
     assert look.may(now=20.0)
+
+
+def test_known_hosts_forget_the_oldest_installation_beyond_their_capacity() -> None:
+    known = fairness.KnownHosts(capacity=2)
+    for installation in ("a", "b", "c"):
+        known.add(installation, "slow:443")
+    assert known.held_back({"slow:443"}) == frozenset({"b", "c"})
