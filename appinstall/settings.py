@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         32,
         ge=1,
         description="Webhook requests in flight per endpoint host, per worker process. One installation has at most "
-        "twice this many deliveries claimed at once, across all workers (its fair share).",
+        "three times this many deliveries claimed at once, across all workers (its fair share).",
     )
     webhook_lease_seconds: int = Field(
         60,

@@ -230,7 +230,8 @@ class Worker:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:
-            self._look_past.want()  # a retry may have fallen due behind a backlog the worker cannot take
+            if seconds > 0:  # a retry may have fallen due behind a backlog the worker cannot take
+                self._look_past.want()
 
     async def _next_due(self) -> int | None:
         """When the next delivery the worker could claim is due, if it knows; None to wait for a wake-up."""

@@ -35,8 +35,8 @@ def test_no_candidates_or_no_limit_chooses_nothing() -> None:
     assert fairness.choose([(1, "x")], {}, cap=64, limit=0) == []
 
 
-def test_the_cap_is_a_round_being_sent_and_a_round_queued_of_the_host_limit() -> None:
-    assert fairness.claim_cap(32) == 64
+def test_the_cap_is_three_rounds_of_the_host_limit_sent_queued_and_being_recorded() -> None:
+    assert fairness.claim_cap(32) == 96
 
 
 def test_at_cap_lists_the_installations_with_their_cap_claimed_after_a_claim() -> None:
