@@ -193,7 +193,10 @@ class Settings(BaseSettings):
     )
     webhook_concurrency: int = Field(256, ge=1, description="Webhook requests in flight per worker process.")
     webhook_per_host_concurrency: int = Field(
-        32, ge=1, description="Webhook requests in flight per endpoint host, per worker process."
+        32,
+        ge=1,
+        description="Webhook requests in flight per endpoint host, per worker process. One installation has at most "
+        "three times this many deliveries claimed at once, across all workers (its fair share).",
     )
     delivery_log_days: int = Field(
         30,

@@ -331,14 +331,20 @@ async def unblock_stalled(store: Store) -> int:
 
 
 _NEXT_DUE = select(func.min(deliveries.c.next_attempt_at).label("due")).where(deliveries.c.status == Status.PENDING)
+_NEXT_DUE_OF_OTHERS = _NEXT_DUE.where(deliveries.c.installation_id.not_in(bindparam("skip", expanding=True)))
 
 
-async def next_due_at(store: Store) -> int | None:
-    """When the earliest pending delivery is due (ms), or None if nothing is pending.
+async def next_due_at(store: Store, excluding: frozenset[str] = frozenset()) -> int | None:
+    """When the earliest pending delivery is due (ms), or None if nothing is pending; ``excluding`` the
+    deliveries of installations the worker cannot claim for now (at their cap: their due backlog must not make it
+    poll without pause).
 
     The worker asks before every sleep, so it is one of the store's inline reads on SQLite.
     """
-    [row] = await store.fetch_all(_NEXT_DUE, {})
+    if excluding:
+        [row] = await store.fetch_all(_NEXT_DUE_OF_OTHERS, {"skip": sorted(excluding)})
+    else:
+        [row] = await store.fetch_all(_NEXT_DUE, {})
     return int(row.due) if row.due is not None else None
 
 

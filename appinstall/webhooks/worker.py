@@ -1,5 +1,8 @@
 """The delivery worker: claims due deliveries, sends them, records the outcome, and sleeps until more are due.
 
+Claims are fair (``fairness``): installations take turns, none has more than its cap claimed, and what waits for a
+busy host holds no slot of the worker's concurrency, so one tenant's hanging endpoint slows only that tenant.
+
 It wakes when a publish in the same process says so, on PostgreSQL when any process ``NOTIFY``s, and otherwise
 when the next retry is due (polling at most every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few
 seconds: expired leases are taken back, stalled conversations unblocked and, once a minute, old history removed
@@ -10,7 +13,6 @@ still unsent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.webhooks import claims, metrics, queue
+from appinstall.webhooks import claims, fairness, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
 from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
@@ -99,10 +101,17 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         # Claimed and not yet recorded, by seq. Those with an endpoint wait in their host's queue until one of the
-        # host's runners (at most its per-host limit) takes them: one task per runner, not per delivery.
+        # host's runners (at most its per-host limit) takes them: one task per runner, not per delivery. Those
+        # waiting for a runner to be free (see ``_waiting``) take no slot of the worker's concurrency.
         self._inflight: dict[int, Job] = {}
         self._hosts: dict[str, deque[Job]] = {}
         self._runners: dict[str, int] = {}
+        self._busy: dict[str, int] = {}  # of a host's runners, those sending now
+        self._cap = fairness.claim_cap(settings.webhook_per_host_concurrency)
+        self._known_hosts = fairness.KnownHosts()
+        # Installations the last claim could take nothing more of: their due deliveries do not shorten a sleep.
+        self._unclaimable: frozenset[str] = frozenset()
+        self._look_past = fairness.LookPast()  # when to read past their due backlog
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._listener: AsyncConnection | None = None
@@ -153,7 +162,8 @@ class Worker:
         return asyncio.get_running_loop().time()
 
     def wake(self) -> None:
-        """Look for due deliveries now (called after a publish in this process)."""
+        """Look for due deliveries now (called after a publish in this process, and on ``NOTIFY``)."""
+        self._look_past.want()
         self._wake.set()
 
     async def _listen(self) -> None:
@@ -163,7 +173,7 @@ class Worker:
         self._listener = await self.store.engine.connect()
         raw = await self._listener.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self.wake())
 
     # --- the loop ---------------------------------------------------------------------------------------------
 
@@ -175,22 +185,34 @@ class Worker:
                 if loop.time() >= next_housekeeping:
                     await self._housekeeping()
                     next_housekeeping = loop.time() + min(HOUSEKEEPING_SECONDS, self.settings.webhook_lease_seconds / 3)
-                free = self.settings.webhook_concurrency - len(self._inflight)
-                claimed = (
-                    await claims.claim(
+                free = self._free()
+                wait = self._look_past.wait(loop.time()) if self._unclaimable else 0.0
+                if wait > 0:
+                    # Something may be due past a backlog the worker cannot take; a claim now could not look.
+                    await self._sleep(wait)
+                    continue
+                if free > 0:
+                    skip = self._held_back()
+                    look = self._look_past.may(loop.time())
+                    limit = min(free, CLAIM_BATCH)
+                    claimed = await claims.claim_fairly(
                         self.store,
                         self.owner,
-                        min(free, CLAIM_BATCH),
+                        limit,
                         self.settings.webhook_lease_seconds * 1000,
                         self._subscriptions,
+                        cap=self._cap,
+                        skip=skip,
+                        look_past=look,
                     )
-                    if free > 0
-                    else []
-                )
-                for job in claimed:
-                    self._dispatch(job)
-                if len(claimed) == CLAIM_BATCH:
-                    continue
+                    if claimed.looked_seconds:
+                        self._look_past.looked(loop.time(), claimed.looked_seconds, found=not claimed.nothing_past)
+                    filled = claimed.full - self._unclaimable
+                    self._unclaimable = claimed.full | skip
+                    for job in claimed.jobs:
+                        self._dispatch(job)
+                    if len(claimed.jobs) == limit or (claimed.jobs and filled):
+                        continue  # there may be more: the next claim skips whoever this one filled
                 await self._sleep()
             except Exception:  # the store may be briefly unreachable: say so, wait, go on
                 log.exception("webhook worker loop failed; retrying in %.0f s", POLL_SECONDS)
@@ -203,11 +225,29 @@ class Worker:
             return
         if seconds is None:
             seconds = POLL_SECONDS
-            due = await queue.next_due_at(self.store)
+            due = await self._next_due()
             if due is not None:
                 seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
-        with contextlib.suppress(TimeoutError):
+            elif self._look_past.wanted and self._free() > 0:
+                seconds = min(seconds, max(0.0, self._look_past.next_at - self._loop_time()))
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            if seconds > 0:  # a retry may have fallen due behind a backlog the worker cannot take
+                self._look_past.want()
+
+    async def _next_due(self) -> int | None:
+        """When the next delivery the worker could claim is due, if it knows; None to wait for a wake-up."""
+        if self._free() <= 0:
+            return None  # only a finished delivery (which wakes this) can make a claim worth it
+        if not self._unclaimable:
+            return await queue.next_due_at(self.store)
+        started = self._loop_time()
+        if not self._look_past.may(started):
+            return None
+        due = await queue.next_due_at(self.store, self._unclaimable)
+        self._look_past.looked(self._loop_time(), self._loop_time() - started, found=due is not None)
+        return due
 
     async def _housekeeping(self) -> None:
         # Renew the leases of what this worker holds (some may wait for a busy host), then take back the
@@ -228,6 +268,22 @@ class Worker:
 
     # --- dispatching ------------------------------------------------------------------------------------------
 
+    def _free(self) -> int:
+        """Slots for more claims: what is waiting for its host takes none."""
+        return self.settings.webhook_concurrency - (len(self._inflight) - self._waiting())
+
+    def _waiting(self) -> int:
+        """Queued deliveries that no idle runner of their host is about to take."""
+        return sum(
+            max(0, len(queued) - (self._runners.get(host, 0) - self._busy.get(host, 0)))
+            for host, queued in self._hosts.items()
+        )
+
+    def _held_back(self) -> frozenset[str]:
+        per_host = self.settings.webhook_per_host_concurrency
+        full = {host for host, waiting in self._hosts.items() if fairness.host_full(len(waiting), per_host)}
+        return self._known_hosts.held_back(full)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -243,6 +299,7 @@ class Worker:
         if host is None:  # nothing to send (refused, or no usable URL): no host to wait for
             self._spawn(self._deliver(job))
             return
+        self._known_hosts.add(job.installation_id, host)
         self._hosts.setdefault(host, deque()).append(job)
         if self._runners.get(host, 0) < self.settings.webhook_per_host_concurrency:
             self._runners[host] = self._runners.get(host, 0) + 1
@@ -253,11 +310,19 @@ class Worker:
         waiting = self._hosts[host]
         try:
             while waiting and not self._stopping.is_set():
-                await self._deliver(waiting.popleft())
+                job = waiting.popleft()
+                if len(waiting) == self.settings.webhook_per_host_concurrency - 1:
+                    self._wake.set()  # the host has room in its queue again: its installations may claim
+                self._busy[host] = self._busy.get(host, 0) + 1
+                try:
+                    await self._deliver(job)
+                finally:
+                    self._busy[host] -= 1
         finally:
             self._runners[host] -= 1
             if not self._runners[host]:
                 del self._runners[host]
+                self._busy.pop(host, None)
                 if not waiting:
                     del self._hosts[host]
 

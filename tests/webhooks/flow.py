@@ -10,7 +10,10 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import insert, select
 
+from appinstall.store import Store
+from appinstall.store.tables import deliveries
 from tests.webhooks.receiver import Receiver
 
 ACCOUNT = "42257269"
@@ -95,3 +98,25 @@ async def settled(client: httpx.AsyncClient, installation_id: str, count: int, t
         if time.monotonic() > deadline:
             raise AssertionError(f"deliveries did not settle: {items}")
         await asyncio.sleep(0.05)
+
+
+async def queue_copies(store: Store, installation_id: str, count: int) -> None:
+    """``count`` more due deliveries like the installation's one (it must have exactly one), each outside any
+    conversation, so only the engine's fairness, not ordering, decides when they go: what a burst of notifications
+    to one installation leaves queued, written straight to the store because publishing thousands takes long."""
+    async with store.transaction() as connection:
+        [template] = (
+            await connection.execute(select(deliveries).where(deliveries.c.installation_id == installation_id))
+        ).mappings()
+        row = {key: value for key, value in template.items() if key != "seq"} | {
+            "conversation_id": None,
+            "status": "pending",
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "attempts": 0,
+            "round_attempts": 0,
+            "next_attempt_at": template["created_at"],
+            "last_status_code": None,
+            "last_error": None,
+        }
+        await connection.execute(insert(deliveries), [row | {"id": f"msg_{uuid.uuid4().hex}"} for _ in range(count)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import httpx
@@ -19,7 +20,7 @@ from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.database_work import counting
-from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, install, message, publish
+from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, install, message, publish, queue_copies
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
@@ -158,18 +159,96 @@ async def test_a_claim_after_the_manifest_changes_sends_by_the_new_manifest(
     assert (before.endpoint, after.endpoint) == (receiver.url("/hook"), receiver.url("/moved"))
 
 
-async def test_a_claim_is_one_statement_to_lease_and_three_to_read_what_it_leased(
+async def _two_installations_with_backlogs(
+    client: httpx.AsyncClient, store: Store, receiver: Receiver, counts: tuple[int, int] = (50, 2)
+) -> list[str]:
+    """Installations x (50 due deliveries) and y (2), x's queued first: their ids."""
+    ids = []
+    for count in counts:
+        installed = await install(client, receiver)
+        response = await client.post(
+            f"/api/account/{ACCOUNT}/notifications",
+            params={"installation_id": installed["id"]},
+            json=message("conv-1", "hi"),
+        )
+        assert response.status_code == 202, response.text
+        await queue_copies(store, installed["id"], count - 1)
+        ids.append(installed["id"])
+    return ids
+
+
+async def test_a_claim_takes_no_more_of_one_installation_than_its_cap_and_reaches_the_next(
     quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    """On a SQLite file no pooled connection at all: the lease by the inline writer, the reads inline. On
-    PostgreSQL one connection for the lease's transaction, one shared by the reads."""
+    store: Store = quiet_app.state.store
+    x, y = await _two_installations_with_backlogs(client, store, receiver)
+    claimed = await claims.claim_fairly(store, "first", 128, 60_000, cap=10)
+    assert Counter(job.installation_id for job in claimed.jobs) == {x: 10, y: 2}
+    assert claimed.full == {x}
+    again = await claims.claim_fairly(store, "second", 128, 60_000, cap=10)
+    assert (again.jobs, again.full) == ([], {x})
+
+
+async def test_a_claim_gives_each_installation_a_turn_before_anyones_second(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Among the due deliveries it reads (a window of four per delivery it may take, earliest first)."""
+    store: Store = quiet_app.state.store
+    x, y = await _two_installations_with_backlogs(client, store, receiver, (5, 2))
+    claimed = await claims.claim_fairly(store, "me", 3, 60_000, cap=10)
+    assert Counter(job.installation_id for job in claimed.jobs) == {x: 2, y: 1}
+
+
+async def test_workers_claiming_at_once_hold_one_installations_cap_together(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    x, _ = await _two_installations_with_backlogs(client, store, receiver)
+    results = await asyncio.gather(*(claims.claim_fairly(store, f"worker-{n}", 20, 60_000, cap=10) for n in range(5)))
+    leased = Counter(job.installation_id for result in results for job in result.jobs)
+    assert leased[x] == 10
+    assert len({job.seq for result in results for job in result.jobs}) == sum(leased.values())
+
+
+async def test_a_claim_looks_past_the_capped_installations_backlog_only_when_asked(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Their backlog fills the window of earliest due deliveries: y's are found only by reading on past it."""
+    store: Store = quiet_app.state.store
+    x, y = await _two_installations_with_backlogs(client, store, receiver, (200, 2))
+    first = await claims.claim_fairly(store, "me", 10, 60_000, cap=10)
+    assert {job.installation_id for job in first.jobs} == {x}
+    blind = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=False)
+    assert (blind.jobs, blind.nothing_past) == ([], False)
+    looking = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=True)
+    assert {job.installation_id for job in looking.jobs} == {y}
+    again = await claims.claim_fairly(store, "me", 10, 60_000, cap=10, look_past=True)
+    assert (again.jobs, again.nothing_past) == ([], True)
+
+
+async def test_the_next_due_time_leaves_out_installations_the_worker_cannot_claim_for(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    x, y = await _two_installations_with_backlogs(client, store, receiver)
+    assert await queue.next_due_at(store, frozenset({x, y})) is None
+    assert await queue.next_due_at(store, frozenset({x})) is not None
+
+
+async def test_a_claim_is_three_statements_to_lease_and_three_to_read_what_it_leased(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """The lease counts what each installation has claimed, reads a window of due deliveries and leases those
+    chosen (on PostgreSQL after taking its turn, a fourth). On a SQLite file no pooled connection at all: the lease
+    by the inline writer, the reads inline. On PostgreSQL one connection for the lease's transaction, one shared by
+    the reads."""
     store: Store = quiet_app.state.store
     await install(client, receiver)
     for n in range(3):
         await publish(client, message(f"conv-{n}", "hi"))
     with counting(store) as work:
         assert len(await claims.claim(store, "me", 10, 60_000)) == 3
-    assert (work.checkouts, work.queries) == (0 if store.dialect == "sqlite" else 2, 4)
+    assert (work.checkouts, work.queries) == (0, 6) if store.dialect == "sqlite" else (2, 7)
 
 
 async def test_a_publish_is_a_few_statements_in_one_unit_of_work_with_no_pooled_connection_on_a_sqlite_file(
