@@ -321,6 +321,8 @@ def parse(body: bytes) -> Notification:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise WebhookVerificationError(f"not JSON: {error}") from None
+    except (ValueError, RecursionError):  # a number past Python's digit limit, nesting past the recursion limit
+        raise WebhookVerificationError("not JSON a receiver can read: a number too long or nesting too deep") from None
     try:
         return Notification.model_validate(document)
     except ValidationError as error:

@@ -432,3 +432,9 @@ def test_the_flask_helper_refuses_a_replay_stripped_of_its_standard_headers() ->
     request = FakeFlaskRequest(HELLO, _platform_only(_signed(HELLO, timestamp=int(time.time()))))
     with pytest.raises(WebhookVerificationError, match="no timestamp"):
         flask_verify(request, VECTOR_SECRET)
+
+
+@pytest.mark.parametrize("body", [b'{"n": ' + b"9" * 5000 + b"}", b"[" * 100_000 + b"]" * 100_000])
+def test_a_body_too_long_in_digits_or_too_deep_is_a_verification_error_not_a_crash(body: bytes) -> None:
+    with pytest.raises(WebhookVerificationError, match="too long or nesting too deep"):
+        parse(body)
