@@ -43,7 +43,10 @@ def test_help_shows_an_options_metavar_and_a_choices_list() -> None:
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_show_completion_prints_a_script_for_the_shell(shell: str) -> None:
+def test_show_completion_prints_a_script_for_the_shell(shell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shell named, not detected from the parent processes (under nohup or a service manager, no shell): Typer
+    # reads this when it builds the command, before the runner applies its own environment.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = runner.invoke(app, ["--show-completion", shell], env={"SHELL": f"/bin/{shell}"})
     assert result.exit_code == 0, result.output
     assert "_APPINSTALL_COMPLETE" in result.output
