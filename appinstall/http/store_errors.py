@@ -14,23 +14,15 @@ import logging
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from appinstall.http.problems import ExceptionHandlers, problem_response
+from appinstall.store.outage import is_store_outage
 
 log = logging.getLogger("appinstall.store")
 
 RETRY_AFTER_SECONDS = 1
-
-
-def is_store_outage(error: BaseException) -> bool:
-    """Whether ``error`` says the database could not be reached or used, rather than that the statement was wrong."""
-    if isinstance(error, PoolTimeoutError | ConnectionError):
-        return True
-    if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
-    return False
 
 
 def _reason(error: BaseException) -> str:

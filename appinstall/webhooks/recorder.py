@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Final
 
 from appinstall.store import Store
+from appinstall.store.outage import is_store_outage
 from appinstall.webhooks import health, queue
 from appinstall.webhooks.outcome_log import log_outcomes
 from appinstall.webhooks.queue import Completion
@@ -27,6 +28,7 @@ OnRecorded = Callable[[Completion, bool | None], None]
 
 MAX_BATCH: Final = 256
 GATHER_SECONDS: Final = 0.002
+RETRY_DELAYS: Final = (0.2, 0.5, 1.0, 2.0, 4.0)  # about 8 s in all, well inside a lease
 
 
 class Recorder:
@@ -54,6 +56,25 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def _complete(self, batch: list[Completion], disabled: list[health.Disabled]) -> set[int] | None:
+        """Write the batch; if the store fails (a dropped connection, a restart), try again a few times: the results
+        are known, and waiting for the leases to expire instead would hold the deliveries (and their installation's
+        fair share of claims) for a whole lease. None if it never could."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return await queue.complete_many(
+                    self._store, self._owner, batch, disable_after_ms=self._disable_after_ms, disabled=disabled
+                )
+            except Exception as error:
+                if delay is None or not is_store_outage(error):
+                    log.exception(
+                        "could not record %d attempts; they will be retried when their leases expire", len(batch)
+                    )
+                    return None
+                log.warning("could not record %d attempts; trying again in %.1f s", len(batch), delay)
+                await asyncio.sleep(delay)
+        return None
+
     async def _run(self) -> None:
         while True:
             batch = [await self._waiting.get()]
@@ -67,12 +88,8 @@ class Recorder:
     async def _write(self, batch: list[Completion]) -> None:
         outcomes: list[bool | None]
         disabled: list[health.Disabled] = []
-        try:
-            kept = await queue.complete_many(
-                self._store, self._owner, batch, disable_after_ms=self._disable_after_ms, disabled=disabled
-            )
-        except Exception:  # nothing is lost: the leases expire and the deliveries are sent again
-            log.exception("could not record %d attempts; they will be retried when their leases expire", len(batch))
+        kept = await self._complete(batch, disabled)
+        if kept is None:  # nothing is lost: the leases expire and the deliveries are sent again
             outcomes = [None] * len(batch)
         else:
             outcomes = [completion.job.seq in kept for completion in batch]

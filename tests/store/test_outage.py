@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from appinstall.http.store_errors import is_store_outage
+from appinstall.store.outage import is_store_outage
 
 
 class _DriverError(Exception):
