@@ -10,6 +10,8 @@ commits, when the rows are ours, so the write lock is held briefly and, on SQLit
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 from appinstall.registry.header_values import open_values
 from appinstall.settings import Settings
 from appinstall.store import Store
+from appinstall.store.outage import is_store_outage
 from appinstall.store.tables import (
     accounts,
     client_secrets,
@@ -28,7 +31,7 @@ from appinstall.store.tables import (
     notifications,
     webhook_health,
 )
-from appinstall.webhooks import fairness
+from appinstall.webhooks import fairness, queue
 from appinstall.webhooks.models import Job, Status
 from appinstall.webhooks.policy import Budget
 
@@ -136,6 +139,7 @@ class Subscriptions:
 
 
 # The cap by the default per-host limit, for claims made outside a worker (tests, tools).
+GIVE_BACK_DELAYS: Final = (0.0, 0.2, 0.5, 1.0, 2.0)  # tries to give back a claim whose jobs could not be loaded
 DEFAULT_CAP: Final = fairness.claim_cap(Settings.model_fields["webhook_per_host_concurrency"].default)
 
 
@@ -186,8 +190,26 @@ async def claim_fairly(
     seqs, full, looked = await store.run_transaction(_lease, owner, limit, now, lease_ms, cap, skip, look_past)
     if not seqs:
         return Claimed([], full, *looked)
-    # The leases are ours now: nobody else changes these rows until they expire.
-    subscriptions = subscriptions or Subscriptions()
+    # The leases are ours now: nobody else changes these rows until they expire. Should the store fail before the
+    # jobs are loaded, they are given back, or they would wait a whole lease (holding their installation's share).
+    try:
+        jobs = await _load(store, seqs, now, subscriptions or Subscriptions())
+    except Exception as error:
+        if is_store_outage(error):
+            await _give_back(store, owner, seqs)
+        raise
+    return Claimed(jobs, full, *looked)
+
+
+async def _give_back(store: Store, owner: str, seqs: list[int]) -> None:
+    for delay in GIVE_BACK_DELAYS:
+        await asyncio.sleep(delay)
+        with contextlib.suppress(Exception):
+            await queue.release(store, owner, seqs)
+            return
+
+
+async def _load(store: Store, seqs: list[int], now: int, subscriptions: Subscriptions) -> list[Job]:
     async with store.reading() as reading:
         rows = await reading.fetch_all(_CLAIMED, {"seqs": seqs})
         installation_ids = sorted({row.installation_id for row in rows})
@@ -206,7 +228,7 @@ async def claim_fairly(
         plain = store.keyring.open(secret.ciphertext, secret.installation_id)
         secrets.setdefault(secret.installation_id, []).append((secret.expires_at is not None, plain))
     ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
-    jobs = [
+    return [
         _job(
             now,
             row,
@@ -215,7 +237,6 @@ async def claim_fairly(
         )
         for row in rows
     ]
-    return Claimed(jobs, full, *looked)
 
 
 # Claims take turns on PostgreSQL (a transaction-level advisory lock, released at commit): each then counts what
