@@ -21,7 +21,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from appinstall.accounts.models import ACCOUNT_ID_PATTERN
 from appinstall.http.problems import PROBLEM_JSON
+from appinstall.manifest.rules import EVENT_TYPES, short_event_name
 from appinstall.registry.views import manifest_component
 from appinstall.sandbox.models import PublishEvent, UpdateConversationField
 from appinstall.tokens.views import ConsumerRequest
@@ -79,42 +81,63 @@ GRANT_PATHS = r"/oauth2/token|/sentinel/api/account/\{account_id\}/app/token"
 WITH_BODY = "POST PUT PATCH"
 
 RULES: Final[tuple[Rule, ...]] = (
-    # methods     path (a regular expression on the template)          security  errors answered there too
-    Rule("*", r".*", None, {400: problem("invalid-input"), 503: problem("store-unavailable")}),
-    Rule(WITH_BODY, r".*", None, {413: problem("payload-too-large")}),
-    Rule(WITH_BODY, rf"(?!{GRANT_PATHS}).*", None, {415: problem("unsupported-media-type")}),
-    Rule("*", rf"(?!{PLATFORM}$)/api/.*", ADMIN, {401: problem("unauthorized"), 404: problem("account-not-found")}),
-    Rule("*", r"/api/accounts|/api/installations|/api/signing-keys.*", ADMIN, {403: problem("forbidden")}),
-    Rule("POST", r"/api/accounts", ADMIN, {400: problem("invalid-request"), 409: problem("account-exists")}),
-    Rule("*", r"/api/accounts/.*", ADMIN, {400: problem("invalid-request"), 404: problem("key-not-found")}),
-    Rule("*", r"/api/signing-keys.*", ADMIN, {400: problem("invalid-request"), 404: problem("signing-key-not-found")}),
-    Rule("GET", r".*/installations|/api/installations", ADMIN, {400: problem("invalid-request invalid-cursor")}),
-    Rule("POST PUT PATCH", r".*/installations(/\{installation_id\})?", ADMIN, {
-        400: problem("invalid-manifest read-only-field"), 409: problem("client-name-taken")}),
-    Rule("PUT PATCH DELETE", INSTALLATION, ADMIN, {412: problem("precondition-failed")}),
-    Rule("PUT PATCH", INSTALLATION, ADMIN, {428: problem("precondition-required")}),
-    Rule("*", INSTALLATION + r".*", ADMIN, {404: problem("installation-not-found")}),
-    Rule("*", INSTALLATION + r"/deliveries.*", ADMIN, {
-        400: problem("invalid-parameter invalid-cursor invalid-request"), 404: problem("delivery-not-found")}),
-    Rule("POST", INSTALLATION + r"/deliveries/.*/retry", ADMIN, {409: problem("delivery-unfinished")}),
-    Rule("*", INSTALLATION + r"/webhooks.*", ADMIN, {
-        400: problem("invalid-request"), 404: problem("webhook-not-found")}),
-    Rule("POST", ACCOUNT + r"/notifications", ADMIN, {
-        400: problem("invalid-notification"), 404: problem("installation-not-found")}),
-    Rule("*", ACCOUNT + r"/(sandbox|settings)/.*", ADMIN, {400: problem("invalid-request")}),
-    Rule("POST", ACCOUNT + r"/sandbox/conversations/.*", ADMIN, {
-        400: problem("conversation-closed"), 404: problem("conversation-not-found"), 409: problem("not-accepted")}),
-    Rule("POST", GRANT_PATHS, CLIENT, {
-        400: oauth("invalid_request unsupported_grant_type invalid_scope"), 401: oauth("invalid_client"),
-        429: oauth("temporarily_unavailable")}),
-    Rule("POST", ACCOUNT + r"/consumer", APP, {400: platform("40001"), 401: platform("40102 40105")}),
-    Rule("POST", SEND_API, CONSUMER, {
-        400: platform("40001"), 401: platform("40102 40103 40104 40105"), 404: platform("40401"),
-        429: platform("42901")}),
-    Rule("GET", ACCOUNT + r"/service/baseURI.json", PUBLIC, {400: problem("invalid-parameter unknown-host")}),
-    Rule("GET", r"/\.well-known/oauth-authorization-server", PUBLIC, {400: problem("unknown-host")}),
-    Rule("GET", r"/\.well-known/jwks.json|/healthz|/metrics", PUBLIC, {}),
-    Rule("GET", r"/readyz", PUBLIC, {503: problem("not-ready")}),
+    # methods        path (a regular expression on the path template)  security  errors answered there too
+    Rule("*",         r".*",                                   None,     {400: problem("invalid-input"),
+                                                                          503: problem("store-unavailable")}),
+    Rule(WITH_BODY,   r".*",                                   None,     {413: problem("payload-too-large")}),
+    Rule(WITH_BODY,   rf"(?!{GRANT_PATHS}).*",                 None,     {415: problem("unsupported-media-type")}),
+    # The API of admin keys and the operator token
+    Rule("*",         rf"(?!{PLATFORM}$)/api/.*",              ADMIN,    {401: problem("unauthorized")}),
+    Rule("*",         rf"(?!{PLATFORM}$)/api/accounts?/\{{account_id\}}.*",
+                                                               ADMIN,    {404: problem("account-not-found")}),
+    Rule("*",         r"/api/accounts|/api/installations|/api/signing-keys.*",
+                                                               ADMIN,    {403: problem("forbidden")}),
+    Rule("POST",      r"/api/accounts",                        ADMIN,    {400: problem("invalid-request"),
+                                                                          409: problem("account-exists")}),
+    Rule("*",         r"/api/accounts/.*",                     ADMIN,    {400: problem("invalid-request"),
+                                                                          404: problem("key-not-found")}),
+    Rule("*",         r"/api/signing-keys.*",                  ADMIN,    {400: problem("invalid-request"),
+                                                                          404: problem("signing-key-not-found")}),
+    Rule("GET",       r".*/installations|/api/installations",  ADMIN,    {400: problem("invalid-request "
+                                                                          "invalid-cursor unknown-event-type")}),
+    Rule(WITH_BODY,   r".*/installations(/\{installation_id\})?",
+                                                               ADMIN,    {400: problem("invalid-manifest "
+                                                                          "read-only-field"),
+                                                                          409: problem("client-name-taken")}),
+    Rule("PUT PATCH DELETE", INSTALLATION,                     ADMIN,    {412: problem("precondition-failed")}),
+    Rule("PUT PATCH", INSTALLATION,                            ADMIN,    {428: problem("precondition-required")}),
+    Rule("*",         INSTALLATION + r".*",                    ADMIN,    {404: problem("installation-not-found")}),
+    Rule("*",         INSTALLATION + r"/deliveries.*",         ADMIN,    {400: problem("invalid-parameter "
+                                                                          "invalid-cursor unknown-event-type"),
+                                                                          404: problem("delivery-not-found")}),
+    Rule("POST",      INSTALLATION + r"/deliveries/.*/retry",  ADMIN,    {409: problem("delivery-unfinished")}),
+    Rule("*",         INSTALLATION + r"/webhooks.*",           ADMIN,    {400: problem("unknown-event-type"),
+                                                                          404: problem("webhook-not-found")}),
+    Rule("POST",      ACCOUNT + r"/notifications",             ADMIN,    {400: problem("invalid-notification"),
+                                                                          404: problem("installation-not-found")}),
+    Rule("*",         ACCOUNT + r"/(sandbox|settings)/.*",     ADMIN,    {400: problem("invalid-request")}),
+    Rule("POST",      ACCOUNT + r"/sandbox/conversations/.*",  ADMIN,    {400: problem("conversation-closed"),
+                                                                          404: problem("conversation-not-found"),
+                                                                          409: problem("not-accepted")}),
+    # The platform's paths: OAuth 2.0 errors on the token endpoints, the platform's envelope on its APIs
+    Rule("POST",      GRANT_PATHS,                             CLIENT,   {400: oauth("invalid_request "
+                                                                          "unsupported_grant_type invalid_scope"),
+                                                                          401: oauth("invalid_client"),
+                                                                          429: oauth("temporarily_unavailable")}),
+    Rule("POST",      ACCOUNT + r"/consumer",                  APP,      {400: platform("40001"),
+                                                                          401: platform("40102 40105")}),
+    Rule("POST",      SEND_API,                                CONSUMER, {400: platform("40001"),
+                                                                          401: platform("40102 40103 40104 40105"),
+                                                                          404: platform("40401"),
+                                                                          429: platform("42901")}),
+    # Public routes
+    Rule("GET",       ACCOUNT + r"/service/baseURI\.json",     PUBLIC,   {400: problem("invalid-parameter "
+                                                                          "unknown-host")}),
+    Rule("GET",       r"/\.well-known/oauth-authorization-server",
+                                                               PUBLIC,   {400: problem("unknown-host")}),
+    Rule("GET",       r"/\.well-known/jwks\.json|/healthz|/metrics",
+                                                               PUBLIC,   {}),
+    Rule("GET",       r"/readyz",                              PUBLIC,   {503: problem("not-ready")}),
 )  # fmt: skip
 
 SECURITY_SCHEMES: Final[dict[str, Any]] = {
@@ -204,6 +227,34 @@ _MEDIA: Final[dict[Shape, tuple[str, str]]] = {
     "oauth": ("application/json", "OAuthError"),
     "platform": ("application/json", "PlatformError"),
 }
+
+
+# --- Parameters checked by hand -------------------------------------------------------------------------------
+
+MOMENT: Final[dict[str, Any]] = {
+    "anyOf": [{"type": "string", "pattern": "^[0-9]{1,14}$"}, {"type": "string", "format": "date-time"}],
+    "description": "Milliseconds since the epoch, or an RFC 3339 time with a zone (2026-11-25T12:00:00Z).",
+}
+EVENT_TYPE: Final[dict[str, Any]] = {
+    "enum": [short_event_name(name) for name in EVENT_TYPES] + list(EVENT_TYPES),
+    "description": "An event type, short (ContentEvent) or full (ms.MessagingEventNotification.ContentEvent).",
+}
+PARAMETERS: Final[dict[str, dict[str, Any]]] = {
+    "account_id": {"type": "string", "pattern": ACCOUNT_ID_PATTERN},
+    "event_type": EVENT_TYPE,
+    "since": MOMENT,
+    "until": MOMENT,
+}
+"""Parameter name → the schema of the value that the route's own checks accept (FastAPI only knows "a string")."""
+
+
+def _strict_parameter(parameter: dict[str, Any]) -> None:
+    strict = PARAMETERS.get(parameter["name"])
+    if strict is not None:
+        parameter["schema"] = {
+            **strict,
+            **({"title": parameter["schema"]["title"]} if "title" in parameter["schema"] else {}),
+        }
 
 
 # --- Bodies that routes read by hand ---------------------------------------------------------------------------
@@ -346,6 +397,8 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in operations.items():
             rules = matching_rules(method, path)
             operation["responses"].pop("422", None)
+            for parameter in operation.get("parameters", []):
+                _strict_parameter(parameter)
             for status, response in _responses(rules).items():
                 operation["responses"].setdefault(status, response)
             security = [rule.security for rule in rules if rule.security is not None]

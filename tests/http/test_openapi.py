@@ -101,3 +101,16 @@ def test_routes_that_read_their_body_by_hand_describe_it(document: dict[str, Any
 def test_security_comes_from_the_last_matching_rule_that_names_it() -> None:
     matched = matching_rules("post", "/api/account/{account_id}/consumer")
     assert [rule.security for rule in matched if rule.security is not None] == [({"appJwt": []},)]
+
+
+def test_the_platforms_idp_path_lists_only_the_platforms_errors_for_credentials(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/api/account/{account_id}/consumer"]["post"]["responses"]
+    assert list(responses["401"]["content"]) == ["application/json"]
+    assert "404" not in responses
+
+
+def test_checked_parameters_say_what_the_route_accepts(document: dict[str, Any]) -> None:
+    deliveries = {p["name"]: p["schema"] for p in document["paths"][INSTALLATION + "/deliveries"]["get"]["parameters"]}
+    assert "ContentEvent" in deliveries["event_type"]["enum"]
+    assert deliveries["since"]["anyOf"][0]["pattern"] == "^[0-9]{1,14}$"
+    assert deliveries["account_id"]["pattern"].startswith("^[A-Za-z0-9]")
