@@ -6,8 +6,9 @@ limits' 413/415), by the exception handlers (503 when the store is out of reach)
 of the token endpoints, the platform's envelope on its Send API), nor of the credentials each route takes. Clients
 generated from the document, and schemathesis' contract checks, rely on those. So the generated document is walked
 (FastAPI includes routers lazily: its internals are not a stable place to look) and ``RULES`` below, one readable
-table, adds each route's error responses and security; the bodies that routes read by hand get a schema as strict
-as the code that reads them. ``tests/registry/test_openapi_fuzz.py`` holds the document to the live server.
+table, adds each route's error responses and security; the parameters and bodies that routes check by hand get a
+schema as strict as the code that checks them (``openapi_inputs``). ``tests/registry/test_openapi_fuzz.py`` holds
+the live server to the document.
 """
 
 from __future__ import annotations
@@ -19,15 +20,10 @@ from typing import Any, Final, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from appinstall.accounts.models import ACCOUNT_ID_PATTERN
+from appinstall.http.openapi_inputs import hand_read_bodies, strict_parameter
 from appinstall.http.problems import PROBLEM_JSON
-from appinstall.manifest.rules import EVENT_TYPES, short_event_name
 from appinstall.registry.views import manifest_component
-from appinstall.sandbox.models import PublishEvent, UpdateConversationField
-from appinstall.tokens.views import ConsumerRequest
-from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING, MESSAGING_EVENTS
 
 Shape = Literal["problem", "oauth", "platform"]
 """The three error dialects: RFC 9457 problem details; RFC 6749 §5.2 (token endpoints); the platform's envelope."""
@@ -229,136 +225,6 @@ _MEDIA: Final[dict[Shape, tuple[str, str]]] = {
 }
 
 
-# --- Parameters checked by hand -------------------------------------------------------------------------------
-
-MOMENT: Final[dict[str, Any]] = {
-    "anyOf": [{"type": "string", "pattern": "^[0-9]{1,14}$"}, {"type": "string", "format": "date-time"}],
-    "description": "Milliseconds since the epoch, or an RFC 3339 time with a zone (2026-11-25T12:00:00Z).",
-}
-EVENT_TYPE: Final[dict[str, Any]] = {
-    "enum": [short_event_name(name) for name in EVENT_TYPES] + list(EVENT_TYPES),
-    "description": "An event type, short (ContentEvent) or full (ms.MessagingEventNotification.ContentEvent).",
-}
-PARAMETERS: Final[dict[str, dict[str, Any]]] = {
-    "account_id": {"type": "string", "pattern": ACCOUNT_ID_PATTERN},
-    "event_type": EVENT_TYPE,
-    "since": MOMENT,
-    "until": MOMENT,
-}
-"""Parameter name → the schema of the value that the route's own checks accept (FastAPI only knows "a string")."""
-
-
-def _strict_parameter(parameter: dict[str, Any]) -> None:
-    strict = PARAMETERS.get(parameter["name"])
-    if strict is not None:
-        parameter["schema"] = {
-            **strict,
-            **({"title": parameter["schema"]["title"]} if "title" in parameter["schema"] else {}),
-        }
-
-
-# --- Bodies that routes read by hand ---------------------------------------------------------------------------
-
-
-class _Send(BaseModel):
-    """``ms.PublishEvent``: one event in a conversation (``sandbox.service.send``)."""
-
-    model_config = ConfigDict(extra="ignore")
-    kind: Literal["req"]
-    id: str | int
-    type: Literal["ms.PublishEvent"]
-    body: PublishEvent
-
-
-class _Close(BaseModel):
-    """``cm.UpdateConversationField`` with ``ConversationStateField: CLOSE``."""
-
-    model_config = ConfigDict(extra="ignore")
-    kind: Literal["req"]
-    id: str | int
-    type: Literal["cm.UpdateConversationField"]
-    body: UpdateConversationField
-
-
-class _Open(BaseModel):
-    """One request of the array that opens a conversation."""
-
-    model_config = ConfigDict(extra="ignore")
-    kind: Literal["req"]
-    id: str | int
-    type: Literal["userprofile.SetUserProfile", "cm.ConsumerRequestConversation"]
-    body: dict[str, Any] = Field(default_factory=dict)
-
-
-def _notification() -> dict[str, Any]:
-    """``webhooks.envelope.route``'s checks, as a schema."""
-    messaging_change = {
-        "type": "object",
-        "required": ["event"],
-        "properties": {
-            "event": {"type": "object", "required": ["type"], "properties": {"type": {"enum": list(MESSAGING_EVENTS)}}}
-        },
-    }
-    envelope = {"kind": {"const": "notification"}}
-    return {
-        "oneOf": [
-            {
-                "type": "object",
-                "required": ["kind", "type", "body"],
-                "properties": {**envelope, "type": {"const": kind}, "body": _changes(change)},
-            }
-            for kind, change in ((MESSAGING, messaging_change), (CONVERSATION_CHANGE, {"type": "object"}))
-        ]
-    }
-
-
-def _changes(change: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["changes"],
-        "properties": {"changes": {"type": "array", "minItems": 1, "items": change}},
-    }
-
-
-def _model_schema(components: dict[str, Any], adapter: TypeAdapter[Any]) -> dict[str, Any]:
-    schema = adapter.json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
-    return schema
-
-
-TOKEN_FORM: Final[dict[str, Any]] = {
-    "type": "object",
-    "required": ["grant_type"],
-    "properties": {
-        "grant_type": {"const": "client_credentials"},
-        "client_id": {"type": "string", "description": "With client_secret, unless HTTP Basic carries both."},
-        "client_secret": {"type": "string"},
-        "scope": {"type": "string", "description": "Space-separated; at most what the manifest registered."},
-    },
-}
-
-
-def _hand_read_bodies(components: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(method, path) → the body (media type → schema) of the routes that read their body themselves."""
-    send = _model_schema(components, TypeAdapter(_Send | _Close))
-    opening = _model_schema(components, TypeAdapter(list[_Open]))
-    opening["minItems"] = 1
-    consumer = _model_schema(components, TypeAdapter(ConsumerRequest))
-    form = {"application/x-www-form-urlencoded": {"schema": TOKEN_FORM}}
-    return {
-        ("post", "/oauth2/token"): form,
-        ("post", "/sentinel/api/account/{account_id}/app/token"): form,
-        ("post", "/api/account/{account_id}/consumer"): {"application/json": {"schema": consumer}},
-        ("post", "/api/account/{account_id}/messaging/consumer/conversation"): {
-            "application/json": {"schema": opening}
-        },
-        ("post", "/api/account/{account_id}/messaging/consumer/conversation/send"): {
-            "application/json": {"schema": send}
-        },
-        ("post", "/api/account/{account_id}/notifications"): {"application/json": {"schema": _notification()}},
-    }
-
-
 # --- Applying the table -------------------------------------------------------------------------------------------
 
 
@@ -392,13 +258,13 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas.update(ERROR_SCHEMAS)
     components["securitySchemes"] = SECURITY_SCHEMES
-    bodies = _hand_read_bodies(schemas)
+    bodies = hand_read_bodies(schemas)
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             rules = matching_rules(method, path)
             operation["responses"].pop("422", None)
             for parameter in operation.get("parameters", []):
-                _strict_parameter(parameter)
+                strict_parameter(parameter)
             for status, response in _responses(rules).items():
                 operation["responses"].setdefault(status, response)
             security = [rule.security for rule in rules if rule.security is not None]
