@@ -264,7 +264,7 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
             rules = matching_rules(method, path)
             operation["responses"].pop("422", None)
             for parameter in operation.get("parameters", []):
-                strict_parameter(parameter)
+                strict_parameter(method, parameter)
             for status, response in _responses(rules).items():
                 operation["responses"].setdefault(status, response)
             security = [rule.security for rule in rules if rule.security is not None]

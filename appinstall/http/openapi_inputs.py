@@ -37,13 +37,24 @@ PARAMETERS: Final[dict[str, dict[str, Any]]] = {
 """Parameter name → the schema of the value that the route's own checks accept (FastAPI only knows "a string")."""
 
 
-def strict_parameter(parameter: dict[str, Any]) -> None:
+REQUIRED: Final[frozenset[tuple[str, str]]] = frozenset({("put", "If-Match"), ("patch", "If-Match")})
+"""(method, parameter) the route refuses to go without, though FastAPI reads it as optional (428 when missing)."""
+
+
+def strict_parameter(method: str, parameter: dict[str, Any]) -> None:
+    """Narrow ``parameter`` (of an operation with ``method``) to what the route's own checks accept."""
+    schema = parameter["schema"]
+    kept = {key: schema[key] for key in ("title", "default") if key in schema}
+    if (method, parameter["name"]) in REQUIRED:
+        parameter["required"] = True
+        parameter["schema"] = {"type": "string", "minLength": 1, **kept}
     strict = PARAMETERS.get(parameter["name"])
-    if strict is not None:
-        parameter["schema"] = {
-            **strict,
-            **({"title": parameter["schema"]["title"]} if "title" in parameter["schema"] else {}),
-        }
+    if strict is None:
+        return
+    if schema.get("type") == "array":  # a repeatable parameter: each value is checked
+        parameter["schema"] = {**schema, "items": strict}
+    else:
+        parameter["schema"] = {**strict, **kept}
 
 
 # --- Bodies that routes read by hand ---------------------------------------------------------------------------

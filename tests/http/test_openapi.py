@@ -114,3 +114,21 @@ def test_checked_parameters_say_what_the_route_accepts(document: dict[str, Any])
     assert "ContentEvent" in deliveries["event_type"]["enum"]
     assert deliveries["since"]["anyOf"][0]["pattern"] == "^[0-9]{1,14}$"
     assert deliveries["account_id"]["pattern"].startswith("^[A-Za-z0-9]")
+
+
+def test_a_repeatable_filter_checks_each_value(document: dict[str, Any]) -> None:
+    listing = document["paths"]["/api/installations"]["get"]["parameters"]
+    [event_type] = [p["schema"] for p in listing if p["name"] == "event_type"]
+    assert event_type["type"] == "array"
+    assert "ContentEvent" in event_type["items"]["enum"]
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_replace_or_patch_requires_if_match(document: dict[str, Any], method: str) -> None:
+    [if_match] = [p for p in document["paths"][INSTALLATION][method]["parameters"] if p["name"] == "If-Match"]
+    assert if_match["required"] is True
+
+
+def test_a_delete_takes_if_match_as_optional(document: dict[str, Any]) -> None:
+    [if_match] = [p for p in document["paths"][INSTALLATION]["delete"]["parameters"] if p["name"] == "If-Match"]
+    assert if_match["required"] is False
