@@ -7,10 +7,9 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -19,9 +18,9 @@ from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
 from appinstall.http.input_guard import InputGuard
 from appinstall.http.limits import RequestLimits
+from appinstall.http.openapi import openapi_document
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.http.store_errors import STORE_EXCEPTION_HANDLERS
-from appinstall.registry.views import manifest_component
 from appinstall.registry.views import router as registry_router
 from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.ratelimit import SendLimiter
@@ -139,12 +138,5 @@ def create_app(
             return problem_response(503, "not-ready", "the store is unreachable")
         return JSONResponse({"status": "ready"})
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(manifest_component())
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = partial(openapi_document, app)  # type: ignore[method-assign]
     return app

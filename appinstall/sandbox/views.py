@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from appinstall.accounts.auth import PrincipalDep, StoreDep
 from appinstall.accounts.service import require_account
+from appinstall.http.problems import ProblemError
 from appinstall.http.public_url import public_base
 from appinstall.sandbox import modes, service
 from appinstall.sandbox.agents import SandboxAgents
@@ -110,6 +113,20 @@ async def send(
 # --- The agent side: the sandbox's own API (admin key or operator), for tests and demos -----------------------
 
 AGENT = "/api/account/{account_id}/sandbox/conversations/{conversation_id}"
+_AGENT_PROBLEMS = {
+    service.CONVERSATION_NOT_FOUND: "conversation-not-found",
+    errors.BAD_REQUEST_BODY: "conversation-closed",
+}
+
+
+@contextmanager
+def _as_problem() -> Iterator[None]:
+    """The agent side is the sandbox's own API, called with admin keys: its errors are problem details like the
+    rest of that API, not the platform's envelope that the consumer side (which shares the service) answers in."""
+    try:
+        yield
+    except PlatformError as error:
+        raise ProblemError(error.status, _AGENT_PROBLEMS.get(error.code, "invalid-request"), error.details) from None
 
 
 @router.post(AGENT + "/accept", summary="Accept a conversation as an agent (sandbox)")
@@ -124,7 +141,8 @@ async def accept(
     """The agent joins as ASSIGNED_AGENT; subscribed connectors get the conversation's UPSERT."""
     await require_account(store, principal, account_id)
     agent_id = body.agent_id if body is not None else DEFAULT_AGENT
-    await service.accept(store, account_id, conversation_id, agent_id)
+    with _as_problem():
+        await service.accept(store, account_id, conversation_id, agent_id)
     wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "agentId": agent_id}
 
@@ -135,7 +153,8 @@ async def agent_event(
 ) -> dict[str, int | None]:
     """Text or rich content, typing (a chat state) or a read receipt, from the agent, with role ASSIGNED_AGENT."""
     await require_account(store, principal, account_id)
-    sequence = await service.agent_event(store, account_id, conversation_id, body.event)
+    with _as_problem():
+        sequence = await service.agent_event(store, account_id, conversation_id, body.event)
     wake_local_worker(request.app.state)
     return {"sequence": sequence}
 
@@ -145,7 +164,8 @@ async def agent_close(
     account_id: str, conversation_id: str, request: Request, store: StoreDep, principal: PrincipalDep
 ) -> dict[str, str]:
     await require_account(store, principal, account_id)
-    await service.close(store, account_id, conversation_id, "AGENT")
+    with _as_problem():
+        await service.close(store, account_id, conversation_id, "AGENT")
     wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "state": "CLOSE"}
 

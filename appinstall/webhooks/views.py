@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from appinstall.accounts.auth import PrincipalDep, StoreDep
@@ -204,7 +205,7 @@ async def enable_webhook(
     return await service.enable_webhook(store, account_id, installation_id, full, principal.actor)
 
 
-@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(store: StoreDep) -> Response:
     """Counters of this process, and the shared queue's depth and oldest age read from the store now."""
     await refresh_queue_gauges(store)

@@ -94,3 +94,22 @@ async def test_a_consumer_cannot_use_the_agent_api(client: httpx.AsyncClient, co
     conversation_id = await open_conversation(client, headers)
     response = await client.post(f"{AGENT}/{conversation_id}/accept", headers=headers)
     assert response.status_code == 401
+
+
+async def test_the_agent_api_answers_an_unknown_conversation_with_a_problem(
+    client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    response = await client.post(f"{AGENT}/no-such-conversation/close")
+    assert (response.status_code, response.headers["content-type"]) == (404, "application/problem+json")
+    assert response.json()["type"].endswith("/conversation-not-found")
+
+
+async def test_the_agent_api_answers_a_closed_conversation_with_a_problem(
+    client: httpx.AsyncClient, connector: dict[str, Any]
+) -> None:
+    headers = await consumer_headers(client, connector["app_jwt"], "john")
+    conversation_id = await open_conversation(client, headers)
+    assert (await client.post(f"{AGENT}/{conversation_id}/close")).status_code == 200
+    response = await client.post(f"{AGENT}/{conversation_id}/accept")
+    assert (response.status_code, response.headers["content-type"]) == (400, "application/problem+json")
+    assert response.json()["type"].endswith("/conversation-closed")
