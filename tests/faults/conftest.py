@@ -1,5 +1,6 @@
-"""Fault tests: real processes, real databases, and something breaking under load. ``pytest tests/faults`` runs them
-alone; they are part of the whole suite too."""
+"""Fault tests: real processes, real databases, and something breaking under load. ``pytest -m fault`` runs them
+(these, and the hanging receiver and slow-client tests in tests/webhooks and tests/http); they are part of the whole
+suite too."""
 
 from __future__ import annotations
 
@@ -13,3 +14,9 @@ from tests.webhooks.receiver import make_tls_files
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/faults/" in str(item.path):
+            item.add_marker(pytest.mark.fault)

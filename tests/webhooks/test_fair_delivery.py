@@ -17,7 +17,7 @@ from appinstall.settings import Settings
 from tests.webhooks.flow import ACCOUNT, JSON_TYPE, install, message, queue_copies
 from tests.webhooks.receiver import Receiver
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.fault]
 
 BACKLOG = 2_000
 Y_COUNT = 20
