@@ -10,7 +10,6 @@ commits, when the rows are ours, so the write lock is held briefly and, on SQLit
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import time
@@ -22,7 +21,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 from appinstall.registry.header_values import open_values
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.store.outage import is_store_outage
+from appinstall.store.outage import is_store_outage, retried_while_out_of_reach
 from appinstall.store.tables import (
     accounts,
     client_secrets,
@@ -139,7 +138,7 @@ class Subscriptions:
 
 
 # The cap by the default per-host limit, for claims made outside a worker (tests, tools).
-GIVE_BACK_DELAYS: Final = (0.0, 0.2, 0.5, 1.0, 2.0)  # tries to give back a claim whose jobs could not be loaded
+GIVE_BACK_DELAYS: Final = (0.2, 0.5, 1.0, 2.0)  # tries to give back a claim whose jobs could not be loaded
 DEFAULT_CAP: Final = fairness.claim_cap(Settings.model_fields["webhook_per_host_concurrency"].default)
 
 
@@ -202,11 +201,8 @@ async def claim_fairly(
 
 
 async def _give_back(store: Store, owner: str, seqs: list[int]) -> None:
-    for delay in GIVE_BACK_DELAYS:
-        await asyncio.sleep(delay)
-        with contextlib.suppress(Exception):
-            await queue.release(store, owner, seqs)
-            return
+    with contextlib.suppress(Exception):  # best effort: failing that, the leases expire
+        await retried_while_out_of_reach(lambda: queue.release(store, owner, seqs), GIVE_BACK_DELAYS)
 
 
 async def _load(store: Store, seqs: list[int], now: int, subscriptions: Subscriptions) -> list[Job]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Final
 
 from appinstall.store import Store
-from appinstall.store.outage import is_store_outage
+from appinstall.store.outage import retried_while_out_of_reach
 from appinstall.webhooks import health, queue
 from appinstall.webhooks.outcome_log import log_outcomes
 from appinstall.webhooks.queue import Completion
@@ -57,23 +57,22 @@ class Recorder:
                 await self._task
 
     async def _complete(self, batch: list[Completion], disabled: list[health.Disabled]) -> set[int] | None:
-        """Write the batch; if the store fails (a dropped connection, a restart), try again a few times: the results
-        are known, and waiting for the leases to expire instead would hold the deliveries (and their installation's
-        fair share of claims) for a whole lease. None if it never could."""
-        for delay in (*RETRY_DELAYS, None):
-            try:
-                return await queue.complete_many(
+        """Write the batch; if the store is out of reach (a dropped connection, a restart), try again a few times:
+        the results are known, and waiting for the leases to expire instead would hold the deliveries (and their
+        installation's fair share of claims) for a whole lease. None if it never could."""
+        try:
+            return await retried_while_out_of_reach(
+                lambda: queue.complete_many(
                     self._store, self._owner, batch, disable_after_ms=self._disable_after_ms, disabled=disabled
-                )
-            except Exception as error:
-                if delay is None or not is_store_outage(error):
-                    log.exception(
-                        "could not record %d attempts; they will be retried when their leases expire", len(batch)
-                    )
-                    return None
-                log.warning("could not record %d attempts; trying again in %.1f s", len(batch), delay)
-                await asyncio.sleep(delay)
-        return None
+                ),
+                RETRY_DELAYS,
+                waiting=lambda delay: log.warning(
+                    "could not record %d attempts; trying again in %.1f s", len(batch), delay
+                ),
+            )
+        except Exception:
+            log.exception("could not record %d attempts; they will be retried when their leases expire", len(batch))
+            return None
 
     async def _run(self) -> None:
         while True:
