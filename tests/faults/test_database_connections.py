@@ -22,10 +22,11 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, SEED
+from tests.conftest import POSTGRES_URL
+from tests.faults.receiving import delivered_ids, install_receiving_app
 from tests.live_server import OPERATOR_TOKEN, live_server
-from tests.webhooks.flow import CONTENT, JSON_TYPE, message
-from tests.webhooks.receiver import Receiver, ReceiverThread
+from tests.webhooks.flow import JSON_TYPE, message
+from tests.webhooks.receiver import ReceiverThread
 
 PUBLISHES = 400
 CLIENTS = 8
@@ -92,10 +93,6 @@ def publish_through_the_drops(api: str, account: str, database: str) -> tuple[li
     return acknowledged, refused
 
 
-def delivered_ids(receiver: Receiver) -> set[str]:
-    return {request.headers["webhook-id"] for request in list(receiver.received)}
-
-
 def test_dropped_database_connections_lose_no_acknowledged_notification_and_answer_no_500(
     own_database: str, tmp_path: Path, tls_files: tuple[Path, Path, Path]
 ) -> None:
@@ -108,15 +105,8 @@ def test_dropped_database_connections_lose_no_acknowledged_notification_and_answ
         "APPINSTALL_WEBHOOK_RETRY_FIRST_DELAY_SECONDS": "0.05",
     }
     account = "faults"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     with ReceiverThread(cert, key) as receiver, live_server(tmp_path / "api", **environment) as server:
-        httpx.post(f"{server.url}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
-        manifest = json.loads(json.dumps(SEED))
-        manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(), "max_retries": 5}}
-        installed = httpx.post(
-            f"{server.url}/api/account/{account}/configuration/app-install/installations", json=manifest, headers=admin
-        )
-        assert installed.status_code == 201, installed.text
+        install_receiving_app(server.url, account, receiver)
 
         acknowledged, refused = publish_through_the_drops(server.url, account, own_database)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SEED
-from tests.live_server import OPERATOR_TOKEN, live_server
-from tests.webhooks.flow import CONTENT, JSON_TYPE, message
-from tests.webhooks.receiver import Receiver, ReceiverThread
+from tests.faults.receiving import ADMIN, delivered_ids, install_receiving_app
+from tests.live_server import live_server
+from tests.webhooks.flow import JSON_TYPE, message
+from tests.webhooks.receiver import ReceiverThread
 
 FOLDER_MB = 12
 FILLER_MB = 4
@@ -54,10 +54,6 @@ def publish(http: httpx.Client, account: str, index: int) -> httpx.Response:
     return http.post(f"/api/account/{account}/notifications", content=json.dumps(document))
 
 
-def delivered_ids(receiver: Receiver) -> set[str]:
-    return {request.headers["webhook-id"] for request in list(receiver.received)}
-
-
 def wait_for(condition: object, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while not condition():  # type: ignore[operator]
@@ -79,20 +75,13 @@ def test_a_full_disk_refuses_publishes_with_503_loses_nothing_acknowledged_and_r
         "APPINSTALL_WEBHOOK_TIMEOUT_SECONDS": "1",
     }
     account = "disk"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     filler = small_disk / "filler"
     acknowledged: list[str] = []
     refused: list[httpx.Response] = []
     with ReceiverThread(cert, key) as receiver, live_server(small_disk / "data", **environment) as server:
         filler.write_bytes(b"\0" * FILLER_MB * 1024 * 1024)
-        httpx.post(f"{server.url}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
-        manifest = json.loads(json.dumps(SEED))
-        manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(), "max_retries": 5}}
-        installed = httpx.post(
-            f"{server.url}/api/account/{account}/configuration/app-install/installations", json=manifest, headers=admin
-        )
-        assert installed.status_code == 201, installed.text
-        with httpx.Client(base_url=server.url, headers={**admin, **JSON_TYPE}, timeout=30) as http:
+        install_receiving_app(server.url, account, receiver)
+        with httpx.Client(base_url=server.url, headers={**ADMIN, **JSON_TYPE}, timeout=30) as http:
             for index in range(MAX_PUBLISHES):
                 response = publish(http, account, index)
                 if response.status_code == 202:

@@ -17,9 +17,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.conftest import SEED
-from tests.live_server import OPERATOR_TOKEN, free_port, live_server, worker_process
-from tests.webhooks.flow import CONTENT, JSON_TYPE, message
+from tests.faults.receiving import ADMIN, install_receiving_app
+from tests.live_server import free_port, live_server, worker_process
+from tests.webhooks.flow import JSON_TYPE, message
 from tests.webhooks.receiver import Receiver, ReceiverThread
 
 # --- Real processes --------------------------------------------------------------------------------------------
@@ -42,15 +42,9 @@ def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, str, dict[s
     """In a new account, install an app that subscribes to text messages and publish many notifications per
     conversation. The account shares the session's PostgreSQL database with other tests, hence its unique id."""
     account = f"crash{uuid.uuid4().hex[:8]}"
-    base = f"/api/account/{account}/configuration/app-install/installations"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    httpx.post(f"{api}/api/accounts", json={"id": account}, headers=admin).raise_for_status()
-    manifest = json.loads(json.dumps(SEED))
-    manifest["client_name"] = f"crash-{uuid.uuid4().hex[:8]}"
-    manifest["capabilities"]["webhooks"] = {CONTENT: {"endpoint": receiver.url(), "max_retries": 5}}
-    installed = httpx.post(f"{api}{base}", json=manifest, headers=admin).json()
+    installed = install_receiving_app(api, account, receiver, client_name=f"crash-{uuid.uuid4().hex[:8]}")
     published: dict[str, list[str]] = defaultdict(list)
-    with httpx.Client(base_url=api, headers={**admin, **JSON_TYPE}) as http:
+    with httpx.Client(base_url=api, headers={**ADMIN, **JSON_TYPE}) as http:
         for index in range(PER_CONVERSATION):
             for conversation in range(CONVERSATIONS):
                 document = message(f"conv-{conversation}", f"{conversation}:{index}")
@@ -86,12 +80,11 @@ def _leased_by(database_url: str, owner: str) -> int:
 
 def _statuses(api: str, account: str, installation_id: str) -> list[str]:
     base = f"/api/account/{account}/configuration/app-install/installations"
-    admin = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     statuses: list[str] = []
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{api}{base}/{installation_id}/deliveries", params=params, headers=admin).json()
+        page = httpx.get(f"{api}{base}/{installation_id}/deliveries", params=params, headers=ADMIN).json()
         statuses += [item["status"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
