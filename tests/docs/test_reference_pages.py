@@ -13,6 +13,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 
 from tests.docs.page_session import ROOT, background_output, page_session, reader_clone, report
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server
+from tests.webhooks.flow import message
 
 DOCS = ROOT / "docs"
 SEED = ROOT / "appinstall" / "manifest" / "examples" / "seed.json"
@@ -57,16 +59,7 @@ class Reader:
 
 def a_failed_delivery(api: httpx.Client, installation_id: str) -> str:
     """Publish one message to the account and wait until its only attempt has failed (nothing listens)."""
-    change = {
-        "sequence": 0,
-        "originatorId": "consumer-1",
-        "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
-        "serverTimestamp": int(time.time() * 1000),
-        "event": {"type": "ContentEvent", "message": "hello", "contentType": "text/plain"},
-        "conversationId": "5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e",
-        "dialogId": "5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e",
-    }
-    notification = {"kind": "notification", "body": {"changes": [change]}, "type": "ms.MessagingEventNotification"}
+    notification = message("5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e", "hello")
     published = api.post(f"/api/account/{ACCOUNT}/notifications", json=notification)
     assert published.status_code == 202, published.text
     delivery_id: str = published.json()["deliveries"][0]["id"]
@@ -106,7 +99,10 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
         yield prepared(server.url)
 
 
-def run_page(page: Path, reader: Reader, work: Path) -> tuple[int, str]:
+@contextmanager
+def reading(page: Path, reader: Reader, work: Path) -> Iterator[tuple[int, str]]:
+    """The page's blocks run in ``work`` as ``reader`` would (with the page's manifest.json); what they still run
+    in the background is stopped when the block ends."""
     shutil.copy(SEED, work / "manifest.json")
     with page_session(
         page,
@@ -114,16 +110,16 @@ def run_page(page: Path, reader: Reader, work: Path) -> tuple[int, str]:
         exported=reader.exported(),
         replacing={EXAMPLE_DELIVERY: reader.failed_delivery},
         strict_curl=True,
-    ) as (code, output):
-        return code, output
+    ) as finished:
+        yield finished
 
 
 @pytest.mark.parametrize("name", ["authentication.md", "http-api.md"])
 def test_every_block_of_the_page_runs_as_written(reader: Reader, tmp_path: Path, name: str) -> None:
     page = DOCS / name
     work = reader_clone(tmp_path)
-    code, output = run_page(page, reader, work)
-    assert code == 0, report(page, work, code, output)
+    with reading(page, reader, work) as (code, output):
+        assert code == 0, report(page, work, code, output)
 
 
 @pytest.fixture(scope="module")
@@ -131,14 +127,7 @@ def webhooks_run(reader: Reader, tmp_path_factory: pytest.TempPathFactory) -> It
     """The webhooks page runs once, its local server and receiver kept running for the tests that look at them."""
     page = DOCS / "webhooks.md"
     work = reader_clone(tmp_path_factory.mktemp("clone"))
-    shutil.copy(SEED, work / "manifest.json")
-    with page_session(
-        page,
-        work,
-        exported=reader.exported(),
-        replacing={EXAMPLE_DELIVERY: reader.failed_delivery},
-        strict_curl=True,
-    ) as (code, output):
+    with reading(page, reader, work) as (code, output):
         yield work, code, output
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.webhooks.flow import message
 
 ACCOUNT = "fuzz"
 OPERATOR = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
@@ -33,26 +34,6 @@ def _manifest(client_name: str) -> dict[str, Any]:
                 },
                 "retry": {"retention_time": 10},
             }
-        },
-    }
-
-
-def _notification(conversation_id: str, text: str) -> dict[str, Any]:
-    return {
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {
-            "changes": [
-                {
-                    "sequence": 0,
-                    "originatorId": "consumer-1",
-                    "originatorMetadata": {"id": "consumer-1", "role": "CONSUMER"},
-                    "serverTimestamp": 1528371161893,
-                    "event": {"type": "ContentEvent", "message": text, "contentType": "text/plain"},
-                    "conversationId": conversation_id,
-                    "dialogId": conversation_id,
-                }
-            ]
         },
     }
 
@@ -119,7 +100,7 @@ async def build_world(http: httpx.AsyncClient) -> World:
     assert opened.status_code == 200, opened.text
     conversation_id = opened.json()[1]["body"]["conversationId"]
     published = await http.post(
-        f"/api/account/{ACCOUNT}/notifications", json=_notification(conversation_id, "hi"), headers=OPERATOR
+        f"/api/account/{ACCOUNT}/notifications", json=message(conversation_id, "hi"), headers=OPERATOR
     )
     assert published.status_code == 202, published.text
     deliveries = (await http.get(f"{base}/{installation['id']}/deliveries", headers=OPERATOR)).json()["items"]
@@ -178,7 +159,7 @@ def json_body(method: str, path: str, world: World) -> Any:
         },
         ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/events"): lambda: {"event": event},
         ("PUT", "/api/account/{account_id}/sandbox/agent"): lambda: {"mode": "off"},
-        ("POST", "/api/account/{account_id}/notifications"): lambda: _notification(conversation, "hi"),
+        ("POST", "/api/account/{account_id}/notifications"): lambda: message(conversation, "hi"),
         ("PUT", "/api/account/{account_id}/settings/webhook-signature"): lambda: {
             "algorithm": "sha1",
             "encoding": "base64",
