@@ -47,11 +47,11 @@ from appinstall.cli.listen import Listener, start_listener
 from appinstall.cli.remote import RegistryClient, RemoteError, ServerUnreachable, apply_manifest
 from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.startup_errors import load_settings
-from appinstall.client import AsyncTokenClient, TokenError
+from appinstall.connector.receiving import Notification
+from appinstall.connector.tokens import AsyncTokenClient, TokenError
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.webhooks.receiving import Notification
 
 HOST: Final = "127.0.0.1"  # development mode lets webhooks reach this machine only
 KEY_NAME: Final = "appinstall demo"

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from appinstall.manifest import validate_document
-from appinstall.webhooks.receiving import (
+from appinstall.connector.receiving import (
     AcceptStatusEvent,
     ChatStateEvent,
     ContentEvent,
@@ -24,7 +23,8 @@ from appinstall.webhooks.receiving import (
     Notification,
     OtherChange,
 )
-from appinstall.webhooks.signing import PLATFORM_SIGNATURE_HEADER, SIGNATURE_HEADER
+from appinstall.connector.signing import PLATFORM_SIGNATURE_HEADER, SIGNATURE_HEADER
+from appinstall.manifest import validate_document
 
 SEED_MANIFEST: Final = Path(__file__).resolve().parent.parent / "manifest" / "examples" / "seed.json"
 

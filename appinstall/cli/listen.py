@@ -24,7 +24,7 @@ from rich.text import Text
 
 from appinstall.cli.forward import Answer, Forwarder, describe_answer, forward_target
 from appinstall.cli.signals import stop_on_signals
-from appinstall.webhooks.receiving import (
+from appinstall.connector.receiving import (
     AcceptStatusEvent,
     ChatStateEvent,
     ContentEvent,
@@ -36,7 +36,7 @@ from appinstall.webhooks.receiving import (
     parse,
     verify,
 )
-from appinstall.webhooks.signing import ATTEMPT_HEADER, ID_HEADER
+from appinstall.connector.signing import ATTEMPT_HEADER, ID_HEADER
 
 _EVENT_WIDTH = 18  # "ConversationChange"
 _ROLE_WIDTH = 14  # "ASSIGNED_AGENT"

@@ -7,7 +7,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from appinstall.client import TokenClient, TokenError
+from appinstall.connector.tokens import TokenClient, TokenError
 
 
 def token(

@@ -1,36 +1,5 @@
-"""Webhook delivery: notifications fanned out to installations, stored, signed, sent and retried."""
+"""Webhook delivery: notifications fanned out to installations, stored, signed, sent and retried.
 
-from appinstall.webhooks.frameworks import fastapi_verifier, flask_verify
-from appinstall.webhooks.receiving import (
-    AcceptStatusEvent,
-    ChatStateEvent,
-    ContentEvent,
-    ConversationChange,
-    ConversationDetails,
-    MessagingChange,
-    Notification,
-    OtherChange,
-    OtherEvent,
-    RichContentEvent,
-    WebhookVerificationError,
-    parse,
-    verify,
-)
-
-__all__ = [
-    "AcceptStatusEvent",
-    "ChatStateEvent",
-    "ContentEvent",
-    "ConversationChange",
-    "ConversationDetails",
-    "MessagingChange",
-    "Notification",
-    "OtherChange",
-    "OtherEvent",
-    "RichContentEvent",
-    "WebhookVerificationError",
-    "fastapi_verifier",
-    "flask_verify",
-    "parse",
-    "verify",
-]
+The server's inside: nothing here is public. A connector verifies and reads webhooks with ``appinstall.connector``,
+whose signature scheme (``appinstall.connector.signing``) this package signs with.
+"""

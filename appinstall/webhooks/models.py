@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from appinstall.connector.signing import Algorithm, Encoding
 from appinstall.webhooks.policy import Budget
 from appinstall.webhooks.retention import DeliveryState
-from appinstall.webhooks.signing import Algorithm, Encoding
 
 
 class Status(enum.StrEnum):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from appinstall.manifest.rules import is_reserved_header
-from appinstall.webhooks.sender import USER_AGENT
-from appinstall.webhooks.signing import (
+from appinstall.connector.signing import (
     ATTEMPT_HEADER,
     PLATFORM_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
@@ -15,6 +13,8 @@ from appinstall.webhooks.signing import (
     Encoding,
     signature_headers,
 )
+from appinstall.manifest.rules import is_reserved_header
+from appinstall.webhooks.sender import USER_AGENT
 
 MASK = "…"
 

@@ -20,7 +20,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from appinstall.client import AsyncTokenClient
+from appinstall.connector import AsyncTokenClient
 
 from .consumer import Consumer
 from .install import PlatformError, discover, install

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jwt
 
-from appinstall.client import AsyncTokenClient
+from appinstall.connector import AsyncTokenClient
 
 from .install import check
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from appinstall.webhooks import ContentEvent, ConversationChange, MessagingChange, Notification, fastapi_verifier
+from appinstall.connector import ContentEvent, ConversationChange, MessagingChange, Notification, fastapi_verifier
 
 PATH = "/webhooks"
 

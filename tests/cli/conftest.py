@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from appinstall.webhooks.signing import ATTEMPT_HEADER, signature_headers
+from appinstall.connector.signing import ATTEMPT_HEADER, signature_headers
 from tests.live_server import free_port
 
 SECRET = "rl9hacst6kqilbofup64n11ga3"

@@ -28,9 +28,9 @@ from appinstall.cli.demo_steps import (
     signed_both_ways,
     step_of,
 )
+from appinstall.connector import Notification, parse
 from appinstall.manifest import validate_manifest
 from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging
-from appinstall.webhooks import Notification, parse
 from appinstall.webhooks.envelope import encode
 from tests.live_server import free_port
 

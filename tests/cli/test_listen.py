@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from appinstall.cli.listen import attempt_label, delivery_warning, describe, summary
+from appinstall.connector import parse
 from appinstall.sandbox.notifications import Conversation, conversation_upsert
-from appinstall.webhooks import parse
 from appinstall.webhooks.envelope import encode
 from tests.cli.conftest import SECRET, RunningListener, listening, signed
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from appinstall.webhooks import verify
+from appinstall.connector import verify
 from tests.sandbox.test_send_api import (
     ACCOUNT,
     arrivals,

@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from appinstall.app import create_app
+from appinstall.connector import ContentEvent, ConversationChange, MessagingChange, Notification, verify
 from appinstall.settings import Settings
 from appinstall.store import create_engine
 from appinstall.store.tables import conversation_events
-from appinstall.webhooks import ContentEvent, ConversationChange, MessagingChange, Notification, verify
 from tests.sandbox.test_send_api import ACCOUNT, arrivals, connector, consumer_headers, open_conversation, publish_event
 from tests.webhooks.receiver import Receiver
 

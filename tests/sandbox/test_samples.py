@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from appinstall.connector.receiving import ContentEvent, ConversationChange, MessagingChange, parse
 from appinstall.manifest.rules import (
     ACCEPT_STATUS_EVENT,
     CHAT_STATE_EVENT,
@@ -17,7 +18,6 @@ from appinstall.manifest.rules import (
 )
 from appinstall.sandbox.samples import DEFAULT_TEXT, sample_notification
 from appinstall.webhooks.envelope import encode, route
-from appinstall.webhooks.receiving import ContentEvent, ConversationChange, MessagingChange, parse
 from tests.sandbox.shapes import differences
 from tests.sandbox.test_published_examples import MESSAGING_IDS
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from appinstall.webhooks import verify
+from appinstall.connector import verify
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio

@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
 from appinstall.app import create_app
+from appinstall.connector.signing import platform_signature, receiver_secret
 from appinstall.settings import Settings
 from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.signing import platform_signature, receiver_secret
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.live_server import free_port
 from tests.webhooks.flow import ACCOUNT, BASE, CHAT_STATE, CONTENT, JSON_TYPE, install, message, publish, settled

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from appinstall.client import AsyncTokenClient
+from appinstall.connector import AsyncTokenClient
 from examples.echo_connector.__main__ import echo
 from examples.echo_connector.consumer import Consumer
 from examples.echo_connector.install import discover

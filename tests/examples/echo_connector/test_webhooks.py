@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from appinstall.connector.signing import platform_signature, signature_headers
 from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.signing import platform_signature, signature_headers
 from examples.echo_connector.webhooks import PATH, AgentMessage, Closed, Heard, receiver
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from appinstall.cli import app
-from appinstall.client import AsyncTokenClient, TokenClient, TokenError
+from appinstall.connector import AsyncTokenClient, TokenClient, TokenError
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, live_server
 

@@ -7,6 +7,9 @@
   secret bytes, message = ``{id}.{timestamp}.{body}``)), so a receiver can use any Standard Webhooks library with
   ``whsec_`` + base64(client secret). While a rotated secret is in its grace period both secrets sign,
   space-separated, so a receiver holding either one verifies.
+
+The contract both ends share, so it lives in the connector package: the server's sender signs with it
+(``webhooks/request.py``) and a connector verifies with it (``receiving.verify``); neither copies it.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.signing import (
+from appinstall.connector.signing import (
     Algorithm,
     Encoding,
     platform_form,
@@ -21,8 +20,9 @@ from appinstall.webhooks.signing import (
     verify_platform_signature,
     verify_standard_signature,
 )
+from appinstall.webhooks.envelope import encode
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "webhooks" / "fixtures"
 VECTOR_SECRET = "rl9hacst6kqilbofup64n11ga3"
 
 

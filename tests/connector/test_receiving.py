@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from appinstall.webhooks import (
+from appinstall.connector import (
     AcceptStatusEvent,
     ChatStateEvent,
     ContentEvent,
@@ -23,17 +23,17 @@ from appinstall.webhooks import (
     Notification,
     OtherEvent,
     RichContentEvent,
+    Scheme,
     WebhookVerificationError,
     fastapi_verifier,
     flask_verify,
     parse,
     verify,
 )
+from appinstall.connector.signing import Algorithm, Encoding, platform_signature, signature_headers
 from appinstall.webhooks.envelope import encode
-from appinstall.webhooks.receiving import Scheme
-from appinstall.webhooks.signing import Algorithm, Encoding, platform_signature, signature_headers
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "webhooks" / "fixtures"
 VECTOR_SECRET = "rl9hacst6kqilbofup64n11ga3"
 NOW = 1_764_072_000
 CONVERSATION = "5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e"

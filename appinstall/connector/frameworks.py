@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from appinstall.webhooks.receiving import Notification, Scheme, WebhookVerificationError, verify
+from appinstall.connector.receiving import Notification, Scheme, WebhookVerificationError, verify
 
 
 def fastapi_verifier(

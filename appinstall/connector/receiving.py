@@ -26,8 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING
-from appinstall.webhooks.signing import (
+from appinstall.connector.signing import (
     ID_HEADER,
     PLATFORM_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
@@ -36,6 +35,11 @@ from appinstall.webhooks.signing import (
     verify_platform_signature,
     verify_standard_signature,
 )
+from appinstall.manifest.rules import CONTENT_EVENT, EX_CONVERSATION_CHANGE
+
+# The two envelope types a notification comes in, from the manifest's spelling of the subscription keys.
+MESSAGING = CONTENT_EVENT.rpartition(".")[0]
+CONVERSATION_CHANGE = EX_CONVERSATION_CHANGE
 
 Scheme = Literal["any", "platform", "standard"]
 _STANDARD_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
