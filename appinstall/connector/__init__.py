@@ -1,8 +1,8 @@
 """The connector's side of appinstall: what a connector app written in Python imports, and all it needs.
 
-This package is appinstall's public Python API (with the ``appinstall`` command and the HTTP API); the names
-below are the surface, and they keep working across minor versions. Everything else under ``appinstall`` is the
-server's inside and may change without notice.
+This package is appinstall's public Python API for connectors (beside the manifest validator at the top of
+``appinstall``, the ``appinstall`` command and the HTTP API); the names below are the surface, changed only
+deliberately. Everything else under ``appinstall`` is the server's inside and may change without notice.
 
 - **Tokens**: ``TokenClient`` (blocking) and ``AsyncTokenClient`` get an AppJWT with the installation's client
   credentials, cache it and renew it before it expires; ``consumer_token`` gets a ConsumerJWS. A refusal is a
