@@ -1,0 +1,194 @@
+"""Publishing notifications into the outbox: one notification stored once, one delivery per subscriber.
+
+``publish`` answers only after every delivery it created is committed: from then on the notification cannot be
+lost, whatever happens to the process. Sending is the worker's job (``worker.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from appinstall.http.problems import ProblemError
+from appinstall.registry import service as registry
+from appinstall.registry.models import WEBHOOK_KIND
+from appinstall.store import Store
+from appinstall.store.batch import execute_many
+from appinstall.store.tables import (
+    deliveries,
+    installation_capabilities,
+    installations,
+    notifications,
+    retention_states,
+    webhook_health,
+)
+from appinstall.webhooks.envelope import EnvelopeError, Routed, route
+from appinstall.webhooks.models import PublishedDelivery, Status
+from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
+from appinstall.webhooks.retention import DeliveryState
+
+MAX_CONVERSATION_ID = 100
+
+
+def new_delivery_id() -> str:
+    """A Standard Webhooks message id: the same on every attempt of one delivery."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+async def publish(
+    store: Store, account_id: str, document: Any, *, installation_id: str | None = None
+) -> list[PublishedDelivery]:
+    """Fan a notification out to every enabled installation of the account subscribed to its event type.
+
+    ``installation_id`` restricts the fan-out to that one installation (``appinstall trigger`` tries a single
+    app without waking every other app of the account); 404 if the account has no such installation.
+    """
+    try:
+        routed = route(document)
+    except EnvelopeError as error:
+        raise ProblemError(
+            400,
+            "invalid-notification",
+            "the body is not a notification in the platform's envelope",
+            errors=error.problems,
+        ) from None
+    for envelope in routed:
+        if envelope.conversation_id is not None and len(envelope.conversation_id) > MAX_CONVERSATION_ID:
+            raise ProblemError(
+                400, "invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters"
+            )
+    if installation_id is not None:
+        await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
+    return await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)
+
+
+async def publish_in(
+    connection: AsyncConnection, account_id: str, routed: list[Routed], now: int
+) -> list[PublishedDelivery]:
+    """Publish inside the caller's transaction: the change that caused the notifications and their deliveries
+    commit together, or not at all (the transactional outbox)."""
+    return await connection.run_sync(publish_into, account_id, routed, now)
+
+
+def publish_into(
+    connection: Connection, account_id: str, routed: list[Routed], now: int, only: str | None = None
+) -> list[PublishedDelivery]:
+    """The deliveries of ``routed``, written in the connection's transaction (to installation ``only``, if given).
+
+    A unit of work for ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a
+    moment, not for a thread hand-off per statement while the worker waits for the lock. A handful of statements
+    whatever the number of subscribers: the subscribers, the notifications, which subscribers already have an
+    unfinished delivery in each conversation, and one insert of every delivery.
+    """
+    subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed}, only)
+    pairs = [
+        (installation, envelope.conversation_id)
+        for envelope in routed
+        for installation, _, _ in subscribers.get(envelope.event_type, [])
+    ]
+    lock_conversations(connection, pairs)
+    unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
+    created: list[PublishedDelivery] = []
+    rows: list[dict[str, Any]] = []
+    for envelope in routed:
+        notification_id = connection.scalar(
+            _INSERT_NOTIFICATION,
+            {
+                "account_id": account_id,
+                "event_type": envelope.event_type,
+                "conversation_id": envelope.conversation_id,
+                "body": envelope.body,
+                "created_at": now,
+            },
+        )
+        for installation_id, disabled_reason, held in subscribers.get(envelope.event_type, []):
+            if disabled_reason is not None:
+                status = Status.FAILED  # finished at once: it holds nothing back
+            else:
+                status = take_turn(unfinished, (installation_id, envelope.conversation_id))
+                if status is Status.PENDING and held:
+                    status = Status.HELD  # retention mode: kept until the installation recovers
+            delivery_id = new_delivery_id()
+            rows.append(
+                {
+                    "id": delivery_id,
+                    "account_id": account_id,
+                    "installation_id": installation_id,
+                    "notification_id": notification_id,
+                    "event_type": envelope.event_type,
+                    "conversation_id": envelope.conversation_id,
+                    "status": status,
+                    "attempts": 0,
+                    "round_attempts": 0,
+                    "round_started_at": now,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_error": f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
+                }
+            )
+            created.append(
+                PublishedDelivery(
+                    id=delivery_id,
+                    installation_id=installation_id,
+                    event_type=envelope.event_type,
+                    conversation_id=envelope.conversation_id,
+                    status=status,
+                )
+            )
+    execute_many(connection, _INSERT_DELIVERY, rows)
+    if created:
+        wake_workers(connection)
+    return created
+
+
+_INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id)
+_INSERT_DELIVERY = insert(deliveries)
+
+
+def _subscribers(
+    connection: Connection, account_id: str, event_types: set[str], only: str | None = None
+) -> dict[str, list[tuple[str, str | None, bool]]]:
+    """Per event type: the enabled installations subscribed to it (only ``only``, when given), with why their
+    webhook is disabled (or None) and whether their new deliveries are held (retention mode, FAILED)."""
+    query = (
+        select(
+            installations.c.id,
+            installation_capabilities.c.value,
+            webhook_health.c.disabled_reason,
+            webhook_health.c.disabled_at,
+            retention_states.c.state,
+        )
+        .join(installation_capabilities, installation_capabilities.c.installation_id == installations.c.id)
+        .outerjoin(retention_states, retention_states.c.installation_id == installations.c.id)
+        .outerjoin(
+            webhook_health,
+            and_(
+                webhook_health.c.installation_id == installations.c.id,
+                webhook_health.c.event_type == installation_capabilities.c.value,
+            ),
+        )
+        .where(
+            installations.c.account_id == account_id,
+            installations.c.enabled.is_(True),
+            installations.c.deleted.is_(False),
+            installation_capabilities.c.kind == WEBHOOK_KIND,
+            installation_capabilities.c.value.in_(event_types),
+        )
+        .order_by(installations.c.created_at, installations.c.id)
+    )
+    if only is not None:
+        query = query.where(installations.c.id == only)
+    rows = connection.execute(query)
+    found: dict[str, list[tuple[str, str | None, bool]]] = defaultdict(list)
+    for installation_id, event_type, reason, disabled_at, state in rows:
+        disabled = (reason or "disabled") if disabled_at is not None else None
+        found[event_type].append((installation_id, disabled, state == DeliveryState.FAILED))
+    return found
+
+
+__all__ = ["MAX_CONVERSATION_ID", "new_delivery_id", "publish", "publish_in", "publish_into"]
