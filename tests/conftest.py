@@ -23,7 +23,7 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
-from appinstall.store.tables import metadata
+from appinstall.store.schema import metadata
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "appinstall" / "manifest" / "examples" / "seed.json"
 SEED_BYTES = SEED_PATH.read_bytes()

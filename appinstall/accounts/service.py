@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
 from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
+from appinstall.accounts.tables import accounts, admin_keys, operator_credentials
 from appinstall.http.problems import ProblemError
 from appinstall.store import Store
-from appinstall.store.tables import accounts, admin_keys, operator_credentials
 
 
 class Authenticator:

@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from appinstall.registry.models import Installation
 from appinstall.registry.rows import installation_from_row
+from appinstall.registry.tables import client_secrets, installations
 from appinstall.store import Store
-from appinstall.store.tables import client_secrets, installations
 
 
 @dataclass(frozen=True)

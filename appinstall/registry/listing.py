@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from appinstall.audit import service as audit
 from appinstall.http.input_checks import INT64_MAX, INT64_MIN, text_problem
 from appinstall.http.problems import ProblemError
 from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.registry.names import name_key
 from appinstall.registry.rows import current_secrets, installation_from_row, load
+from appinstall.registry.tables import installation_capabilities, installations
 from appinstall.store import Store
-from appinstall.store.tables import audit_events, installation_capabilities, installations
 
 
 def _encode_cursor(installation: Installation) -> str:
@@ -96,12 +97,4 @@ async def history(
     """The audit trail of one installation, oldest first."""
     async with store.read(connection) as reader:
         await load(store, reader, account_id, installation_id, include_deleted=True, with_secret=False)
-        rows = await reader.execute(
-            select(audit_events)
-            .where(audit_events.c.installation_id == installation_id, audit_events.c.account_id == account_id)
-            .order_by(audit_events.c.id)
-        )
-        return [
-            {"at": row.at, "actor": row.actor, "action": row.action, "revision": row.revision, "detail": row.detail}
-            for row in rows
-        ]
+        return await audit.trail(reader, account_id, installation_id)

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from appinstall.registry.header_values import Document, reseal_values, without_unreadable_values
+from appinstall.registry.tables import installations
 from appinstall.store import Store
 from appinstall.store.keyring import KeyringError
-from appinstall.store.tables import installations
 
 BATCH_SIZE = 200
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from appinstall.http.problems import ProblemError
 from appinstall.registry.header_values import open_values
 from appinstall.registry.models import Installation
+from appinstall.registry.tables import client_secrets, installations
 from appinstall.store import Store
 from appinstall.store.keyring import Keyring
-from appinstall.store.tables import client_secrets, installations
 
 
 def installation_from_row(row: Any, secret: str | None = None, keyring: Keyring | None = None) -> Installation:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from appinstall.accounts import credentials
+from appinstall.audit import service as audit
+from appinstall.registry.tables import client_secrets, installations
 from appinstall.store import Store
 from appinstall.store.keyring import key_id_of
-from appinstall.store.tables import audit_events, client_secrets, installations
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,15 @@ async def reset_unreadable_secrets(store: Store) -> list[ResetSecret]:
                 .where(installations.c.id == installation_id)
                 .values(revision=installations.c.revision + 1, updated_at=now)
             )
-            await connection.execute(
-                insert(audit_events).values(
-                    account_id=installation.account_id,
-                    installation_id=installation_id,
-                    actor="operator",
-                    action="reset_secret",
-                    revision=installation.revision + 1,
-                    at=now,
-                    detail={"reason": "the master key that sealed the secret was lost"},
-                )
+            await connection.run_sync(
+                audit.record,
+                account_id=installation.account_id,
+                installation_id=installation_id,
+                actor="operator",
+                action="reset_secret",
+                revision=installation.revision + 1,
+                at=now,
+                detail={"reason": "the master key that sealed the secret was lost"},
             )
             issued.append(ResetSecret(installation.account_id, installation_id, secret))
     return issued

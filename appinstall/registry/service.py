@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
+from appinstall.audit import service as audit
 from appinstall.http.conditional import require_match
 from appinstall.http.merge_patch import merge_patch
 from appinstall.http.problems import ProblemError
@@ -30,8 +31,8 @@ from appinstall.registry.models import (
 )
 from appinstall.registry.names import name_key
 from appinstall.registry.rows import load
+from appinstall.registry.tables import client_secrets, installation_capabilities, installations
 from appinstall.store import Store
-from appinstall.store.tables import audit_events, client_secrets, installation_capabilities, installations
 
 # --- Reading request bodies ----------------------------------------------------------------------------------
 
@@ -102,16 +103,15 @@ async def _audit(
     action: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    await connection.execute(
-        insert(audit_events).values(
-            account_id=installation.account_id,
-            installation_id=installation.id,
-            actor=actor,
-            action=action,
-            revision=installation.revision,
-            at=store.clock(),
-            detail=detail,
-        )
+    await connection.run_sync(
+        audit.record,
+        account_id=installation.account_id,
+        installation_id=installation.id,
+        actor=actor,
+        action=action,
+        revision=installation.revision,
+        at=store.clock(),
+        detail=detail,
     )
 
 

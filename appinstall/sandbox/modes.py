@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.sandbox.echo import effective_mode
 from appinstall.sandbox.models import AgentMode, AgentSetting
+from appinstall.sandbox.tables import sandbox_agents
 from appinstall.store import Store
-from appinstall.store.tables import sandbox_agents
 from appinstall.store.upsert import upsert_insert
 
 

@@ -32,8 +32,8 @@ from appinstall.sandbox.models import (
 )
 from appinstall.sandbox.modes import account_mode
 from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging, ttr_type
+from appinstall.sandbox.tables import conversation_events, conversations
 from appinstall.store import Store
-from appinstall.store.tables import conversation_events, conversations
 from appinstall.tokens.errors import BAD_REQUEST_BODY, PlatformError
 from appinstall.tokens.service import ConsumerIdentity
 from appinstall.webhooks.envelope import route

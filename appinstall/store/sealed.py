@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, func, select, update
 
+from appinstall.registry.tables import client_secrets
 from appinstall.store.keyring import key_id_of
 from appinstall.store.store import Store
-from appinstall.store.tables import client_secrets, signing_keys
+from appinstall.tokens.tables import signing_keys
 
 
 def signing_key_context(kid: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from appinstall.store import Store
 from appinstall.store.keyring import key_id_of
 from appinstall.store.sealed import signing_key_context
-from appinstall.store.tables import signing_keys
+from appinstall.tokens.tables import signing_keys
 
 ALGORITHMS: Final = ("RS256", "ES256", "EdDSA")
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey

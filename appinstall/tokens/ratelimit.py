@@ -39,9 +39,9 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, bindparam, delete, func, select
 
 from appinstall.store import Store
-from appinstall.store.tables import auth_failures
 from appinstall.store.upsert import upsert_insert
 from appinstall.tokens.errors import OAuthError
+from appinstall.tokens.tables import auth_failures
 
 # How long an attempt waits for attempts in flight to make room, and how many times it looks again.
 WAIT_FOR_ROOM_SECONDS: Final = 2.0

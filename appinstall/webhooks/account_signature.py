@@ -11,9 +11,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
+from appinstall.accounts.tables import accounts
 from appinstall.connector.signing import Algorithm, Encoding
 from appinstall.store import Store
-from appinstall.store.tables import accounts
 
 
 class SignatureSetting(BaseModel):

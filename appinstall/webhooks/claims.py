@@ -18,21 +18,16 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
+from appinstall.accounts.tables import accounts
 from appinstall.registry.header_values import open_values
+from appinstall.registry.tables import client_secrets, installations
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.outage import is_store_outage, retried_while_out_of_reach
-from appinstall.store.tables import (
-    accounts,
-    client_secrets,
-    deliveries,
-    installations,
-    notifications,
-    webhook_health,
-)
 from appinstall.webhooks import fairness, queue
 from appinstall.webhooks.models import Job, Status
 from appinstall.webhooks.policy import Budget
+from appinstall.webhooks.tables import deliveries, notifications, webhook_health
 
 # What sending a claimed delivery needs, read after the claim commits (the claim's own transaction stays short,
 # and on SQLite these run inline): the deliveries with their bodies and their installations' state, the secrets of

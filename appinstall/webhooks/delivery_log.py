@@ -13,11 +13,11 @@ from appinstall.http.input_checks import INT64_MAX
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.store.tables import deliveries, delivery_attempts, notifications
 from appinstall.webhooks import account_signature
 from appinstall.webhooks.claims import routes_of
 from appinstall.webhooks.models import AttemptView, DeliveryPage, DeliveryView, Status
 from appinstall.webhooks.request import MASK, masked, request_headers
+from appinstall.webhooks.tables import deliveries, delivery_attempts, notifications
 
 
 def _cursor(seq: int) -> str:

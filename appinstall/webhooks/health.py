@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Executable, bindparam, func, insert, update
+from sqlalchemy import Connection, Executable, bindparam, func, update
 
+from appinstall.audit import service as audit
 from appinstall.store.batch import execute_many
-from appinstall.store.tables import audit_events, webhook_health
 from appinstall.store.upsert import upsert_insert
 from appinstall.webhooks.models import Status
+from appinstall.webhooks.tables import webhook_health
 
 if TYPE_CHECKING:
     from appinstall.webhooks.queue import Completion
@@ -101,13 +102,12 @@ def _disable(
         .where(webhook_health.c.installation_id == installation_id, webhook_health.c.event_type == event_type)
         .values(disabled_at=now, disabled_reason=reason)
     )
-    connection.execute(
-        insert(audit_events).values(
-            account_id=account_id,
-            installation_id=installation_id,
-            actor="webhooks",
-            action="webhook_disabled",
-            at=now,
-            detail={"event_type": event_type, "reason": reason},
-        )
+    audit.record(
+        connection,
+        account_id=account_id,
+        installation_id=installation_id,
+        actor="webhooks",
+        action="webhook_disabled",
+        at=now,
+        detail={"event_type": event_type, "reason": reason},
     )

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
-from appinstall.store.tables import deliveries, retention_states
 from appinstall.store.upsert import upsert_insert
 from appinstall.webhooks.models import UNFINISHED, Status
 from appinstall.webhooks.retention import DeliveryState, after_attempt
+from appinstall.webhooks.tables import deliveries, retention_states
 
 if TYPE_CHECKING:
     from appinstall.webhooks.queue import Completion

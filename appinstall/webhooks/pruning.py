@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, exists, select
 
-from appinstall.registry.audit_log import prune_audit_events
+from appinstall.audit.pruning import prune_audit_events
 from appinstall.store import Store
-from appinstall.store.tables import deliveries, delivery_attempts, notifications
 from appinstall.webhooks import metrics
 from appinstall.webhooks.models import UNFINISHED
+from appinstall.webhooks.tables import deliveries, delivery_attempts, notifications
 
 log = logging.getLogger("appinstall.webhooks")
 

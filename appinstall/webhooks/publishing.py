@@ -16,20 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.registry.models import WEBHOOK_KIND
+from appinstall.registry.tables import installation_capabilities, installations
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
-from appinstall.store.tables import (
-    deliveries,
-    installation_capabilities,
-    installations,
-    notifications,
-    retention_states,
-    webhook_health,
-)
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery, Status
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
 from appinstall.webhooks.retention import DeliveryState
+from appinstall.webhooks.tables import deliveries, notifications, retention_states, webhook_health
 
 MAX_CONVERSATION_ID = 100
 

@@ -20,13 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
-from appinstall.store.tables import (
-    deliveries,
-    delivery_attempts,
-)
 from appinstall.webhooks import health, holding
 from appinstall.webhooks.models import UNFINISHED, AttemptResult, Job, Status
 from appinstall.webhooks.policy import Decision
+from appinstall.webhooks.tables import deliveries, delivery_attempts
 
 NOTIFY_CHANNEL = "appinstall_deliveries"
 EXCERPT_CHARS = 4096

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, select, update
 
+from appinstall.audit import service as audit
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.store.tables import audit_events, deliveries
 from appinstall.webhooks.delivery_log import delivery_row, get_delivery
 from appinstall.webhooks.models import UNFINISHED, DeliveryView, Status
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
+from appinstall.webhooks.tables import deliveries
 
 
 def _requeue(connection: Connection, rows: list[Any], now: int) -> None:
@@ -46,8 +46,14 @@ async def retry(store: Store, account_id: str, installation_id: str, delivery_id
                 409, "delivery-unfinished", f"delivery {delivery_id} is {row.status}; it is still being delivered"
             )
         await connection.run_sync(_requeue, [row], now)
-        await _audit(
-            connection, account_id, installation_id, actor, "delivery_retry", now, {"delivery_id": delivery_id}
+        await connection.run_sync(
+            audit.record,
+            account_id=account_id,
+            installation_id=installation_id,
+            actor=actor,
+            action="delivery_retry",
+            at=now,
+            detail={"delivery_id": delivery_id},
         )
     return await get_delivery(store, account_id, installation_id, delivery_id)
 
@@ -68,32 +74,16 @@ async def recover(store: Store, account_id: str, installation_id: str, since: in
             )
         ).all()
         await connection.run_sync(_requeue, list(rows), now)
-        await _audit(
-            connection,
-            account_id,
-            installation_id,
-            actor,
-            "delivery_recover",
-            now,
-            {"since": since, "count": len(rows)},
+        await connection.run_sync(
+            audit.record,
+            account_id=account_id,
+            installation_id=installation_id,
+            actor=actor,
+            action="delivery_recover",
+            at=now,
+            detail={"since": since, "count": len(rows)},
         )
     return len(rows)
-
-
-async def _audit(
-    connection: AsyncConnection,
-    account_id: str,
-    installation_id: str,
-    actor: str,
-    action: str,
-    now: int,
-    detail: dict[str, Any],
-) -> None:
-    await connection.execute(
-        insert(audit_events).values(
-            account_id=account_id, installation_id=installation_id, actor=actor, action=action, at=now, detail=detail
-        )
-    )
 
 
 __all__ = ["recover", "retry"]

@@ -4,20 +4,19 @@ re-enabling a webhook that health disabled."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import select, update
 
+from appinstall.audit import service as audit
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.store.tables import audit_events, webhook_health
 from appinstall.webhooks import holding
 from appinstall.webhooks.claims import retention_of
 from appinstall.webhooks.models import DeliveryStateView, WebhookHealthView, health_view
 from appinstall.webhooks.retention import DeliveryState
 from appinstall.webhooks.retention import shown as retention_state_shown
+from appinstall.webhooks.tables import webhook_health
 
 log = logging.getLogger("appinstall.webhooks")
 
@@ -77,28 +76,20 @@ async def enable_webhook(
             raise ProblemError(
                 404, "webhook-not-found", f"the {event_type} webhook of {installation_id} has no health record"
             )
-        await _audit(connection, account_id, installation_id, actor, "webhook_enabled", now, {"event_type": event_type})
+        await connection.run_sync(
+            audit.record,
+            account_id=account_id,
+            installation_id=installation_id,
+            actor=actor,
+            action="webhook_enabled",
+            at=now,
+            detail={"event_type": event_type},
+        )
     log.info(
         "webhook re-enabled",
         extra={"account": account_id, "installation": installation_id, "event_type": event_type, "by": actor},
     )
     return health_view(row)
-
-
-async def _audit(
-    connection: AsyncConnection,
-    account_id: str,
-    installation_id: str,
-    actor: str,
-    action: str,
-    now: int,
-    detail: dict[str, Any],
-) -> None:
-    await connection.execute(
-        insert(audit_events).values(
-            account_id=account_id, installation_id=installation_id, actor=actor, action=action, at=now, detail=detail
-        )
-    )
 
 
 __all__ = ["delivery_state", "enable_webhook", "health"]

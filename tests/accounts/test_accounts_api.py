@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from appinstall.accounts.tables import operator_credentials
 from appinstall.app import create_app
 from appinstall.settings import Settings
-from appinstall.store.tables import operator_credentials
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete
 
 from appinstall.accounts.service import Authenticator
+from appinstall.accounts.tables import operator_credentials
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
-from appinstall.store.tables import operator_credentials
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from appinstall.registry import clients
+from appinstall.registry.tables import client_secrets
 from appinstall.store import Store
-from appinstall.store.tables import client_secrets
 from tests.conftest import SEED, SEED_BYTES
 from tests.database_work import counting
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from appinstall.app import create_app
 from appinstall.registry import service as registry
 from appinstall.registry.header_values import MASK, SEALED
+from appinstall.registry.tables import installations
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.store.tables import installations
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 
 pytestmark = pytest.mark.anyio

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from appinstall.app import create_app
 from appinstall.connector import ContentEvent, ConversationChange, MessagingChange, Notification, verify
+from appinstall.sandbox.tables import conversation_events
 from appinstall.settings import Settings
 from appinstall.store import create_engine
-from appinstall.store.tables import conversation_events
 from tests.sandbox.test_send_api import ACCOUNT, arrivals, connector, consumer_headers, open_conversation, publish_event
 from tests.webhooks.receiver import Receiver
 

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from appinstall.accounts.tables import accounts
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.batch import execute_many
 from appinstall.store.migrate import upgrade
-from appinstall.store.tables import accounts, auth_failures
+from appinstall.tokens.tables import auth_failures
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import OperationalError
 
+from appinstall.accounts.tables import accounts
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.inline import InlineReader
 from appinstall.store.migrate import upgrade
-from appinstall.store.tables import accounts
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio

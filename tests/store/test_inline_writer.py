@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, insert, select
 
+from appinstall.accounts.tables import accounts
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
-from appinstall.store.tables import accounts
 from appinstall.store.writer import CHECKPOINT_INTERVAL_SECONDS, InlineWriter
 from tests.conftest import TEST_MASTER_KEY
 

@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema of ``appinstall.store.tables``, idempotently and safely in parallel."""
+"""The migrations build exactly ``appinstall.store.schema``, idempotently and safely in parallel."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from appinstall.accounts.tables import accounts
 from appinstall.registry.header_values import open_values
 from appinstall.registry.names import name_key
+from appinstall.registry.tables import installations
 from appinstall.store import create_engine, is_sqlite
 from appinstall.store.keyring import Keyring
 from appinstall.store.migrate import alembic_config, upgrade
-from appinstall.store.tables import accounts, installations, metadata
+from appinstall.store.schema import metadata
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio

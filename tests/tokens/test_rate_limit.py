@@ -16,8 +16,8 @@ from sqlalchemy import select
 from appinstall.http.client_address import parse_networks
 from appinstall.registry import clients
 from appinstall.settings import Settings
-from appinstall.store.tables import auth_failures
 from appinstall.tokens.ratelimit import retry_after_seconds, window_start
+from appinstall.tokens.tables import auth_failures
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, live_server
 

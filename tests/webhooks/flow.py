@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import insert, select
 
 from appinstall.store import Store
-from appinstall.store.tables import deliveries
+from appinstall.webhooks.tables import deliveries
 from tests.webhooks.receiver import Receiver
 
 ACCOUNT = "42257269"

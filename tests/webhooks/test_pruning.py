@@ -7,11 +7,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from appinstall.registry.audit_log import prune_audit_events
+from appinstall.audit.pruning import prune_audit_events
+from appinstall.audit.tables import audit_events
 from appinstall.store import Store
-from appinstall.store.tables import audit_events, deliveries, delivery_attempts, notifications
 from appinstall.webhooks import metrics
 from appinstall.webhooks.pruning import DAY_MS, Pruner, prune_delivery_log
+from appinstall.webhooks.tables import deliveries, delivery_attempts, notifications
 from tests.webhooks.flow import BASE, install, message, publish, settled
 from tests.webhooks.receiver import Receiver
 

@@ -14,10 +14,10 @@ from sqlalchemy import update
 from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Store
-from appinstall.store.tables import deliveries
 from appinstall.webhooks import claims, queue, service
 from appinstall.webhooks.models import AttemptResult
 from appinstall.webhooks.policy import Decision
+from appinstall.webhooks.tables import deliveries
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.database_work import counting
 from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, install, message, publish, queue_copies

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from appinstall.store.tables import metadata
+from appinstall.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

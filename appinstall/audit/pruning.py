@@ -12,8 +12,8 @@ import time
 
 from sqlalchemy import Connection, delete, select
 
+from appinstall.audit.tables import audit_events
 from appinstall.store import Store
-from appinstall.store.tables import audit_events
 
 BATCH_EVENTS = 200
 PAUSE_SECONDS = 0.02
