@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
 from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
+from appinstall.accounts.signatures import StoredSignature as StoredSignature
+from appinstall.accounts.signatures import set_signature as set_signature
+from appinstall.accounts.signatures import signature_of as signature_of
+from appinstall.accounts.signatures import signatures_of as signatures_of
 from appinstall.accounts.tables import accounts, admin_keys, operator_credentials
 from appinstall.http.problems import ProblemError
 from appinstall.store import Store

@@ -30,6 +30,10 @@ from appinstall.registry.models import (
     capability_rows,
 )
 from appinstall.registry.names import name_key
+from appinstall.registry.recipients import Target as Target
+from appinstall.registry.recipients import manifests as manifests
+from appinstall.registry.recipients import subscribers as subscribers
+from appinstall.registry.recipients import targets as targets
 from appinstall.registry.rows import load
 from appinstall.registry.tables import client_secrets, installation_capabilities, installations
 from appinstall.store import Store

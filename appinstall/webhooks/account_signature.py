@@ -9,9 +9,8 @@ when it claims a delivery, so a change applies to every attempt from then on, re
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
 
-from appinstall.accounts.tables import accounts
+from appinstall.accounts import service as accounts
 from appinstall.connector.signing import Algorithm, Encoding
 from appinstall.store import Store
 
@@ -34,26 +33,15 @@ class UnknownAccountError(LookupError):
 
 
 async def get_setting(store: Store, account_id: str) -> SignatureSetting:
-    async with store.read() as connection:
-        row = (
-            await connection.execute(
-                select(accounts.c.signature_algorithm, accounts.c.signature_encoding).where(accounts.c.id == account_id)
-            )
-        ).first()
-    if row is None:
+    stored = await accounts.signature_of(store, account_id)
+    if stored is None:
         raise UnknownAccountError(account_id)
-    return SignatureSetting(algorithm=row.signature_algorithm, encoding=row.signature_encoding)
+    return SignatureSetting.model_validate(stored._asdict())
 
 
 async def set_setting(store: Store, account_id: str, setting: SignatureSetting) -> SignatureSetting:
     """Store the account's choice; deliveries claimed from now on are signed with it."""
-    async with store.transaction() as connection:
-        result = await connection.execute(
-            update(accounts)
-            .where(accounts.c.id == account_id)
-            .values(signature_algorithm=setting.algorithm, signature_encoding=setting.encoding)
-        )
-    if result.rowcount == 0:
+    if not await accounts.set_signature(store, account_id, setting.algorithm, setting.encoding):
         raise UnknownAccountError(account_id)
     return setting
 

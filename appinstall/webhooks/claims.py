@@ -5,7 +5,9 @@ A claim is fair (``fairness``): it counts what each installation has claimed, re
 chose (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Claims take turns, on PostgreSQL by an advisory lock held to commit
 (so the cap holds across worker processes), on SQLite by the write lock; each is a few short statements. The
 transaction only leases; what sending needs (bodies, installation state, secrets, subscriptions) is read after it
-commits, when the rows are ours, so the write lock is held briefly and, on SQLite, the reads run inline.
+commits, when the rows are ours, so the write lock is held briefly and, on SQLite, the reads run inline. What the
+registry and the accounts own (installations' state, secrets and manifests, the account's signature choice) is
+asked of their services, not joined.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import Connection, and_, bindparam, func, select, text, update
 
-from appinstall.accounts.tables import accounts
-from appinstall.registry.header_values import open_values
-from appinstall.registry.tables import client_secrets, installations
+from appinstall.accounts import service as accounts
+from appinstall.connector.signing import Algorithm, Encoding
+from appinstall.registry import service as registry
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.store.outage import is_store_outage, retried_while_out_of_reach
@@ -30,8 +32,9 @@ from appinstall.webhooks.policy import Budget
 from appinstall.webhooks.tables import deliveries, notifications, webhook_health
 
 # What sending a claimed delivery needs, read after the claim commits (the claim's own transaction stays short,
-# and on SQLite these run inline): the deliveries with their bodies and their installations' state, the secrets of
-# those installations, and the manifests of installations whose current revision is not cached yet.
+# and on SQLite these run inline): the deliveries with their bodies and their webhooks' health here; their
+# installations' state and secrets, the manifests of installations whose current revision is not cached yet, and
+# the accounts' signature choices from the registry and the accounts.
 _CLAIMED = (
     select(
         deliveries.c.seq,
@@ -44,17 +47,10 @@ _CLAIMED = (
         deliveries.c.round_attempts,
         deliveries.c.round_started_at,
         notifications.c.body,
-        installations.c.revision,
-        installations.c.enabled,
-        installations.c.deleted,
         webhook_health.c.disabled_at,
         webhook_health.c.disabled_reason,
-        accounts.c.signature_algorithm,
-        accounts.c.signature_encoding,
     )
     .join(notifications, notifications.c.id == deliveries.c.notification_id)
-    .join(installations, installations.c.id == deliveries.c.installation_id)
-    .join(accounts, accounts.c.id == installations.c.account_id)
     .outerjoin(
         webhook_health,
         and_(
@@ -64,17 +60,6 @@ _CLAIMED = (
     )
     .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)))
     .order_by(deliveries.c.seq)
-)
-_LIVE_SECRETS = (
-    select(client_secrets.c.installation_id, client_secrets.c.ciphertext, client_secrets.c.expires_at)
-    .where(
-        client_secrets.c.installation_id.in_(bindparam("installations", expanding=True)),
-        (client_secrets.c.expires_at.is_(None)) | (client_secrets.c.expires_at > bindparam("now")),
-    )
-    .order_by(client_secrets.c.id.desc())
-)
-_MANIFESTS = select(installations.c.id, installations.c.revision, installations.c.manifest).where(
-    installations.c.id.in_(bindparam("installations", expanding=True))
 )
 
 
@@ -204,29 +189,23 @@ async def _load(store: Store, seqs: list[int], now: int, subscriptions: Subscrip
     async with store.reading() as reading:
         rows = await reading.fetch_all(_CLAIMED, {"seqs": seqs})
         installation_ids = sorted({row.installation_id for row in rows})
-        secret_rows = await reading.fetch_all(_LIVE_SECRETS, {"installations": installation_ids, "now": now})
-        missing = sorted(
-            {row.installation_id for row in rows if subscriptions.get(row.installation_id, row.revision) is None}
-        )
-        manifests = await reading.fetch_all(_MANIFESTS, {"installations": missing}) if missing else ()
-    fetched = {
-        found.id: subscriptions.put(found.id, found.revision, open_values(found.manifest, store.keyring, found.id))
-        for found in manifests
-    }
-    # Newest first (the query's order); the current secret (no expiry) ahead of those in their grace period.
-    secrets: dict[str, list[tuple[bool, str]]] = {}
-    for secret in secret_rows:
-        plain = store.keyring.open(secret.ciphertext, secret.installation_id)
-        secrets.setdefault(secret.installation_id, []).append((secret.expires_at is not None, plain))
-    ordered = {key: [plain for _, plain in sorted(found, key=lambda pair: pair[0])] for key, found in secrets.items()}
+        targets = await registry.targets(reading, installation_ids, now)
+        signatures = await accounts.signatures_of(reading, sorted({row.account_id for row in rows}))
+        missing = sorted({key for key, target in targets.items() if subscriptions.get(key, target.revision) is None})
+        manifests = await registry.manifests(reading, missing) if missing else {}
+    fetched = {key: subscriptions.put(key, revision, manifest) for key, (revision, manifest) in manifests.items()}
+    # Every delivery's installation and account exist (foreign keys, and neither is ever removed); one that did
+    # not would be skipped, as the join that read them all at once did.
     return [
         _job(
             now,
             row,
-            subscriptions.get(row.installation_id, row.revision) or fetched.get(row.installation_id) or {},
-            ordered.get(row.installation_id, []),
+            target,
+            subscriptions.get(row.installation_id, target.revision) or fetched.get(row.installation_id) or {},
+            signatures[row.account_id],
         )
         for row in rows
+        if (target := targets.get(row.installation_id)) is not None and row.account_id in signatures
     ]
 
 
@@ -318,13 +297,16 @@ def _lease(
 _NOT_SUBSCRIBED = Budget(max_retries=0)
 
 
-def _job(now: int, row: Any, routes: dict[str, Route], secrets: list[str]) -> Job:
+def _job(
+    now: int, row: Any, target: registry.Target, routes: dict[str, Route], signature: accounts.StoredSignature
+) -> Job:
     route = routes.get(row.event_type)
+    secrets = target.secrets
     refusal = None
     retention = None if route is None else route.budget.retention_seconds
-    if row.deleted:
+    if target.deleted:
         refusal = "the installation was deleted"
-    elif not row.enabled:
+    elif not target.enabled:
         refusal = "the installation is disabled"
     elif route is None:
         refusal = f"the installation no longer subscribes to {row.event_type}"
@@ -351,8 +333,8 @@ def _job(now: int, row: Any, routes: dict[str, Route], secrets: list[str]) -> Jo
         budget=_NOT_SUBSCRIBED if route is None else route.budget,
         secrets=secrets,
         refusal=refusal,
-        signature_algorithm=row.signature_algorithm,
-        signature_encoding=row.signature_encoding,
+        signature_algorithm=cast(Algorithm, signature.algorithm),
+        signature_encoding=cast(Encoding, signature.encoding),
     )
 
 

@@ -7,16 +7,13 @@ lost, whatever happens to the process. Sending is the worker's job (``worker.py`
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, String, bindparam, cast, insert, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
-from appinstall.registry.models import WEBHOOK_KIND
-from appinstall.registry.tables import installation_capabilities, installations
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
@@ -144,45 +141,49 @@ _INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id)
 _INSERT_DELIVERY = insert(deliveries)
 
 
+# What holds a subscriber's new deliveries back, in one statement over this domain's tables: its installation
+# FAILED in retention mode (a row without an event type), or one of its webhooks disabled by health.
+_HELD_BACK = union_all(
+    select(
+        retention_states.c.installation_id,
+        cast(null(), String).label("event_type"),
+        cast(null(), String).label("reason"),
+    ).where(
+        retention_states.c.installation_id.in_(bindparam("installations", expanding=True)),
+        retention_states.c.state == DeliveryState.FAILED,
+    ),
+    select(webhook_health.c.installation_id, webhook_health.c.event_type, webhook_health.c.disabled_reason).where(
+        webhook_health.c.installation_id.in_(bindparam("installations", expanding=True)),
+        webhook_health.c.event_type.in_(bindparam("event_types", expanding=True)),
+        webhook_health.c.disabled_at.is_not(None),
+    ),
+)
+
+
 def _subscribers(
     connection: Connection, account_id: str, event_types: set[str], only: str | None = None
 ) -> dict[str, list[tuple[str, str | None, bool]]]:
-    """Per event type: the enabled installations subscribed to it (only ``only``, when given), with why their
-    webhook is disabled (or None) and whether their new deliveries are held (retention mode, FAILED)."""
-    query = (
-        select(
-            installations.c.id,
-            installation_capabilities.c.value,
-            webhook_health.c.disabled_reason,
-            webhook_health.c.disabled_at,
-            retention_states.c.state,
-        )
-        .join(installation_capabilities, installation_capabilities.c.installation_id == installations.c.id)
-        .outerjoin(retention_states, retention_states.c.installation_id == installations.c.id)
-        .outerjoin(
-            webhook_health,
-            and_(
-                webhook_health.c.installation_id == installations.c.id,
-                webhook_health.c.event_type == installation_capabilities.c.value,
-            ),
-        )
-        .where(
-            installations.c.account_id == account_id,
-            installations.c.enabled.is_(True),
-            installations.c.deleted.is_(False),
-            installation_capabilities.c.kind == WEBHOOK_KIND,
-            installation_capabilities.c.value.in_(event_types),
-        )
-        .order_by(installations.c.created_at, installations.c.id)
-    )
-    if only is not None:
-        query = query.where(installations.c.id == only)
-    rows = connection.execute(query)
-    found: dict[str, list[tuple[str, str | None, bool]]] = defaultdict(list)
-    for installation_id, event_type, reason, disabled_at, state in rows:
-        disabled = (reason or "disabled") if disabled_at is not None else None
-        found[event_type].append((installation_id, disabled, state == DeliveryState.FAILED))
-    return found
+    """Per event type: the enabled installations subscribed to it (only ``only``, when given; the registry says
+    which), with why their webhook is disabled (or None) and whether their new deliveries are held (retention
+    mode, FAILED)."""
+    subscribed = registry.subscribers(connection, account_id, event_types, only)
+    ids = sorted({installation_id for found in subscribed.values() for installation_id in found})
+    if not ids:
+        return {}
+    held: set[str] = set()
+    disabled: dict[tuple[str, str], str] = {}
+    for row in connection.execute(_HELD_BACK, {"installations": ids, "event_types": sorted(event_types)}):
+        if row.event_type is None:
+            held.add(row.installation_id)
+        else:
+            disabled[(row.installation_id, row.event_type)] = row.reason or "disabled"
+    return {
+        event_type: [
+            (installation_id, disabled.get((installation_id, event_type)), installation_id in held)
+            for installation_id in found
+        ]
+        for event_type, found in subscribed.items()
+    }
 
 
 __all__ = ["MAX_CONVERSATION_ID", "new_delivery_id", "publish", "publish_in", "publish_into"]
