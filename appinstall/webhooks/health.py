@@ -8,19 +8,16 @@ without a success, disables the webhook and says so in the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, func, update
 
 from appinstall.audit import service as audit
 from appinstall.store.batch import execute_many
 from appinstall.store.upsert import upsert_insert
-from appinstall.webhooks.models import Status
+from appinstall.webhooks.models import Completion
+from appinstall.webhooks.status import Status
 from appinstall.webhooks.tables import webhook_health
-
-if TYPE_CHECKING:
-    from appinstall.webhooks.queue import Completion
-
 
 _HEALTHY: dict[str, Executable] = {}
 

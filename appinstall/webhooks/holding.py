@@ -13,17 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
 from appinstall.store.upsert import upsert_insert
-from appinstall.webhooks.models import UNFINISHED, Status
+from appinstall.webhooks.models import Completion
 from appinstall.webhooks.retention import DeliveryState, after_attempt
+from appinstall.webhooks.status import UNFINISHED, Status
 from appinstall.webhooks.tables import deliveries, retention_states
-
-if TYPE_CHECKING:
-    from appinstall.webhooks.queue import Completion
 
 
 @dataclass(frozen=True)

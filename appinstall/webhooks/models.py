@@ -1,31 +1,22 @@
-"""Data shapes of webhook delivery: a job the worker sends, an attempt's result, and the API's views of both."""
+"""Data shapes of webhook delivery: a job the worker sends, an attempt's result, the completion the recorder writes,
+and the API's views of them.
+
+``Status`` is defined in ``status`` (the pure policy uses it too) and named here as well, for the many readers of
+the shapes.
+"""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from appinstall.connector.signing import Algorithm, Encoding
-from appinstall.webhooks.policy import Budget
+from appinstall.webhooks.policy import Budget, Decision
 from appinstall.webhooks.retention import DeliveryState
-
-
-class Status(enum.StrEnum):
-    """Where a delivery is. ``blocked`` waits for an earlier delivery of the same conversation to finish; ``held``
-    waits for its installation to recover (retention mode: the installation is FAILED)."""
-
-    BLOCKED = "blocked"
-    HELD = "held"
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-UNFINISHED = (Status.BLOCKED, Status.HELD, Status.PENDING, Status.IN_FLIGHT)
+from appinstall.webhooks.status import UNFINISHED as UNFINISHED
+from appinstall.webhooks.status import Status as Status
 
 
 @dataclass(frozen=True)
@@ -64,6 +55,15 @@ class AttemptResult:
     error_detail: str | None = None
     retry_after: str | None = None
     excerpt: str | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One finished attempt to record: ``result`` is None when the delivery was refused unsent."""
+
+    job: Job
+    result: AttemptResult | None
+    decision: Decision
 
 
 class AttemptView(BaseModel):

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from appinstall.webhooks.health import Disabled
-from appinstall.webhooks.models import Status
-from appinstall.webhooks.queue import Completion
+from appinstall.webhooks.models import Completion
+from appinstall.webhooks.status import Status
 
 log = logging.getLogger("appinstall.webhooks")
 

@@ -10,7 +10,8 @@ reset or TLS error, is a failure that is retried while the budget allows:
   overrides ``max_retries``), until that long after the notification, from 2 s and doubling up to 5 minutes; there
   an explicit ``max_retries: 0`` opts a type out ("drop on failure"), and an absent one retries.
 
-A ``Retry-After`` on 429 or 503 is honoured (capped): the next attempt waits at least that long.
+A ``Retry-After`` on 429 or 503 is honoured (capped): the next attempt waits at least that long
+(``retry_after``); on any other status it is ignored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from __future__ import annotations
 import email.utils
 import enum
 from dataclasses import dataclass
+from typing import Final
+
+from appinstall.webhooks.status import Status
 
 
 class Outcome(enum.Enum):
@@ -51,6 +55,18 @@ def parse_retry_after(value: str | None, now_ms: int) -> float | None:
     if moment.tzinfo is None:
         return None
     return max(0.0, moment.timestamp() - now_ms / 1000)
+
+
+# The answers whose Retry-After says when to come back: Too Many Requests and Service Unavailable (RFC 9110 §10.2.3
+# allows it on others, where it means nothing to a retry).
+RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
+
+
+def retry_after(status_code: int | None, value: str | None, now_ms: int) -> float | None:
+    """Seconds an answer asks the next attempt to wait: its ``Retry-After`` on 429 or 503, else None."""
+    if status_code not in RETRY_AFTER_STATUSES:
+        return None
+    return parse_retry_after(value, now_ms)
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ class Budget:
 class Decision:
     """What to do after an attempt: done (``status`` succeeded or failed) or retry at ``retry_at`` (ms)."""
 
-    status: str  # "succeeded", "failed" or "pending"
+    status: Status  # SUCCEEDED, FAILED or PENDING
     retry_at: int | None = None
     reason: str | None = None
     disable_webhook: bool = False
@@ -118,24 +134,24 @@ def decide(
     time counts from there.
     """
     if outcome is Outcome.DELIVERED:
-        return Decision("succeeded")
+        return Decision(Status.SUCCEEDED)
     if outcome is Outcome.GONE:
         return Decision(
-            "failed", reason="the endpoint answered 410 Gone; the webhook is disabled", disable_webhook=True
+            Status.FAILED, reason="the endpoint answered 410 Gone; the webhook is disabled", disable_webhook=True
         )
     if budget.opted_out:
-        return Decision("failed", reason="max_retries is 0: this type is not retried in retention mode")
+        return Decision(Status.FAILED, reason="max_retries is 0: this type is not retried in retention mode")
     waited = max(0.0, min(retry_after, schedule.retry_after_cap)) if retry_after is not None else 0.0
     if budget.retention_seconds is not None:
         delay = schedule.delay(attempts, rand, first=schedule.retention_first_delay, cap=schedule.retention_cap)
         retry_at = now + round(max(delay, waited) * 1000)
         if retry_at > round_started_at + budget.retention_seconds * 1000:
-            return Decision("failed", reason=f"retention time of {budget.retention_seconds} s has passed")
-        return Decision("pending", retry_at=retry_at)
+            return Decision(Status.FAILED, reason=f"retention time of {budget.retention_seconds} s has passed")
+        return Decision(Status.PENDING, retry_at=retry_at)
     max_retries = budget.max_retries or 0
     if max_retries == 0:
-        return Decision("failed", reason="max_retries is 0: no retries")
+        return Decision(Status.FAILED, reason="max_retries is 0: no retries")
     if attempts > max_retries:
-        return Decision("failed", reason=f"gave up after {attempts} attempts (max_retries {max_retries})")
+        return Decision(Status.FAILED, reason=f"gave up after {attempts} attempts (max_retries {max_retries})")
     delay = max(schedule.delay(attempts, rand), waited)
-    return Decision("pending", retry_at=now + round(delay * 1000))
+    return Decision(Status.PENDING, retry_at=now + round(delay * 1000))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, Connection, bindparam, exists, func, insert, or_, select, text, update
@@ -21,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
 from appinstall.webhooks import health, holding
-from appinstall.webhooks.models import UNFINISHED, AttemptResult, Job, Status
-from appinstall.webhooks.policy import Decision
+from appinstall.webhooks.models import AttemptResult, Completion, Job
+from appinstall.webhooks.status import UNFINISHED, Status
 from appinstall.webhooks.tables import deliveries, delivery_attempts
 
 NOTIFY_CHANNEL = "appinstall_deliveries"
@@ -158,15 +157,6 @@ async def _promote_all_stalled(connection: AsyncConnection) -> int:
 
 
 # --- Finishing -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One finished attempt to record: ``result`` is None when the delivery was refused unsent."""
-
-    job: Job
-    result: AttemptResult | None
-    decision: Decision
 
 
 async def complete_many(
@@ -358,7 +348,6 @@ async def queue_depth(store: Store) -> tuple[int, int | None]:
 
 __all__ = [
     "NOTIFY_CHANNEL",
-    "Completion",
     "complete_many",
     "extend_leases",
     "lock_conversations",

@@ -17,8 +17,8 @@ from typing import Final
 from appinstall.store import Store
 from appinstall.store.outage import retried_while_out_of_reach
 from appinstall.webhooks import health, queue
+from appinstall.webhooks.models import Completion
 from appinstall.webhooks.outcome_log import log_outcomes
-from appinstall.webhooks.queue import Completion
 
 log = logging.getLogger("appinstall.webhooks")
 

@@ -28,14 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.webhooks import claims, fairness, metrics, queue
-from appinstall.webhooks.models import AttemptResult, Job
+from appinstall.webhooks.models import AttemptResult, Completion, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
-from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, parse_retry_after
+from appinstall.webhooks.policy import Decision, RetrySchedule, classify, decide, retry_after
 from appinstall.webhooks.pruning import Pruner
 from appinstall.webhooks.recorder import Recorder
 from appinstall.webhooks.request import request_headers
 from appinstall.webhooks.sender import Sender, host_key
 from appinstall.webhooks.ssrf import AddressPolicy, endpoint_refusal, guarded_connector, parse_allow_list
+from appinstall.webhooks.status import Status
 
 log = logging.getLogger("appinstall.webhooks")
 
@@ -46,6 +47,8 @@ HOUSEKEEPING_SECONDS: Final = 5.0
 STALL_CHECK_SECONDS: Final = 300.0
 CLAIM_BATCH: Final = 128
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
+# The deliveries counter's label for each decision after an attempt.
+_OUTCOME_LABELS: Final = {Status.SUCCEEDED: "succeeded", Status.FAILED: "failed", Status.PENDING: "retried"}
 
 
 def schedule_from(settings: Settings) -> RetrySchedule:
@@ -337,15 +340,15 @@ class Worker:
             log.exception("delivery %s failed unexpectedly; it will be retried when its lease expires", job.id)
             self._settle(job.seq)
             return
-        self._recorder.submit(queue.Completion(job, result, decision))
+        self._recorder.submit(Completion(job, result, decision))
 
-    def _recorded(self, completion: queue.Completion, kept: bool | None) -> None:
+    def _recorded(self, completion: Completion, kept: bool | None) -> None:
         """The recorder's word on one completion: committed (``kept``: its lease still held) or not (None)."""
         self._settle(completion.job.seq)
         if kept is None:
             return  # the recorder said why; the lease expires and another attempt follows
         result, decision = completion.result, completion.decision
-        outcome = "refused" if result is None else {"pending": "retried"}.get(decision.status, decision.status)
+        outcome = "refused" if result is None else _OUTCOME_LABELS.get(decision.status, decision.status.value)
         metrics.DELIVERIES.labels(outcome).inc()
         if not kept:
             log.warning("delivery %s was taken over by another worker while in flight", completion.job.id)
@@ -356,7 +359,7 @@ class Worker:
 
     async def _attempt(self, job: Job) -> tuple[AttemptResult | None, Decision]:
         if job.refusal is not None or job.endpoint is None:
-            return None, Decision("failed", reason=f"not sent: {job.refusal}")
+            return None, Decision(Status.FAILED, reason=f"not sent: {job.refusal}")
         now = self.store.clock()
         refusal = endpoint_refusal(job.endpoint, dev=self.settings.dev)
         if refusal is not None:
@@ -383,7 +386,6 @@ class Worker:
                 if warning is not None:
                     log.warning("%s", warning)
         finished = self.store.clock()
-        retry_after = parse_retry_after(result.retry_after, finished) if result.status_code in (429, 503) else None
         decision = decide(
             classify(result.status_code),
             budget=job.budget,
@@ -391,7 +393,7 @@ class Worker:
             attempts=job.round_attempts + 1,
             round_started_at=job.round_started_at,
             now=finished,
-            retry_after=retry_after,
+            retry_after=retry_after(result.status_code, result.retry_after, finished),
             rand=self._rand(),
         )
         return result, decision

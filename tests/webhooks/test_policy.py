@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from appinstall.webhooks.policy import Budget, Outcome, RetrySchedule, classify, decide, parse_retry_after
+from appinstall.webhooks.policy import (
+    Budget,
+    Outcome,
+    RetrySchedule,
+    classify,
+    decide,
+    parse_retry_after,
+    retry_after,
+)
+from appinstall.webhooks.status import Status
 
 SCHEDULE = RetrySchedule(first_delay=1.0, factor=2.0, jitter=0.2)
 
@@ -40,7 +49,7 @@ def _attempts_until_done(budget: Budget, *, step_ms: int = 0) -> int:
         decision = decide(
             Outcome.FAILED, budget=budget, schedule=SCHEDULE, attempts=attempts, round_started_at=0, now=now
         )
-        if decision.status != "pending":
+        if decision.status is not Status.PENDING:
             return attempts
         assert decision.retry_at is not None
         now = decision.retry_at + step_ms
@@ -109,7 +118,7 @@ def test_with_a_retention_time_max_retries_zero_drops_on_failure() -> None:
         round_started_at=0,
         now=0,
     )
-    assert decision.status == "failed"
+    assert decision.status is Status.FAILED
     assert decision.reason is not None and "max_retries is 0" in decision.reason
 
 
@@ -133,7 +142,7 @@ def test_gone_fails_at_once_and_disables_the_webhook() -> None:
 
 def test_a_success_is_final() -> None:
     decision = decide(Outcome.DELIVERED, budget=Budget(5), schedule=SCHEDULE, attempts=3, round_started_at=0, now=0)
-    assert decision.status == "succeeded"
+    assert decision.status is Status.SUCCEEDED
 
 
 def test_retry_after_is_honoured_when_longer_than_the_schedule() -> None:
@@ -180,3 +189,30 @@ def test_the_cap_applies_after_jitter() -> None:
     schedule = RetrySchedule(first_delay=1.0, jitter=0.2)
     assert schedule.delay(20, 0.999, cap=300.0) == 300.0
     assert schedule.delay(2, 0.999, cap=300.0) < 2.4
+
+
+@pytest.mark.parametrize("status_code", [429, 503])
+def test_retry_after_counts_on_too_many_requests_and_unavailable(status_code: int) -> None:
+    assert retry_after(status_code, "30", now_ms=0) == 30.0
+
+
+@pytest.mark.parametrize("status_code", [200, 410, 500, 502, None])
+def test_retry_after_on_any_other_answer_is_ignored(status_code: int | None) -> None:
+    assert retry_after(status_code, "30", now_ms=0) is None
+
+
+def test_retry_after_as_an_http_date_counts_from_now() -> None:
+    assert retry_after(503, "Thu, 01 Jan 1970 00:01:00 GMT", now_ms=20_000) == 40.0
+
+
+def test_a_429_without_retry_after_asks_for_no_wait() -> None:
+    assert retry_after(429, None, now_ms=0) is None
+
+
+def test_every_decision_carries_a_status() -> None:
+    decisions = [
+        decide(outcome, budget=Budget(1), schedule=SCHEDULE, attempts=1, round_started_at=0, now=0)
+        for outcome in Outcome
+    ]
+    assert [d.status for d in decisions] == [Status.SUCCEEDED, Status.PENDING, Status.FAILED]
+    assert all(isinstance(d.status, Status) for d in decisions)

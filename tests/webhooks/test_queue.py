@@ -15,8 +15,9 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.webhooks import claims, queue, service
-from appinstall.webhooks.models import AttemptResult
+from appinstall.webhooks.models import AttemptResult, Completion
 from appinstall.webhooks.policy import Decision
+from appinstall.webhooks.status import Status
 from appinstall.webhooks.tables import deliveries
 from tests.conftest import TEST_OPERATOR_TOKEN
 from tests.database_work import counting
@@ -81,7 +82,7 @@ async def test_a_batch_finishing_three_conversations_makes_each_ones_next_delive
     jobs = await claims.claim(store, "me", 10, lease_ms=60_000)
     assert sorted(job.id for job in jobs) == sorted(ids[:3])
     now = store.clock()
-    completions = [queue.Completion(job, _ok(now), Decision("succeeded")) for job in jobs]
+    completions = [Completion(job, _ok(now), Decision(Status.SUCCEEDED)) for job in jobs]
     kept = await queue.complete_many(store, "me", completions, disable_after_ms=60_000)
     assert kept == {job.seq for job in jobs}
     statuses = await _statuses(client, installed["id"])
@@ -95,9 +96,9 @@ async def test_a_retry_decision_keeps_the_conversation_blocked_behind_it(
     installed = await install(client, receiver)
     ids = await _two_in_one_conversation(client)
     [job] = await claims.claim(store, "me", 10, lease_ms=60_000)
-    retry = Decision("pending", retry_at=store.clock() + 60_000)
+    retry = Decision(Status.PENDING, retry_at=store.clock() + 60_000)
     failed = AttemptResult(started_at=store.clock(), latency_ms=1, status_code=500)
-    await queue.complete_many(store, "me", [queue.Completion(job, failed, retry)], disable_after_ms=60_000)
+    await queue.complete_many(store, "me", [Completion(job, failed, retry)], disable_after_ms=60_000)
     statuses = await _statuses(client, installed["id"])
     assert [statuses[i] for i in ids] == ["pending", "blocked"]
     assert await claims.claim(store, "me", 10, lease_ms=60_000) == []  # not due for a minute
@@ -118,7 +119,7 @@ async def test_a_completion_whose_lease_was_taken_over_records_the_attempt_but_n
     finally:
         store.clock = real_clock  # type: ignore[method-assign]
     assert again.id == job.id
-    completion = queue.Completion(job, _ok(store.clock()), Decision("succeeded"))
+    completion = Completion(job, _ok(store.clock()), Decision(Status.SUCCEEDED))
     assert await queue.complete_many(store, "first", [completion], disable_after_ms=60_000) == set()
     delivery = (await client.get(f"{BASE}/{installed['id']}/deliveries/{published['id']}")).json()
     assert delivery["status"] == "in_flight"

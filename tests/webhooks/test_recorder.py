@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from appinstall.store import Store
-from appinstall.webhooks.models import AttemptResult, Job
+from appinstall.webhooks.models import AttemptResult, Completion, Job
 from appinstall.webhooks.policy import Budget, Decision
-from appinstall.webhooks.queue import Completion
 from appinstall.webhooks.recorder import Recorder
+from appinstall.webhooks.status import Status
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ def _completion(seq: int) -> Completion:
         budget=Budget(max_retries=0),
         secrets=["secret"],
     )
-    return Completion(job, AttemptResult(started_at=0, latency_ms=1, status_code=200), Decision("succeeded"))
+    return Completion(job, AttemptResult(started_at=0, latency_ms=1, status_code=200), Decision(Status.SUCCEEDED))
 
 
 async def test_a_completion_that_cannot_be_written_is_reported_as_not_recorded(sqlite_store: Store) -> None:
