@@ -34,7 +34,7 @@ from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
 from appinstall.webhooks.account_signature_views import router as signature_router
 from appinstall.webhooks.views import router as webhooks_router
-from appinstall.webhooks.worker import Worker, wake_local_worker
+from appinstall.webhooks.worker import Worker
 
 log = logging.getLogger("appinstall")
 
@@ -79,9 +79,7 @@ def create_app(
         app.state.worker = Worker(app.state.store, settings) if settings.worker else None
         if app.state.worker is not None:
             await app.state.worker.start()
-        app.state.agents = SandboxAgents(
-            app.state.store, settings.sandbox_agent, on_commit=lambda: wake_local_worker(app.state)
-        )
+        app.state.agents = SandboxAgents(app.state.store, settings.sandbox_agent)
         if generated:
             print(
                 "appinstall: generated the operator token; it is shown only now, store it safely:\n"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import Final
 
 from appinstall.http.problems import ProblemError
@@ -31,22 +30,18 @@ SHUTDOWN_GRACE_SECONDS: Final = 5.0
 
 class SandboxAgents:
     """Runs the echo agent for the accounts that have it on (their own choice when the message committed, else
-    ``server_mode``).
-
-    ``on_commit`` is called after each step's transaction (the app wakes its webhook worker with it).
+    ``server_mode``). Each step publishes its notifications, which wake the webhook worker once committed.
     """
 
     def __init__(
         self,
         store: Store,
         server_mode: AgentMode,
-        on_commit: Callable[[], None] = lambda: None,
         *,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
     ) -> None:
         self.store = store
         self.server_mode = server_mode
-        self._on_commit = on_commit
         self._shutdown_grace = shutdown_grace
         self._tasks: set[asyncio.Task[None]] = set()
         self._latest: dict[str, asyncio.Task[None]] = {}  # per conversation, the answer the next one waits for
@@ -81,7 +76,6 @@ class SandboxAgents:
                 if not await self._perform(appended, step):
                     log.info("echo agent leaves conversation %s to the agent who accepted it", conversation)
                     return
-                self._on_commit()
         except (PlatformError, ProblemError) as error:
             # The conversation closed (or was never the agent's to speak in) between the message and the answer:
             # what a human agent would meet too, not a fault.

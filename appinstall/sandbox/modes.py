@@ -15,7 +15,6 @@ from appinstall.sandbox.echo import effective_mode
 from appinstall.sandbox.models import AgentMode, AgentSetting
 from appinstall.sandbox.tables import sandbox_agents
 from appinstall.store import Store
-from appinstall.store.upsert import upsert_insert
 
 
 async def account_mode(store: Store, account_id: str, connection: AsyncConnection | None = None) -> AgentMode | None:
@@ -34,8 +33,7 @@ async def agent_setting(store: Store, account_id: str, server_mode: AgentMode) -
 async def set_account_mode(store: Store, account_id: str, mode: AgentMode) -> None:
     """Choose the account's agent, whatever the server's default."""
     now = store.clock()
-    insert = upsert_insert(store.dialect)
-    statement = insert(sandbox_agents).values(account_id=account_id, mode=mode, updated_at=now)
+    statement = store.dialect.upsert(sandbox_agents).values(account_id=account_id, mode=mode, updated_at=now)
     async with store.transaction() as connection:
         await connection.execute(
             statement.on_conflict_do_update(

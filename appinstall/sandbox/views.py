@@ -29,7 +29,6 @@ from appinstall.tokens import errors
 from appinstall.tokens.errors import PlatformError
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
 from appinstall.tokens.views import Tokens, app_identity
-from appinstall.webhooks.worker import wake_local_worker
 
 CONVERSATION = "/api/account/{account_id}/messaging/consumer/conversation"
 VersionQuery = Annotated[str | None, Query(alias="v", description="The platform's API version; ignored.")]
@@ -91,7 +90,6 @@ async def open_conversation(
     """``[userprofile.SetUserProfile, cm.ConsumerRequestConversation]`` → one answer per request, in order."""
     requests = service.parse_requests(await request.body(), many=True)
     answers = await service.open_conversations(store, account_id, consumer, requests)
-    wake_local_worker(request.app.state)
     return JSONResponse(answers)
 
 
@@ -103,7 +101,6 @@ async def send(
     ``cm.UpdateConversationField`` to close."""
     [single] = service.parse_requests(await request.body(), many=False)
     answer, appended = await service.send(store, account_id, consumer, single)
-    wake_local_worker(request.app.state)
     if appended is not None:
         agents: SandboxAgents = request.app.state.agents
         agents.heard(appended)  # committed: a scripted agent answers in the background, never holding this up
@@ -143,7 +140,6 @@ async def accept(
     agent_id = body.agent_id if body is not None else DEFAULT_AGENT
     with _as_problem():
         await service.accept(store, account_id, conversation_id, agent_id)
-    wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "agentId": agent_id}
 
 
@@ -155,7 +151,6 @@ async def agent_event(
     await require_account(store, principal, account_id)
     with _as_problem():
         sequence = await service.agent_event(store, account_id, conversation_id, body.event)
-    wake_local_worker(request.app.state)
     return {"sequence": sequence}
 
 
@@ -166,7 +161,6 @@ async def agent_close(
     await require_account(store, principal, account_id)
     with _as_problem():
         await service.close(store, account_id, conversation_id, "AGENT")
-    wake_local_worker(request.app.state)
     return {"conversationId": conversation_id, "state": "CLOSE"}
 
 

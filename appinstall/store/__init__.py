@@ -1,6 +1,7 @@
 """Persistence: the engine, the tables, migrations and encryption at rest."""
 
-from appinstall.store.engine import create_engine, is_sqlite
+from appinstall.store.dialect import create_engine
+from appinstall.store.engine import is_sqlite
 from appinstall.store.keyring import Keyring, KeyringError
 from appinstall.store.store import Store
 

@@ -5,9 +5,9 @@ bind names, type processing): for the webhook worker's batches that was about a 
 recording attempts, more than SQLite's own. The statement is compiled here once, and each row becomes a tuple in
 the order of the SQL's placeholders: the values the row gives, the statement's own for the rest.
 
-Only where nothing is lost: on SQLite, whose driver needs no conversion for the values these statements carry
-(text, integers, bytes, None). Elsewhere, and for any statement with parameters that SQLAlchemy expands or
-converts, the ordinary ``execute`` runs.
+Only where nothing is lost: on a dialect whose driver needs no conversion for the values these statements carry
+(text, integers, bytes, None; ``Dialect.plain_batches``, SQLite's). Elsewhere, and for any statement with
+parameters that SQLAlchemy expands or converts, the ordinary ``execute`` runs.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from appinstall.store.dialect import dialect_of
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def execute_many(connection: Connection, statement: Executable, rows: Sequence[M
     """Execute ``statement`` once for each of ``rows`` (all with the same keys), in the caller's transaction."""
     if not rows:
         return
-    prepared = _prepare(statement, connection, tuple(rows[0])) if connection.dialect.name == "sqlite" else None
+    prepared = _prepare(statement, connection, tuple(rows[0])) if dialect_of(connection).plain_batches else None
     if prepared is None:
         connection.execute(statement, list(rows))
         return

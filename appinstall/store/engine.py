@@ -1,18 +1,15 @@
-"""The database engine: SQLite (embedded default) or PostgreSQL, with the settings each needs."""
+"""SQLite's engine settings (WAL, pragmas, write transactions that take the lock up front), and which URLs name a
+SQLite store. The engine of either database is made by its dialect (``dialect.create_engine``)."""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from appinstall.store.files import private_file
 
 READ_ONLY = "appinstall_read_only"
 # How long a connection waits for another's write lock before SQLite answers "database is locked".
@@ -48,7 +45,7 @@ def configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _use_wal(database: str) -> None:
+def use_wal(database: str) -> None:
     """Put the database file in WAL mode, once, before any pooled connection exists.
 
     The mode is stored in the file, so later connections inherit it. Switching needs the database to itself, and
@@ -67,16 +64,3 @@ def _use_wal(database: str) -> None:
             if "locked" not in str(error) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-
-
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; for SQLite the database file and its folder are created if missing, private."""
-    if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            private_file(Path(database))
-            _use_wal(database)
-        engine = create_async_engine(url)
-        configure_sqlite(engine.sync_engine)
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

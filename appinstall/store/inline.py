@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import Executable
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -126,13 +125,3 @@ def is_busy(error: Exception) -> bool:
     """SQLite's "database is locked" (SQLITE_BUSY), as opposed to a real failure of the statement."""
     message = str(getattr(error, "orig", error))
     return "locked" in message or "busy" in message
-
-
-def inline_database(url: URL) -> str | None:
-    """The file an inline reader may open for this engine URL, or None (not SQLite, or in memory)."""
-    if url.get_backend_name() != "sqlite":
-        return None
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("mode") == "memory":
-        return None
-    return database

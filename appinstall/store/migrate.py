@@ -6,13 +6,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from appinstall.store.dialect import dialect_of
 from appinstall.store.keyring import Keyring
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# Any fixed number: PostgreSQL advisory lock that serialises processes migrating the same database at once.
+# Any fixed number: the lock (an advisory lock on PostgreSQL) that serialises processes migrating one database.
 _MIGRATION_LOCK = 0x61707069
 
 
@@ -26,8 +27,7 @@ def alembic_config(connection: Connection | None = None, keyring: Keyring | None
 
 
 def _upgrade(connection: Connection, keyring: Keyring | None) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    dialect_of(connection).lock(connection, [_MIGRATION_LOCK])
     command.upgrade(alembic_config(connection, keyring), "head")
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 
 from appinstall.settings import Settings
-from appinstall.store.engine import create_engine, is_sqlite
+from appinstall.store.dialect import create_engine
+from appinstall.store.engine import is_sqlite
 from appinstall.store.keyring import Keyring, KeyringError, generate_key, key_label
 from appinstall.store.migrate import upgrade
 from appinstall.store.sealed import Census, census, describe, missing_keys

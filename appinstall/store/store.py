@@ -1,4 +1,5 @@
-"""The handle every service works through: the engine, the keyring and the clock."""
+"""The handle every service works through: the engine, the keyring and the clock; the engine's dialect and the
+workers' wakeup, each chosen once here (``store/dialect.py``, ``store/wakeup.py``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable
+from sqlalchemy import Connection, Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from appinstall.store.engine import READ_ONLY
-from appinstall.store.inline import InlineReader, inline_database
+from appinstall.store.dialect import Dialect, dialect_of
+from appinstall.store.inline import InlineReader
 from appinstall.store.keyring import Keyring
+from appinstall.store.wakeup import Wake, Wakeup, committing, wakeup_for
 from appinstall.store.writer import InlineWriter
 
 T = TypeVar("T")
@@ -26,24 +28,28 @@ def now_ms() -> int:
 
 @dataclass
 class Store:
-    """What services need to reach the data. ``clock`` returns milliseconds and is replaceable in tests."""
+    """What services need to reach the data. ``clock`` returns milliseconds and is replaceable in tests.
+
+    ``dialect`` is what differs between the engines; ``wakeup`` is how a commit that made work due reaches the
+    workers (``wake_after_commit`` in a transaction of this store).
+    """
 
     engine: AsyncEngine
     keyring: Keyring
     clock: Callable[[], int] = field(default=now_ms)
+    dialect: Dialect = field(init=False)
+    wakeup: Wakeup = field(init=False)
     _sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _inline: InlineReader | None = field(default=None, init=False, repr=False)
     _writer: InlineWriter | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        database = inline_database(self.engine.url)
+        self.dialect = dialect_of(self.engine)
+        self.wakeup = wakeup_for(self.dialect, self.engine)
+        database = self.dialect.inline_database(self.engine.url)
         if database is not None:
             self._inline = InlineReader(database)
             self._writer = InlineWriter(database)
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
 
     @asynccontextmanager
     async def read(self, reuse: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
@@ -57,12 +63,7 @@ class Store:
             yield reuse
             return
         async with self.engine.connect() as connection:
-            if self.dialect == "sqlite":
-                await connection.execution_options(**{READ_ONLY: True})
-            else:
-                # At READ COMMITTED every statement takes its own snapshot anyway, so a BEGIN and a ROLLBACK
-                # around reads would buy nothing but two round trips.
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execution_options(**self.dialect.read_options())
             yield connection
 
     async def fetch_all(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Any]:
@@ -111,14 +112,19 @@ class Store:
 
         SQLite has one writer at a time. Within this process, writers queue on an asyncio lock instead of in
         SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes still meet the busy
-        handler (``busy_timeout``).
+        handler (``busy_timeout``). Once it has committed, whatever the transaction asked for with
+        ``wake_after_commit`` runs.
         """
-        if self.dialect != "sqlite":
+        after_commit: list[Wake] = []
+        if not self.dialect.single_writer:
             async with self.engine.begin() as connection:
-                yield connection
-            return
-        async with self._sqlite_writer, self.engine.begin() as connection:
-            yield connection
+                with committing(connection, self.wakeup, after_commit):
+                    yield connection
+        else:
+            async with self._sqlite_writer, self.engine.begin() as connection:
+                with committing(connection, self.wakeup, after_commit):
+                    yield connection
+        _run(after_commit)
 
     async def run_transaction(self, work: Callable[..., T], *args: Any) -> T:
         """``work(connection, *args)`` in one write transaction on a synchronous ``Connection``; its result.
@@ -132,8 +138,17 @@ class Store:
         if self._writer is None:
             async with self.transaction() as connection:
                 return await connection.run_sync(work, *args)
+        after_commit: list[Wake] = []
+
+        def framed(connection: Connection, *args: Any) -> T:
+            after_commit.clear()  # run again (another process was writing): only the last run counts
+            with committing(connection, self.wakeup, after_commit):
+                return work(connection, *args)
+
         async with self._sqlite_writer:
-            return await self._writer.run(work, *args)
+            result = await self._writer.run(framed, *args)
+        _run(after_commit)
+        return result
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -141,6 +156,11 @@ class Store:
         if self._inline is not None:
             self._inline.close()
         await self.engine.dispose()
+
+
+def _run(after_commit: list[Wake]) -> None:
+    for callback in after_commit:
+        callback()
 
 
 @dataclass(frozen=True)

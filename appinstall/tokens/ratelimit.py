@@ -39,7 +39,6 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, bindparam, delete, func, select
 
 from appinstall.store import Store
-from appinstall.store.upsert import upsert_insert
 from appinstall.tokens.errors import OAuthError
 from appinstall.tokens.tables import auth_failures
 
@@ -257,11 +256,10 @@ class FailureLimiter:
             return True
         now = self.store.clock()
         start = window_start(now, self._window_ms)
-        insert = upsert_insert(self.store.dialect)
         within = True
         async with self.store.transaction() as connection:
             for bucket, limit in attempt.buckets.items():
-                statement = insert(auth_failures).values(bucket=bucket, window_start=start, count=1)
+                statement = self.store.dialect.upsert(auth_failures).values(bucket=bucket, window_start=start, count=1)
                 upsert = statement.on_conflict_do_update(
                     index_elements=[auth_failures.c.bucket, auth_failures.c.window_start],
                     set_={"count": auth_failures.c.count + 1},

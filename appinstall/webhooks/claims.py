@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, and_, bindparam, func, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from appinstall.accounts import service as accounts
 from appinstall.connector.signing import Algorithm, Encoding
 from appinstall.registry import service as registry
 from appinstall.settings import Settings
 from appinstall.store import Store
+from appinstall.store.dialect import dialect_of
 from appinstall.store.outage import is_store_outage, retried_while_out_of_reach
 from appinstall.webhooks import fairness, queue
 from appinstall.webhooks.models import Job, Status
@@ -209,11 +210,10 @@ async def _load(store: Store, seqs: list[int], now: int, subscriptions: Subscrip
     ]
 
 
-# Claims take turns on PostgreSQL (a transaction-level advisory lock, released at commit): each then counts what
-# every installation has claimed after the last claim committed, so the cap holds across worker processes. A claim
-# is a few short statements; SQLite's write lock serializes claims anyway.
+# Claims take turns (``Dialect.lock``: on PostgreSQL a transaction-level advisory lock, released at commit): each
+# then counts what every installation has claimed after the last claim committed, so the cap holds across worker
+# processes. A claim is a few short statements; SQLite's write lock serializes claims anyway.
 _CLAIM_LOCK_KEY = int.from_bytes(hashlib.blake2b(b"appinstall.claims", digest_size=8).digest(), "big", signed=True)
-_TAKE_TURN = text("SELECT pg_advisory_xact_lock(:key)")
 # What each installation has claimed now: the in-flight rows (a few hundred per worker), by the status index.
 _CLAIMED_COUNTS = (
     select(deliveries.c.installation_id, func.count().label("claimed"))
@@ -243,9 +243,10 @@ _LEASE = (
     .values(status=Status.IN_FLIGHT, lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
     .returning(deliveries.c.seq)
 )
-# On SQLite the claim's write lock has kept every other writer out since the window was read, so what it chose is
-# still pending; and a status condition here made SQLite's planner (which has no statistics) walk the status
-# index, all of the backlog, instead of looking the seqs up: 0.15 s a claim with a million queued.
+# Where one writer at a time holds the database (``Dialect.single_writer``: SQLite) the claim's write lock has kept
+# every other writer out since the window was read, so what it chose is still pending; and a status condition here
+# made SQLite's planner (which has no statistics) walk the status index, all of the backlog, instead of looking the
+# seqs up: 0.15 s a claim with a million queued.
 _LEASE_LOCKED = (
     update(deliveries)
     .where(deliveries.c.seq.in_(bindparam("seqs", expanding=True)))
@@ -267,8 +268,8 @@ def _lease(
     """Lease up to ``limit`` due deliveries to ``owner`` as ``fairness.choose`` picks them: their seqs, the
     installations at their cap afterwards, and whether it looked past those it could not take and found nothing,
     with how long that look took."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_TAKE_TURN, {"key": _CLAIM_LOCK_KEY})
+    dialect = dialect_of(connection)
+    dialect.lock(connection, [_CLAIM_LOCK_KEY])
     claimed = {row.installation_id: int(row.claimed) for row in connection.execute(_CLAIMED_COUNTS)}
     full = fairness.at_cap(claimed, cap)
     if limit <= 0:
@@ -289,7 +290,7 @@ def _lease(
         return [], full, looked
     owners = dict(candidates)
     full = fairness.at_cap(fairness.after(claimed, (owners[seq] for seq in chosen)), cap)
-    lease = _LEASE if connection.dialect.name == "postgresql" else _LEASE_LOCKED
+    lease = _LEASE_LOCKED if dialect.single_writer else _LEASE
     leased = connection.execute(lease, {"seqs": chosen, "owner": owner, "until": now + lease_ms})
     return list(leased.scalars().all()), full, looked
 

@@ -7,6 +7,7 @@ without a success, disables the webhook and says so in the audit trail.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,24 +15,22 @@ from sqlalchemy import Connection, Executable, bindparam, func, update
 
 from appinstall.audit import service as audit
 from appinstall.store.batch import execute_many
-from appinstall.store.upsert import upsert_insert
+from appinstall.store.dialect import Dialect, dialect_of
 from appinstall.webhooks.models import Completion
 from appinstall.webhooks.status import Status
 from appinstall.webhooks.tables import webhook_health
 
-_HEALTHY: dict[str, Executable] = {}
 
-
-def _healthy(dialect: str) -> Executable:
+@functools.cache
+def _healthy(dialect: Dialect) -> Executable:
     """The upsert that records a success (built once per dialect: the upsert's form is the dialect's)."""
-    if dialect not in _HEALTHY:
-        reset: dict[str, Any] = {"consecutive_failures": 0, "failing_since": None, "last_success_at": bindparam("now")}
-        _HEALTHY[dialect] = (
-            upsert_insert(dialect)(webhook_health)
-            .values(installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset)
-            .on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset)
-        )
-    return _HEALTHY[dialect]
+    reset: dict[str, Any] = {"consecutive_failures": 0, "failing_since": None, "last_success_at": bindparam("now")}
+    statement: Executable = (
+        dialect.upsert(webhook_health)
+        .values(installation_id=bindparam("installation_id"), event_type=bindparam("event_type"), **reset)
+        .on_conflict_do_update(index_elements=["installation_id", "event_type"], set_=reset)
+    )
+    return statement
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,8 @@ def track(connection: Connection, sent: list[Completion], now: int, disable_afte
         if failures:
             failing_groups.append((installation_id, event_type, group, failures))
     # the common case: one statement for every webhook that succeeded in the batch
-    execute_many(connection, _healthy(connection.dialect.name), [webhook | {"now": now} for webhook in healthy])
+    dialect = dialect_of(connection)
+    execute_many(connection, _healthy(dialect), [webhook | {"now": now} for webhook in healthy])
     for installation_id, event_type, group, failures in failing_groups:
         key = {"installation_id": installation_id, "event_type": event_type}
         failing = {
@@ -70,7 +70,7 @@ def track(connection: Connection, sent: list[Completion], now: int, disable_afte
             "failing_since": func.coalesce(table.c.failing_since, now),
             "last_failure_at": now,
         }
-        statement = upsert_insert(connection.dialect.name)(table).values(
+        statement = dialect.upsert(table).values(
             **key, consecutive_failures=len(failures), failing_since=now, last_failure_at=now
         )
         row = connection.execute(

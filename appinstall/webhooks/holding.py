@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
-from appinstall.store.upsert import upsert_insert
+from appinstall.store.dialect import dialect_of
 from appinstall.webhooks.models import Completion
 from appinstall.webhooks.retention import DeliveryState, after_attempt
 from appinstall.webhooks.status import UNFINISHED, Status
@@ -114,9 +114,7 @@ def _after_group(state: StoredState, group: list[Completion], now: int) -> Store
 
 def _save(connection: Connection, installation_id: str, state: StoredState) -> None:
     values = {"state": state.state.value, "since": state.since, "reason": (state.reason or "")[:500] or None}
-    statement = upsert_insert(connection.dialect.name)(retention_states).values(
-        installation_id=installation_id, **values
-    )
+    statement = dialect_of(connection).upsert(retention_states).values(installation_id=installation_id, **values)
     connection.execute(statement.on_conflict_do_update(index_elements=["installation_id"], set_=values))
 
 

@@ -6,6 +6,9 @@ the delivery due again, and its repeat carries the same ``webhook-id`` (at least
 Order per installation and conversation: a new delivery is ``blocked`` if an earlier one of the same pair is
 unfinished, and finishing a delivery promotes the next blocked one. On PostgreSQL both sides take a transaction
 advisory lock on the pair first, so a publish racing a completion cannot leave a delivery blocked for ever.
+
+Whatever makes deliveries due (a retry decided, deliveries given back, and publishing in ``service``) calls
+``wake_workers`` in its transaction; the store's wakeup does the rest once it commits.
 """
 
 from __future__ import annotations
@@ -14,17 +17,18 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Connection, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
+from appinstall.store.dialect import dialect_of
+from appinstall.store.wakeup import wake_after_commit
 from appinstall.webhooks import health, holding
 from appinstall.webhooks.models import AttemptResult, Completion, Job
 from appinstall.webhooks.status import UNFINISHED, Status
 from appinstall.webhooks.tables import deliveries, delivery_attempts
 
-NOTIFY_CHANNEL = "appinstall_deliveries"
 EXCERPT_CHARS = 4096
 ERROR_CHARS = 500
 
@@ -38,26 +42,16 @@ def _lock_key(installation_id: str, conversation_id: str) -> int:
 # ``Store.run_transaction``; async code inside ``Store.transaction()`` calls them through ``connection.run_sync``.
 
 
-# Every pair's lock in one round trip, taken in the keys' order (the subquery's): two transactions that lock
-# overlapping pairs then wait for each other instead of deadlocking.
-_LOCK_PAIRS = text(
-    "SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS key ORDER BY key) AS ordered"
-).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
-
-
 def lock_conversations(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> None:
-    """On PostgreSQL, lock each (installation, conversation) pair for the rest of the transaction, in one order."""
-    if connection.dialect.name != "postgresql":
-        return
-    keys = sorted({_lock_key(i, c) for i, c in pairs if c is not None})
-    if keys:
-        connection.execute(_LOCK_PAIRS, {"keys": keys})
+    """Lock each (installation, conversation) pair for the rest of the transaction, in one order (the dialect's
+    advisory locks; nothing where one writer at a time holds the whole database)."""
+    # A generator: a dialect with nothing to lock never computes the keys.
+    dialect_of(connection).lock(connection, (_lock_key(i, c) for i, c in pairs if c is not None))
 
 
 def wake_workers(connection: Connection) -> None:
-    """On PostgreSQL, tell listening workers (on commit) that deliveries are due."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    """The deliveries this transaction made due: every worker hears of them once it commits (``store.wakeup``)."""
+    wake_after_commit(connection)
 
 
 _UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
@@ -347,7 +341,6 @@ async def queue_depth(store: Store) -> tuple[int, int | None]:
 
 
 __all__ = [
-    "NOTIFY_CHANNEL",
     "complete_many",
     "extend_leases",
     "lock_conversations",

@@ -25,7 +25,6 @@ from appinstall.webhooks.models import (
     Status,
     WebhookHealthView,
 )
-from appinstall.webhooks.worker import wake_local_worker
 
 router = APIRouter(tags=["webhooks"])
 
@@ -92,8 +91,6 @@ async def publish(
     except DocumentError as error:
         raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
     created = await service.publish(store, account_id, document, installation_id=installation_id)
-    if created:
-        wake_local_worker(request.app.state)
     return PublishResult(deliveries=created)
 
 
@@ -158,8 +155,6 @@ async def recover(
     moment = _moment(since, "since")
     assert moment is not None
     count = await service.recover(store, account_id, installation_id, moment, principal.actor)
-    if count:
-        wake_local_worker(request.app.state)
     return {"requeued": count}
 
 
@@ -174,7 +169,6 @@ async def retry(
 ) -> DeliveryView:
     await require_account(store, principal, account_id)
     view = await service.retry(store, account_id, installation_id, delivery_id, principal.actor)
-    wake_local_worker(request.app.state)
     return view
 
 

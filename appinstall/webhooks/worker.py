@@ -3,11 +3,11 @@
 Claims are fair (``fairness``): installations take turns, none has more than its cap claimed, and what waits for a
 busy host holds no slot of the worker's concurrency, so one tenant's hanging endpoint slows only that tenant.
 
-It wakes when a publish in the same process says so, on PostgreSQL when any process ``NOTIFY``s, and otherwise
-when the next retry is due (polling at most every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few
-seconds: expired leases are taken back, stalled conversations unblocked and, once a minute, old history removed
-(``pruning``). On shutdown it stops claiming, lets requests in flight finish for a moment, and gives back what is
-still unsent.
+It wakes when the store's wakeup says deliveries are due (``store/wakeup.py``: after any commit that made some
+due, in this process or, on PostgreSQL, in any other), and otherwise when the next retry is due (polling at most
+every ``POLL_SECONDS`` as a safety net). Housekeeping runs every few seconds: expired leases are taken back, stalled
+conversations unblocked and, once a minute, old history removed (``pruning``). On shutdown it stops claiming, lets
+requests in flight finish for a moment, and gives back what is still unsent.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from appinstall.settings import Settings
 from appinstall.store import Store
+from appinstall.store.wakeup import Subscription
 from appinstall.webhooks import claims, fairness, metrics, queue
 from appinstall.webhooks.models import AttemptResult, Completion, Job
 from appinstall.webhooks.platform_compat import LenientSuccessWarnings
@@ -76,14 +75,6 @@ def sender_from(settings: Settings) -> Sender:
     )
 
 
-def wake_local_worker(app_state: Any) -> None:
-    """After a commit that made deliveries due: wake this process's worker, if it runs one, without waiting for a
-    poll. (Other processes hear of it by ``NOTIFY`` on PostgreSQL.)"""
-    worker = getattr(app_state, "worker", None)
-    if worker is not None:
-        worker.wake()
-
-
 class Worker:
     def __init__(
         self,
@@ -117,7 +108,7 @@ class Worker:
         self._look_past = fairness.LookPast()  # when to read past their due backlog
         self._tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._listener: AsyncConnection | None = None
+        self._subscription: Subscription | None = None
         self._next_stall_check = 0.0
         self._recorder = Recorder(
             store,
@@ -136,7 +127,7 @@ class Worker:
             self._sender = sender_from(self.settings)
         if self.settings.dev:
             log.warning("DEV MODE: webhooks may reach loopback addresses and plain http://. Never use in production.")
-        await self._listen()
+        self._subscription = await self.store.wakeup.subscribe(self.wake)
         self._recorder.start()
         self._task = asyncio.create_task(self._run(), name="appinstall-webhook-worker")
 
@@ -155,8 +146,8 @@ class Worker:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._recorder.stop()
         await queue.release(self.store, self.owner, list(self._inflight))
-        if self._listener is not None:
-            await self._listener.close()
+        if self._subscription is not None:
+            await self._subscription.close()
         if self._sender is not None:
             await self._sender.close()
 
@@ -165,18 +156,9 @@ class Worker:
         return asyncio.get_running_loop().time()
 
     def wake(self) -> None:
-        """Look for due deliveries now (called after a publish in this process, and on ``NOTIFY``)."""
+        """Look for due deliveries now (the store's wakeup calls it after a commit that made some due)."""
         self._look_past.want()
         self._wake.set()
-
-    async def _listen(self) -> None:
-        """On PostgreSQL, wake on ``NOTIFY`` from any process."""
-        if self.store.dialect != "postgresql":
-            return
-        self._listener = await self.store.engine.connect()
-        raw = await self._listener.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.add_listener(queue.NOTIFY_CHANNEL, lambda *_: self.wake())
 
     # --- the loop ---------------------------------------------------------------------------------------------
 

@@ -275,4 +275,4 @@ async def test_a_token_request_reads_the_store_once(
     for credentials in (installed, rotated):
         with counting(store) as work:
             assert (await anonymous.post(SENTINEL, data=_form(credentials))).status_code == 200
-        assert (work.checkouts, work.queries) == (0 if store.dialect == "sqlite" else 1, 1)
+        assert (work.checkouts, work.queries) == (0 if store.dialect.name == "sqlite" else 1, 1)

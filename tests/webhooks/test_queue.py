@@ -250,7 +250,7 @@ async def test_a_claim_is_three_statements_to_lease_and_four_to_read_what_it_lea
         await publish(client, message(f"conv-{n}", "hi"))
     with counting(store) as work:
         assert len(await claims.claim(store, "me", 10, 60_000)) == 3
-    assert (work.checkouts, work.queries) == (0, 7) if store.dialect == "sqlite" else (2, 8)
+    assert (work.checkouts, work.queries) == (0, 7) if store.dialect.name == "sqlite" else (2, 8)
 
 
 async def test_a_publish_is_a_few_statements_in_one_unit_of_work_with_no_pooled_connection_on_a_sqlite_file(
@@ -267,7 +267,7 @@ async def test_a_publish_is_a_few_statements_in_one_unit_of_work_with_no_pooled_
     # the subscribers (the registry's), what holds them back (a webhook disabled, retention mode), which of them
     # have an unfinished delivery in the conversation, the notification, and one insert of both deliveries; on
     # PostgreSQL also one statement that locks both (installation, conversation) pairs, and the NOTIFY
-    expected = (0, 5) if store.dialect == "sqlite" else (1, 7)
+    expected = (0, 5) if store.dialect.name == "sqlite" else (1, 7)
     assert (work.checkouts, work.queries) == expected
 
 
@@ -287,7 +287,7 @@ async def test_a_conversation_locked_by_one_transaction_waits_for_its_commit_in_
         async with store.transaction() as connection:
             await connection.run_sync(queue.lock_conversations, [("other", "conv-9"), ("app", "conv-1")])
 
-    if store.dialect != "postgresql":
+    if store.dialect.name != "postgresql":
         with counting(store) as work:
             async with store.transaction() as connection:
                 await connection.run_sync(queue.lock_conversations, [("app", "conv-1")])
