@@ -3,10 +3,12 @@
 SQLite (embedded: one writer at a time, a file this process may also open itself) and PostgreSQL (many processes
 on one queue: row locks, advisory locks, ``NOTIFY``) need different SQL in a few places: the upsert's construct,
 the locks that keep concurrent transactions in order, how a claim leases the rows it chose, how a batch is
-executed, how reads are isolated, how one process tells the others that work is due. Each difference is a member
-of ``Dialect``; no other module asks which engine it runs on. A third database is one more subclass here (and its
-name in ``_BY_NAME``); a way of waking workers outside the database (Redis, say) is one more ``Wakeup`` in
-``store/wakeup.py``. Nothing else changes.
+executed, how reads are isolated, how one process tells the others that work is due, how the engine is made.
+Each difference is a member of ``Dialect``; no other module asks which engine it runs on
+(``tests/store/test_dialect.py`` looks). A third database is one more subclass here, its name in ``_BY_NAME``
+(and, to be typed as a URL, its async driver in the settings' URL schemes); a way of waking workers outside the
+database (Redis, say) is one more ``Wakeup`` in ``store/wakeup.py``. Nothing else changes. (``engine.is_sqlite``
+stays for the start-up checks about SQLite's file: its folder, its lock, the master key file beside it.)
 
 Code that holds only a connection (the units of work of ``Store.run_transaction``) finds the same object with
 ``dialect_of(connection)``.

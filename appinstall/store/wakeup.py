@@ -1,9 +1,10 @@
 """Waking the workers: a transaction that makes work due says so, and once it commits every waiting worker hears.
 
 Publishing (a notification's deliveries, a retry, a recovery, a retry decision, deliveries given back, the
-sandbox's notifications) calls ``wake_after_commit(connection)`` inside its transaction, and nothing else: no view,
-no caller, has to remember a wake-up, and a transaction that rolls back wakes no one. A worker that forgot would
-otherwise find the work at its next poll, up to a second later.
+sandbox's notifications) calls ``wake_after_commit(connection)`` inside its transaction (``webhooks.queue.
+wake_workers``, beside the rows it writes), and nothing else does: no view, no caller, has to remember a wake-up,
+and a transaction that rolls back wakes no one. A forgotten wake-up used to leave the work to the worker's next
+poll, up to a second later.
 
 The seam is here, in the store, because the store owns the transactions (``Store.transaction``,
 ``Store.run_transaction``): it alone knows when one has committed. Each store has one ``Wakeup``, chosen once
