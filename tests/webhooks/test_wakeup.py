@@ -21,6 +21,7 @@ from appinstall.store import Store, create_engine
 from appinstall.store.keyring import Keyring
 from appinstall.webhooks import service
 from appinstall.webhooks.envelope import route
+from appinstall.webhooks.worker import Worker
 from tests.conftest import TEST_MASTER_KEY, TEST_OPERATOR_TOKEN
 from tests.webhooks.flow import ACCOUNT, install, message
 from tests.webhooks.receiver import Receiver
@@ -105,6 +106,30 @@ async def test_a_publish_through_the_service_wakes_a_waiting_worker_once_committ
     created = await service.publish(store, ACCOUNT, message("conv-1", "hi"))
     assert [delivery.installation_id for delivery in created] == [installed]
     assert listener.heard.is_set()  # in this process: by the time publish returns
+
+
+async def test_a_running_worker_is_woken_by_a_publish_through_the_service(
+    settings: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    woken: list[Worker] = []
+    wake = Worker.wake
+
+    def spy(worker: Worker) -> None:
+        woken.append(worker)
+        wake(worker)
+
+    monkeypatch.setattr(Worker, "wake", spy)
+    app = create_app(settings)  # with its worker
+    async with app.router.lifespan_context(app):
+        store: Store = app.state.store
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            await client.post("/api/accounts", json={"id": ACCOUNT})
+            await install(client, receiver)
+        woken.clear()
+        await service.publish(store, ACCOUNT, message("conv-1", "hi"))
+        assert woken == [app.state.worker]
 
 
 async def test_a_worker_hears_each_publish_of_its_own_process_once(
