@@ -53,6 +53,13 @@ class Dialect(abc.ABC):
     # Processes can tell one another that work is due through the database (``notify``, ``listen``).
     notifies: ClassVar[bool] = False
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):  # ``store.dialect`` was the engine's name once: say so rather than answer False
+            raise TypeError(f"a Dialect is not its name: ask it (or compare store.dialect.name) instead of {other!r}")
+        return self is other
+
+    __hash__ = object.__hash__
+
     @abc.abstractmethod
     def create_engine(self, url: str) -> AsyncEngine:
         """An async engine for ``url``, set up as this engine needs."""

@@ -74,3 +74,8 @@ def test_sqlite_takes_no_lock_and_works_out_no_keys() -> None:
 def test_sqlite_reads_on_deferred_connections_and_postgresql_in_autocommit() -> None:
     assert SQLite().read_options() == {"appinstall_read_only": True}
     assert PostgreSQL().read_options() == {"isolation_level": "AUTOCOMMIT"}
+
+
+def test_a_dialect_compared_with_an_engine_name_says_it_is_not_one() -> None:
+    with pytest.raises(TypeError, match="not its name"):
+        assert SQLite() != "sqlite"
