@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from appinstall.store.tables import deliveries
 from fastapi import FastAPI
 from sqlalchemy import update
 
@@ -21,6 +20,7 @@ from appinstall.store import Store, create_engine
 from appinstall.store.keyring import Keyring
 from appinstall.webhooks import service
 from appinstall.webhooks.envelope import route
+from appinstall.webhooks.tables import deliveries
 from appinstall.webhooks.worker import Worker
 from tests.conftest import TEST_MASTER_KEY, TEST_OPERATOR_TOKEN
 from tests.webhooks.flow import ACCOUNT, install, message
