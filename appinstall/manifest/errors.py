@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from appinstall.manifest import hints, rules
+from appinstall.manifest import hints, vocabulary
 
 RULE_PREFIX = "rule:"
 
@@ -75,7 +75,7 @@ def _problems(detail: ErrorDetails, root: Any, context: dict[str, Any] | None) -
     location: list[str | int] = list(detail["loc"])
     key = str(location[-1])
     known = _known_keys(root, location[:-1])
-    if rules.CONTENT_EVENT in known and hints.close_match(key, ["retry"]) is None:
+    if vocabulary.CONTENT_EVENT in known and hints.close_match(key, ["retry"]) is None:
         meant, hint = hints.event_key_suggestion(key)
         problem = Problem(pointer(location), "unknown_key", hints.unknown_event_message(key), hint)
     else:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from appinstall.manifest import rules
+from appinstall.manifest import rules, vocabulary
+from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
 
 # --- Typos ------------------------------------------------------------------------------------------------------
 
@@ -37,50 +38,41 @@ def one_of(candidates: Sequence[str]) -> str:
 
 # --- Event types ----------------------------------------------------------------------------------------------
 
-# What people call a notification when they do not know the platform's name for it, most specific words first
-# ("richmessage" is rich content, not content). Each: words, the event type, and why that is the one.
-_EVENT_WORDS: Final = (
-    (("typing", "presence", "composing", "chatstate"), rules.CHAT_STATE_EVENT, "typing and presence"),
-    (("receipt", "read", "seen", "delivered", "acceptstatus"), rules.ACCEPT_STATUS_EVENT, "read and delivery receipts"),
-    (("rich", "structured", "card"), rules.RICH_CONTENT_EVENT, "structured (rich) content"),
-    (("message", "text", "file", "content"), rules.CONTENT_EVENT, "text and file messages"),
-    (
-        ("conversation", "assign", "close", "open", "transfer"),
-        rules.EX_CONVERSATION_CHANGE,
-        "conversations opened, assigned or closed",
-    ),
-)
-
 
 def _alphanumeric(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
 def event_key_suggestion(key: str) -> tuple[str | None, str]:
-    """For a key under ``capabilities.webhooks`` that is none of the five event types: the event type it most
+    """For a key under ``capabilities.webhooks`` that is no event type: the event type it most
     likely means (or None) and a hint saying so.
 
     A plain closest-spelling match misleads here: every key shares the long ``ms.MessagingEventNotification.``
     prefix, so ``…TypingEvent`` looks closest to ``…ContentEvent``. So the short names are compared, and a word
     that names what a notification is about (typing, read receipts) points to the type that carries it.
     """
-    short = rules.short_event_name(key)
-    meant = rules.event_type_named(key) or rules.event_type_named(short) or rules.event_type_named(_alphanumeric(key))
+    short = short_event_name(key)
+    meant = event_type_named(key) or event_type_named(short) or event_type_named(_alphanumeric(key))
     if meant is None:
-        by_short_name = {rules.short_event_name(event).lower(): event for event in rules.EVENT_TYPES}
+        by_short_name = {short_event_name(event).lower(): event for event in EVENT_TYPES}
         close = difflib.get_close_matches(short.lower(), list(by_short_name), n=1, cutoff=0.85)
         meant = by_short_name[close[0]] if close else None
     if meant is not None:
         return meant, did_you_mean(meant)
     words = _alphanumeric(short)
-    for keywords, event, about in _EVENT_WORDS:
-        if any(keyword in words for keyword in keywords):
-            return event, f"{about} come as {rules.short_event_name(event)}: did you mean {event!r}?"
+    # What people call a notification when they do not know the platform's name for it, most specific first.
+    for event in sorted(vocabulary.EVENTS, key=lambda event: event.hint_rank):
+        if any(word in words for word in event.words):
+            return event.name, f"{event.about} come as {event.short_name}: did you mean {event.name!r}?"
     return None, "write the event type exactly as listed, case included"
 
 
+_COUNTS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 def unknown_event_message(key: str) -> str:
-    return f"{key!r} is not one of the five event types: {one_of(rules.EVENT_TYPES)}"
+    count = _COUNTS[len(EVENT_TYPES)] if len(EVENT_TYPES) < len(_COUNTS) else str(len(EVENT_TYPES))
+    return f"{key!r} is not one of the {count} event types: {one_of(EVENT_TYPES)}"
 
 
 # --- Types ----------------------------------------------------------------------------------------------------

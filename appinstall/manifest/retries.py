@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from appinstall.manifest import rules
-from appinstall.manifest.models import Manifest, Webhook
+from appinstall.manifest.models import Manifest
+from appinstall.manifest.subscriptions import Webhook
+from appinstall.manifest.vocabulary import short_event_name
 
 # The delivery worker's defaults in retention mode (``APPINSTALL_WEBHOOK_RETENTION_FIRST_DELAY_SECONDS`` and
 # ``RetrySchedule``'s cap, the platform's 2 s and 5 minutes); a test keeps them equal to the worker's.
@@ -55,6 +56,6 @@ def retry_summary(manifest: Manifest) -> list[str]:
         return []
     retention_time = webhooks.retry.retention_time if webhooks.retry is not None else None
     return [
-        f"{rules.short_event_name(event)} → {webhook.endpoint}: {webhook_retries(webhook, retention_time)}"
+        f"{short_event_name(event)} → {webhook.endpoint}: {webhook_retries(webhook, retention_time)}"
         for event, webhook in webhooks.subscriptions().items()
     ]

@@ -1,4 +1,4 @@
-"""The manifest's rules as pure data and functions.
+"""The manifest's rules as pure data and functions (its vocabulary, the names it may use, is ``vocabulary.py``).
 
 Every rule that the JSON Schema also expresses is written here once, as a regular expression, so that the
 validator and the published schema cannot drift apart: the validator decides with the same pattern the schema
@@ -13,53 +13,21 @@ import re
 import socket
 from typing import Final
 
+# The event types are the vocabulary's (``vocabulary.py``, their one definition); these names stay importable from
+# here for code written before it existed.
+from appinstall.manifest.vocabulary import ACCEPT_STATUS_EVENT as ACCEPT_STATUS_EVENT
+from appinstall.manifest.vocabulary import CHAT_STATE_EVENT as CHAT_STATE_EVENT
+from appinstall.manifest.vocabulary import CONTENT_EVENT as CONTENT_EVENT
+from appinstall.manifest.vocabulary import EVENT_TYPES as EVENT_TYPES
+from appinstall.manifest.vocabulary import EX_CONVERSATION_CHANGE as EX_CONVERSATION_CHANGE
+from appinstall.manifest.vocabulary import LEGACY_EX_CONVERSATION_CHANGE as LEGACY_EX_CONVERSATION_CHANGE
+from appinstall.manifest.vocabulary import RICH_CONTENT_EVENT as RICH_CONTENT_EVENT
+from appinstall.manifest.vocabulary import event_type_named as event_type_named
+from appinstall.manifest.vocabulary import short_event_name as short_event_name
+
 # End of input. ``$`` would also match before a final newline in Python (and so in the ``jsonschema``
 # package), which would let "value\n" through a header check; this lookahead means the same in every engine.
 END: Final = r"(?![\s\S])"
-
-# --- Event types -------------------------------------------------------------------------------------------
-
-CONTENT_EVENT: Final = "ms.MessagingEventNotification.ContentEvent"
-RICH_CONTENT_EVENT: Final = "ms.MessagingEventNotification.RichContentEvent"
-ACCEPT_STATUS_EVENT: Final = "ms.MessagingEventNotification.AcceptStatusEvent"
-CHAT_STATE_EVENT: Final = "ms.MessagingEventNotification.ChatStateEvent"
-EX_CONVERSATION_CHANGE: Final = "cqm.ExConversationChangeNotification"
-
-EVENT_TYPES: Final = (
-    CONTENT_EVENT,
-    RICH_CONTENT_EVENT,
-    ACCEPT_STATUS_EVENT,
-    CHAT_STATE_EVENT,
-    EX_CONVERSATION_CHANGE,
-)
-
-# The seed's table names the conversation-change subscription with the messaging prefix; the platform's
-# notifications (and the seed's own example) use the ``cqm.`` name. We accept the table's spelling and warn.
-LEGACY_EX_CONVERSATION_CHANGE: Final = "ms.MessagingEventNotification.ExConversationChangeNotification"
-
-
-def short_event_name(event_type: str) -> str:
-    """The name people read and type: the last dotted part (``ContentEvent``, ``ExConversationChangeNotification``)."""
-    return event_type.rsplit(".", 1)[-1]
-
-
-# Every spelling an event type may be given in: its full name, its short name, the seed table's legacy name, and
-# ``ConversationChange``, which ``appinstall listen`` prints for the conversation-change notification.
-_EVENT_TYPE_NAMES: Final = {
-    **{name.lower(): name for name in EVENT_TYPES},
-    **{short_event_name(name).lower(): name for name in EVENT_TYPES},
-    LEGACY_EX_CONVERSATION_CHANGE.lower(): EX_CONVERSATION_CHANGE,
-    "conversationchange": EX_CONVERSATION_CHANGE,
-}
-
-
-def event_type_named(name: str) -> str | None:
-    """The full event type a person meant by ``name`` (full or short, any case); None if it names none of the five.
-
-    One vocabulary in and out: listings print the short name, so every place that takes an event type takes it too.
-    """
-    return _EVENT_TYPE_NAMES.get(name.lower())
-
 
 # --- Fields the server owns ----------------------------------------------------------------------------------
 
@@ -75,42 +43,6 @@ SERVER_FIELDS: Final = (
     "enabled",
     "response_types",
 )
-
-# --- Engagement vocabularies (the seed's tables; ``cart_items`` comes from its example) ----------------------
-
-ENTRY_POINTS: Final = ("section", "url")
-VISITOR_BEHAVIORS: Final = (
-    "visited_location",
-    "time_on_location",
-    "flow",
-    "engaged_in_session",
-    "about_to_abandon",
-    "cart_value",
-    "cart_items",
-    "visitor_error",
-    "viewed_products",
-    "service_activity",
-)
-TARGET_AUDIENCES: Final = (
-    "external_referral",
-    "search_keywords",
-    "ip",
-    "platform",
-    "geo_location",
-    "returning_visitors",
-    "marketing_source",
-    "customer_type",
-    "age",
-    "balance",
-    "customer_id",
-    "gender",
-    "store_zip_code",
-    "store_number",
-    "company_size",
-    "registration_date",
-)
-GOALS: Final = ("url", "purchase_total", "num_of_pages", "lead", "service_activity")
-CONSUMER_IDENTITIES: Final = ("auth", "unauth")
 
 # --- OAuth ---------------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from appinstall.manifest import rules
+from appinstall.manifest import rules, vocabulary
 from appinstall.manifest.models import Manifest
 
 SCHEMA_ID = "https://appinstall.dev/schemas/manifest.schema.json"
@@ -34,13 +34,13 @@ class _ManifestSchemaGenerator(GenerateJsonSchema):
 def _accept_legacy_spelling(schema: dict[str, Any]) -> None:
     """Publish the seed table's spelling of the conversation-change key, as the validator accepts it."""
     webhooks = schema["$defs"]["Webhooks"]
-    current = webhooks["properties"][rules.EX_CONVERSATION_CHANGE]
-    webhooks["properties"][rules.LEGACY_EX_CONVERSATION_CHANGE] = {
+    current = webhooks["properties"][vocabulary.EX_CONVERSATION_CHANGE]
+    webhooks["properties"][vocabulary.LEGACY_EX_CONVERSATION_CHANGE] = {
         **current,
         "deprecated": True,
-        "description": f"Deprecated spelling of {rules.EX_CONVERSATION_CHANGE}.",
+        "description": f"Deprecated spelling of {vocabulary.EX_CONVERSATION_CHANGE}.",
     }
-    webhooks["not"] = {"required": [rules.EX_CONVERSATION_CHANGE, rules.LEGACY_EX_CONVERSATION_CHANGE]}
+    webhooks["not"] = {"required": [vocabulary.EX_CONVERSATION_CHANGE, vocabulary.LEGACY_EX_CONVERSATION_CHANGE]}
 
 
 def _accept_server_fields(schema: dict[str, Any]) -> None:

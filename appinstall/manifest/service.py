@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appinstall.manifest import endpoints, rules
+from appinstall.manifest import endpoints, rules, vocabulary
 from appinstall.manifest.errors import Problem, pointer, problems_from
-from appinstall.manifest.models import ALLOW_LOCAL_HTTP, Manifest
+from appinstall.manifest.fields import ALLOW_LOCAL_HTTP
+from appinstall.manifest.models import Manifest
 from appinstall.manifest.parsing import DocumentError, parse_document
 
 
@@ -37,13 +38,13 @@ def _legacy_key_warning(key: str) -> Problem:
     return Problem(
         pointer(("capabilities", "webhooks", key)),
         "deprecated_key",
-        f"{key!r} is the seed table's spelling; it is read as {rules.EX_CONVERSATION_CHANGE!r}",
-        f"rename the key to {rules.EX_CONVERSATION_CHANGE!r}",
+        f"{key!r} is the seed table's spelling; it is read as {vocabulary.EX_CONVERSATION_CHANGE!r}",
+        f"rename the key to {vocabulary.EX_CONVERSATION_CHANGE!r}",
     )
 
 
-_CURRENT_PREFIX = pointer(("capabilities", "webhooks", rules.EX_CONVERSATION_CHANGE))
-_LEGACY_PREFIX = pointer(("capabilities", "webhooks", rules.LEGACY_EX_CONVERSATION_CHANGE))
+_CURRENT_PREFIX = pointer(("capabilities", "webhooks", vocabulary.EX_CONVERSATION_CHANGE))
+_LEGACY_PREFIX = pointer(("capabilities", "webhooks", vocabulary.LEGACY_EX_CONVERSATION_CHANGE))
 
 
 def _under_legacy_key(problem: Problem) -> Problem:

@@ -92,38 +92,3 @@ def test_the_ipv6_pattern_agrees_with_the_standard_library_on_many_spellings() -
         except ValueError:
             valid = False
         assert rules.matches(rules.HTTPS_URL_PATTERN, f"https://[{spelling}]/") is valid, spelling
-
-
-def test_the_event_types_are_the_platforms_five() -> None:
-    assert len(set(rules.EVENT_TYPES)) == 5
-    assert rules.EX_CONVERSATION_CHANGE.startswith("cqm.")
-
-
-@pytest.mark.parametrize(
-    ("name", "meant"),
-    [
-        ("ContentEvent", rules.CONTENT_EVENT),
-        ("contentevent", rules.CONTENT_EVENT),
-        (rules.CHAT_STATE_EVENT, rules.CHAT_STATE_EVENT),
-        ("ExConversationChangeNotification", rules.EX_CONVERSATION_CHANGE),
-        ("ConversationChange", rules.EX_CONVERSATION_CHANGE),
-        (rules.LEGACY_EX_CONVERSATION_CHANGE, rules.EX_CONVERSATION_CHANGE),
-    ],
-)
-def test_an_event_type_may_be_named_by_its_full_or_short_name(name: str, meant: str) -> None:
-    assert rules.event_type_named(name) == meant
-
-
-@pytest.mark.parametrize("name", ["TypingEvent", "", "ms.MessagingEventNotification", "retry"])
-def test_a_name_that_is_no_event_type_means_none(name: str) -> None:
-    assert rules.event_type_named(name) is None
-
-
-def test_the_short_name_is_what_listings_print() -> None:
-    assert [rules.short_event_name(name) for name in rules.EVENT_TYPES] == [
-        "ContentEvent",
-        "RichContentEvent",
-        "AcceptStatusEvent",
-        "ChatStateEvent",
-        "ExConversationChangeNotification",
-    ]
