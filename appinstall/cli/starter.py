@@ -11,8 +11,8 @@ from rich.console import Console
 
 from appinstall.cli.manifest import USAGE_ERROR, print_problems
 from appinstall.manifest import validate_document
-from appinstall.manifest.rules import EVENT_TYPES, event_type_named, short_event_name
 from appinstall.manifest.schema import SCHEMA_ID
+from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
 
 FAILURE: Final = 1
 DEFAULT_EVENTS: Final = ("ContentEvent",)

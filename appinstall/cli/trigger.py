@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -24,10 +24,14 @@ from appinstall.cli.installations import (
 )
 from appinstall.cli.manifest import USAGE_ERROR, OutputFormat
 from appinstall.cli.remote import resolve_installation
-from appinstall.manifest.rules import CONTENT_EVENT, EVENT_TYPES, event_type_named, short_event_name
+from appinstall.manifest.vocabulary import CONTENT_EVENT, EVENT_TYPES, event_type_named, short_event_name
 from appinstall.sandbox.samples import sample_notification
 
 FAILURE = 1
+# "ContentEvent, RichContentEvent, … or ExConversationChangeNotification"
+_SHORT_NAMES: Final = (
+    f"{', '.join(short_event_name(name) for name in EVENT_TYPES[:-1])} or {short_event_name(EVENT_TYPES[-1])}"
+)
 
 
 def trigger(
@@ -35,8 +39,7 @@ def trigger(
         str,
         typer.Argument(
             metavar="EVENT_TYPE",
-            help="ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent or "
-            "ExConversationChangeNotification (or the full name).",
+            help=f"{_SHORT_NAMES} (or the full name).",
             show_default=False,
         ),
     ],

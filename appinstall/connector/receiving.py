@@ -35,11 +35,11 @@ from appinstall.connector.signing import (
     verify_platform_signature,
     verify_standard_signature,
 )
-from appinstall.manifest.rules import CONTENT_EVENT, EX_CONVERSATION_CHANGE
+from appinstall.manifest import vocabulary
 
-# The two envelope types a notification comes in, from the manifest's spelling of the subscription keys.
-MESSAGING = CONTENT_EVENT.rpartition(".")[0]
-CONVERSATION_CHANGE = EX_CONVERSATION_CHANGE
+# The two envelope types a notification comes in, as the manifest's vocabulary names them.
+MESSAGING = vocabulary.MESSAGING
+CONVERSATION_CHANGE = vocabulary.CONVERSATION_CHANGE
 
 Scheme = Literal["any", "platform", "standard"]
 _STANDARD_HEADERS = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
@@ -104,7 +104,14 @@ class OtherEvent(_Wire):
     type: str
 
 
-_KNOWN_EVENTS = ("ContentEvent", "RichContentEvent", "AcceptStatusEvent", "ChatStateEvent")
+def _wire_type(model: type[_Wire]) -> str:
+    """The ``type`` a model's events have on the wire: a messaging event type's short name, spelled once there."""
+    return str(model.model_fields["type"].default)
+
+
+# The messaging events these models type (each one of the vocabulary's; a test checks it).
+_EVENT_MODELS = (ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent)
+_KNOWN_EVENTS = frozenset(_wire_type(model) for model in _EVENT_MODELS)
 
 
 def _event_tag(value: Any) -> str:
@@ -113,10 +120,10 @@ def _event_tag(value: Any) -> str:
 
 
 Event = Annotated[
-    Annotated[ContentEvent, Tag("ContentEvent")]
-    | Annotated[RichContentEvent, Tag("RichContentEvent")]
-    | Annotated[AcceptStatusEvent, Tag("AcceptStatusEvent")]
-    | Annotated[ChatStateEvent, Tag("ChatStateEvent")]
+    Annotated[ContentEvent, Tag(_wire_type(ContentEvent))]
+    | Annotated[RichContentEvent, Tag(_wire_type(RichContentEvent))]
+    | Annotated[AcceptStatusEvent, Tag(_wire_type(AcceptStatusEvent))]
+    | Annotated[ChatStateEvent, Tag(_wire_type(ChatStateEvent))]
     | Annotated[OtherEvent, Tag("other")],
     Discriminator(_event_tag),
 ]

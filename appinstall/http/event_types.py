@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from appinstall.http.problems import ProblemError
 from appinstall.manifest import Problem
-from appinstall.manifest.rules import EVENT_TYPES, event_type_named, short_event_name
+from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
 
 
 def event_type_argument(name: str, *, where: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from appinstall.accounts.models import ACCOUNT_ID_PATTERN
-from appinstall.manifest.rules import EVENT_TYPES, short_event_name
+from appinstall.manifest.vocabulary import EVENT_TYPES, short_event_name
 from appinstall.sandbox.models import PublishEvent, UpdateConversationField
 from appinstall.tokens.views import ConsumerRequest
 from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING, MESSAGING_EVENTS

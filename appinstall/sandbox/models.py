@@ -31,8 +31,8 @@ class Discovery(BaseModel):
 
 # --- The Send API's requests ------------------------------------------------------------------------------------
 
-CHAT_STATES: Final = ("ACTIVE", "INACTIVE", "GONE", "COMPOSING", "PAUSE")
-ACCEPT_STATUSES: Final = ("ACCEPT", "READ", "ACCESS", "NACK", "ACTION")
+ChatState = Literal["ACTIVE", "INACTIVE", "GONE", "COMPOSING", "PAUSE"]
+AcceptStatus = Literal["ACCEPT", "READ", "ACCESS", "NACK", "ACTION"]
 
 
 class Request(BaseModel):
@@ -65,7 +65,7 @@ class AcceptStatusEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["AcceptStatusEvent"]
-    status: Literal["ACCEPT", "READ", "ACCESS", "NACK", "ACTION"]
+    status: AcceptStatus
     sequenceList: list[int] = Field(min_length=1)  # noqa: N815
 
 
@@ -73,9 +73,11 @@ class ChatStateEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["ChatStateEvent"]
-    chatState: Literal["ACTIVE", "INACTIVE", "GONE", "COMPOSING", "PAUSE"]  # noqa: N815
+    chatState: ChatState  # noqa: N815
 
 
+# The messaging events a Send API request may publish, by their wire ``type`` (each one of the vocabulary's
+# ``MESSAGING_EVENTS``; a test checks it).
 Event = Annotated[ContentEvent | RichContentEvent | AcceptStatusEvent | ChatStateEvent, Field(discriminator="type")]
 
 

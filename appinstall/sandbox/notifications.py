@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-MESSAGING = "ms.MessagingEventNotification"
-CONVERSATION_CHANGE = "cqm.ExConversationChangeNotification"
+from appinstall.manifest.vocabulary import CONVERSATION_CHANGE, MESSAGING
+
 # The TTR ("time to respond") types a consumer may request with ``ttrDefName``. The response time itself is account
 # configuration on the platform; the sandbox has one for every type.
 TTR_TYPES: Final = ("NORMAL", "URGENT", "PRIORITIZED", "CUSTOM")

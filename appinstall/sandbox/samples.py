@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from appinstall.manifest.rules import (
+from appinstall.manifest.vocabulary import (
     ACCEPT_STATUS_EVENT,
     CHAT_STATE_EVENT,
     CONTENT_EVENT,
+    EVENTS,
     EX_CONVERSATION_CHANGE,
     RICH_CONTENT_EVENT,
 )
@@ -46,9 +47,9 @@ def _card(text: str) -> dict[str, Any]:
 def sample_notification(
     event_type: str, *, conversation_id: str, account_id: str, at: int, text: str = DEFAULT_TEXT
 ) -> dict[str, Any]:
-    """A notification of ``event_type`` (one of the five full names) in ``conversation_id``, sent at ``at`` (ms).
+    """A notification of ``event_type`` (an event type's full name) in ``conversation_id``, sent at ``at`` (ms).
 
-    ``text`` is what the agent says in the ContentEvent; ValueError for an event type that is not one of the five.
+    ``text`` is what the agent says in the ContentEvent; ValueError for a name that is no event type.
     """
     event: dict[str, Any]
     if event_type == ACCEPT_STATUS_EVENT:
@@ -68,4 +69,7 @@ def sample_notification(
             conversation_id, account_id, SAMPLE_CONSUMER, "OPEN", SAMPLE_SKILL, at, at, agent_id=SAMPLE_AGENT
         )
         return conversation_upsert(accepted)
+    messaging_event = next((event for event in EVENTS if event.name == event_type and event.is_messaging), None)
+    if messaging_event is not None:  # one added to the vocabulary without a sample of its own yet: its type alone
+        return messaging(conversation_id, SAMPLE_AGENT, "ASSIGNED_AGENT", {"type": messaging_event.short_name}, 4, at)
     raise ValueError(f"no sample for {event_type!r}")

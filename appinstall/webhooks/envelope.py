@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from appinstall.manifest import Problem, rules
+from appinstall.manifest import Problem, vocabulary
 
-MESSAGING = "ms.MessagingEventNotification"
-CONVERSATION_CHANGE = rules.EX_CONVERSATION_CHANGE
-MESSAGING_EVENTS = tuple(
-    event.removeprefix(MESSAGING + ".") for event in rules.EVENT_TYPES if event.startswith(MESSAGING)
-)
+MESSAGING: Final = vocabulary.MESSAGING
+CONVERSATION_CHANGE: Final = vocabulary.CONVERSATION_CHANGE
+MESSAGING_EVENTS: Final = vocabulary.MESSAGING_EVENTS
 
 
 class EnvelopeError(ValueError):

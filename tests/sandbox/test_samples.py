@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from appinstall.connector.receiving import ContentEvent, ConversationChange, MessagingChange, parse
-from appinstall.manifest.rules import (
+from appinstall.manifest.vocabulary import (
     ACCEPT_STATUS_EVENT,
     CHAT_STATE_EVENT,
     CONTENT_EVENT,
