@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from appinstall.manifest import rules
+from appinstall.manifest.routes import Routes, routes_of
+from appinstall.manifest.vocabulary import ENGAGEMENT_VOCABULARIES
 from appinstall.registry.header_values import masked_values
 
 # Fields the server owns (defined with the manifest's rules, which warn about them). The platform's clients GET an
@@ -14,7 +17,7 @@ from appinstall.registry.header_values import masked_values
 SERVER_FIELDS: Final = rules.SERVER_FIELDS
 
 # Discovery: capability kinds that can be filtered on, each a list of values in the manifest.
-ENGAGEMENT_FILTERS: Final = ("entry_point", "visitor_behavior", "target_audience", "goal", "consumer_identity")
+ENGAGEMENT_FILTERS: Final = tuple(ENGAGEMENT_VOCABULARIES)
 WEBHOOK_KIND: Final = "webhook"
 MAX_OLD_SECRETS: Final = 5
 
@@ -37,6 +40,11 @@ class Installation:
     @property
     def client_id(self) -> str:
         return self.id
+
+    @functools.cached_property
+    def routes(self) -> Routes:
+        """Where and how its manifest sends each event type it subscribes to, projected once."""
+        return routes_of(self.manifest)
 
     def to_wire(self, *, show_secret: bool) -> dict[str, Any]:
         """The platform's shape: the manifest's fields plus the client credentials and state. Without
@@ -70,9 +78,8 @@ class InstallationFilter:
 
 def capability_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """The (kind, value) pairs by which other apps can discover this manifest's app."""
-    capabilities = manifest.get("capabilities", {})
-    rows = [(WEBHOOK_KIND, event) for event in capabilities.get("webhooks", {}) if event in rules.EVENT_TYPES]
-    engagement = capabilities.get("engagement", {})
+    rows = [(WEBHOOK_KIND, event) for event in routes_of(manifest).event_types]
+    engagement = manifest.get("capabilities", {}).get("engagement", {})
     rows += [(kind, value) for kind in ENGAGEMENT_FILTERS for value in engagement.get(kind, ())]
     return rows
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from appinstall.accounts import service as accounts
 from appinstall.connector.signing import Algorithm, Encoding
+from appinstall.manifest.routes import Routes, routes_of
 from appinstall.registry import service as registry
 from appinstall.settings import Settings
 from appinstall.store import Store
@@ -64,53 +65,22 @@ _CLAIMED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where and how one installation's manifest sends one event type: its part of a claimed delivery's ``Job``."""
-
-    endpoint: str
-    headers: dict[str, str]
-    budget: Budget
-
-
-def retention_of(manifest: dict[str, Any]) -> int | None:
-    """The manifest's ``retry.retention_time`` (seconds): retention mode when set."""
-    webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
-    retention: int | None = (webhooks.get("retry") or {}).get("retention_time")
-    return retention
-
-
-def routes_of(manifest: dict[str, Any]) -> dict[str, Route]:
-    """The manifest's ``capabilities.webhooks``, by event type (its ``retry`` policy folded into each budget)."""
-    webhooks: dict[str, Any] = (manifest.get("capabilities") or {}).get("webhooks") or {}
-    retention = retention_of(manifest)
-    return {
-        event_type: Route(
-            endpoint=webhook["endpoint"],
-            headers={header["header_name"]: header["header_value"] for header in webhook.get("headers", [])},
-            budget=Budget(max_retries=webhook.get("max_retries"), retention_seconds=retention),
-        )
-        for event_type, webhook in webhooks.items()
-        if event_type != "retry"
-    }
-
-
 class Subscriptions:
-    """Each installation's routes, read from its manifest once per revision of it.
+    """Each installation's routes (``manifest.routes``), projected from its manifest once per revision of it.
 
-    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time, and its headers and budget were
-    built again for each delivery too; an installation's revision changes with every update of it, so a cached
-    entry is never stale. Bounded: the least recently added go first.
+    Decoding a manifest's JSON for every delivery was about 6 % of a worker's time, and its routes were built again
+    for each delivery too; an installation's revision changes with every update of it, so a cached entry is never
+    stale. Bounded: the least recently added go first.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
         self._capacity = capacity
-        self._entries: dict[tuple[str, int], dict[str, Route]] = {}
+        self._entries: dict[tuple[str, int], Routes] = {}
 
-    def get(self, installation_id: str, revision: int) -> dict[str, Route] | None:
+    def get(self, installation_id: str, revision: int) -> Routes | None:
         return self._entries.get((installation_id, revision))
 
-    def put(self, installation_id: str, revision: int, manifest: dict[str, Any]) -> dict[str, Route]:
+    def put(self, installation_id: str, revision: int, manifest: dict[str, Any]) -> Routes:
         routes = routes_of(manifest)
         if len(self._entries) >= self._capacity:
             del self._entries[next(iter(self._entries))]
@@ -202,7 +172,7 @@ async def _load(store: Store, seqs: list[int], now: int, subscriptions: Subscrip
             now,
             row,
             target,
-            subscriptions.get(row.installation_id, target.revision) or fetched.get(row.installation_id) or {},
+            subscriptions.get(row.installation_id, target.revision) or fetched.get(row.installation_id) or Routes(),
             signatures[row.account_id],
         )
         for row in rows
@@ -299,12 +269,12 @@ _NOT_SUBSCRIBED = Budget(max_retries=0)
 
 
 def _job(
-    now: int, row: Any, target: registry.Target, routes: dict[str, Route], signature: accounts.StoredSignature
+    now: int, row: Any, target: registry.Target, routes: Routes, signature: accounts.StoredSignature
 ) -> Job:
     route = routes.get(row.event_type)
     secrets = target.secrets
     refusal = None
-    retention = None if route is None else route.budget.retention_seconds
+    retention = None if route is None else route.retention_time
     if target.deleted:
         refusal = "the installation was deleted"
     elif not target.enabled:
@@ -331,7 +301,7 @@ def _job(
         round_started_at=row.round_started_at,
         endpoint=None if route is None else route.endpoint,
         headers={} if route is None else route.headers,
-        budget=_NOT_SUBSCRIBED if route is None else route.budget,
+        budget=_NOT_SUBSCRIBED if route is None else Budget(route.max_retries, route.retention_time),
         secrets=secrets,
         refusal=refusal,
         signature_algorithm=cast(Algorithm, signature.algorithm),
@@ -339,4 +309,4 @@ def _job(
     )
 
 
-__all__ = ["DEFAULT_CAP", "Claimed", "Route", "Subscriptions", "claim", "claim_fairly", "retention_of", "routes_of"]
+__all__ = ["DEFAULT_CAP", "Claimed", "Subscriptions", "claim", "claim_fairly"]

@@ -14,7 +14,6 @@ from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks import account_signature
-from appinstall.webhooks.claims import routes_of
 from appinstall.webhooks.models import AttemptView, DeliveryPage, DeliveryView, Status
 from appinstall.webhooks.request import MASK, masked, request_headers
 from appinstall.webhooks.tables import deliveries, delivery_attempts, notifications
@@ -140,7 +139,7 @@ async def get_delivery(
             await connection.execute(select(notifications.c.body).where(notifications.c.id == row.notification_id))
         ).scalar_one()
     log = attempts[row.seq]
-    route = routes_of(installation.manifest).get(row.event_type)
+    route = installation.routes.get(row.event_type)
     custom = {} if route is None else route.headers
     headers = request_headers(
         {name: MASK for name in custom} if mask_header_values else custom,

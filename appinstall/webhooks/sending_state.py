@@ -12,7 +12,6 @@ from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks import holding
-from appinstall.webhooks.claims import retention_of
 from appinstall.webhooks.models import DeliveryStateView, WebhookHealthView, health_view
 from appinstall.webhooks.retention import DeliveryState
 from appinstall.webhooks.retention import shown as retention_state_shown
@@ -24,7 +23,7 @@ log = logging.getLogger("appinstall.webhooks")
 async def delivery_state(store: Store, account_id: str, installation_id: str) -> DeliveryStateView:
     """The installation's retry mode and, in retention mode, its state and how many deliveries it holds."""
     installation = await registry.get(store, account_id, installation_id, with_secret=False)
-    retention = retention_of(installation.manifest)
+    retention = installation.routes.retention_time
     async with store.read() as connection:
         stored = (await connection.run_sync(holding.states_of, [installation_id])).get(installation_id)
         held = await connection.run_sync(holding.held_count, installation_id)
