@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import appinstall
+from appinstall.connector import receiving
 from appinstall.manifest import vocabulary
 from appinstall.manifest.engagement import Engagement
 from appinstall.manifest.subscriptions import Webhooks
@@ -27,7 +28,6 @@ from appinstall.manifest.vocabulary import (
     short_event_name,
 )
 from appinstall.sandbox import models as sandbox
-from appinstall.webhooks import receiving
 
 PACKAGE = Path(appinstall.__file__).parent
 VOCABULARY = Path(vocabulary.__file__)
