@@ -268,9 +268,7 @@ def _lease(
 _NOT_SUBSCRIBED = Budget(max_retries=0)
 
 
-def _job(
-    now: int, row: Any, target: registry.Target, routes: Routes, signature: accounts.StoredSignature
-) -> Job:
+def _job(now: int, row: Any, target: registry.Target, routes: Routes, signature: accounts.StoredSignature) -> Job:
     route = routes.get(row.event_type)
     secrets = target.secrets
     refusal = None
