@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -80,27 +81,59 @@ def postgres_database() -> Iterator[str]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+class PostgresEmptier:
+    """Empties the session's PostgreSQL database after each test, on one connection kept for the whole run.
+
+    ``DELETE FROM`` each table, children first, costs about a millisecond on a test's few rows; ``TRUNCATE`` of the
+    sixteen tables cost 50-90 ms (it swaps every table's files), a new engine and connection per test 10-20 more,
+    and a copy of a template database (``CREATE DATABASE … TEMPLATE``) 0.5-4 s. What is left is what TRUNCATE left:
+    the schema, the Alembic revision and the sequences' positions.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._loop = asyncio.new_event_loop()  # the connection's own: each test's event loop is gone by its teardown
+        self._connection: asyncpg.Connection | None = None
+        children_first = [table.name for table in reversed(metadata.sorted_tables)]
+        self._order = {name: position for position, name in enumerate(children_first)}
+
+    def empty(self) -> None:
+        try:
+            self._loop.run_until_complete(self._empty())
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            self._connection = None  # dropped (a test restarted the server?): once more on a new connection
+            self._loop.run_until_complete(self._empty())
+
+    async def _empty(self) -> None:
+        if self._connection is None or self._connection.is_closed():
+            self._connection = await asyncpg.connect(self._url)
+        rows = await self._connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        tables = sorted((row[0] for row in rows if row[0] in self._order), key=self._order.__getitem__)
+        if tables:
+            await self._connection.execute("; ".join(f'DELETE FROM "{table}"' for table in tables))
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._loop.run_until_complete(self._connection.close())
+        self._loop.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_emptier(postgres_database: str) -> Iterator[PostgresEmptier]:
+    emptier = PostgresEmptier(postgres_database)
+    yield emptier
+    emptier.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same tests run on the embedded default and on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'appinstall.db'}"
         return
-    url: str = request.getfixturevalue("postgres_database")
-    yield url
-
-    async def reset() -> None:
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as connection:
-                existing = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
-                names = ", ".join(table.name for table in metadata.sorted_tables if table.name in existing)
-                if names:
-                    await connection.execute(text(f"TRUNCATE {names} CASCADE"))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(reset())
+    emptier: PostgresEmptier = request.getfixturevalue("postgres_emptier")
+    yield request.getfixturevalue("postgres_database")
+    emptier.empty()
 
 
 @pytest.fixture(scope="session")
