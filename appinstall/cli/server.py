@@ -16,7 +16,6 @@ import typer
 
 from appinstall.accounts import service as accounts
 from appinstall.accounts.models import KeyInfo
-from appinstall.app import create_app, freeze_startup_objects
 from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.serve_startup import check_store, lock_sqlite_store, run_bound
 from appinstall.cli.signals import stop_on_signals
@@ -127,6 +126,8 @@ def serve(
         typer.echo("appinstall: the echo agent answers every account's consumers (unless an account chose)", err=True)
     lock_sqlite_store(settings)
     check_store(settings)  # the server's own start-up check, run first so that a failure is one line
+    from appinstall.app import create_app  # here: `db`, `accounts` and `keys` need none of the HTTP application
+
     application = create_app(settings, freeze_after_startup=True)
     configure_logging(settings.log_format)
     logging.getLogger("uvicorn.access").addFilter(_QuerylessAccessLog())
@@ -156,6 +157,7 @@ def worker(
     log_format: LogFormatOption = None,
 ) -> None:
     """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines."""
+    from appinstall.app import freeze_startup_objects
     from appinstall.webhooks.worker import Worker
 
     settings = _settings(database_url, dev=dev or None, worker_metrics_port=metrics_port, log_format=log_format)

@@ -23,6 +23,7 @@ from pydantic_settings import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from appinstall.cli.debug_flag import Debug
 from appinstall.http.problems import ProblemError
 from appinstall.settings import Settings
 from appinstall.settings_ranges import allowed, env_name
@@ -37,16 +38,6 @@ STARTUP_EXIT_CODE = 2
 _SECRET_FIELDS = ("master_key", "operator_token")
 
 
-class _Debug:
-    """Whether ``--debug`` was given (set by the root command's callback)."""
-
-    on = False
-
-
-def set_debug(on: bool) -> None:
-    _Debug.on = on
-
-
 class StartupError(Exception):
     """A start-up problem, already put in words for the operator."""
 
@@ -57,7 +48,7 @@ class StartupError(Exception):
 
 def fail(lines: list[str], cause: BaseException | None = None) -> NoReturn:
     """Print ``lines`` (and, with ``--debug``, the traceback of ``cause``) and exit with code 2."""
-    if _Debug.on and cause is not None:
+    if Debug.on and cause is not None:
         traceback.print_exception(cause, file=sys.stderr)
     for line in lines:
         typer.echo(f"error: {line}", err=True)
