@@ -69,6 +69,7 @@ def _messaging(event: dict[str, Any], role: str = "CONSUMER", **change: Any) -> 
 
 
 HELLO = _messaging({"type": "ContentEvent", "message": "Hello from Consumer", "contentType": "text/plain"})
+HELLO_PARSED = parse(HELLO)  # what a verified request gives its receiver
 
 
 def _signed(body: bytes, secrets: list[str] | None = None, timestamp: int = NOW) -> dict[str, str]:
@@ -114,7 +115,7 @@ def test_header_names_are_matched_whatever_their_case() -> None:
 
 
 def test_the_standard_headers_alone_verify() -> None:
-    verify(HELLO, _standard_only(_signed(HELLO)), VECTOR_SECRET, now=NOW)
+    assert verify(HELLO, _standard_only(_signed(HELLO)), VECTOR_SECRET, now=NOW) == HELLO_PARSED
 
 
 def test_a_tampered_body_is_refused_as_a_bad_signature() -> None:
@@ -137,7 +138,7 @@ def test_the_secret_may_be_given_in_its_standard_webhooks_form(
 ) -> None:
     """What the standardwebhooks package takes: whsec_ + base64 of the client secret."""
     whsec = "whsec_" + base64.b64encode(VECTOR_SECRET.encode()).decode()
-    verify(HELLO, headers(_signed(HELLO)), whsec, scheme=scheme, now=NOW)
+    assert verify(HELLO, headers(_signed(HELLO)), whsec, scheme=scheme, now=NOW) == HELLO_PARSED
 
 
 def test_a_whsec_secret_that_is_not_base64_is_a_programming_error() -> None:
@@ -156,11 +157,13 @@ def test_a_stale_timestamp_is_refused_with_how_old_it_is() -> None:
 
 
 def test_a_timestamp_within_the_tolerance_verifies() -> None:
-    verify(HELLO, _signed(HELLO), VECTOR_SECRET, now=NOW + 300)
+    assert verify(HELLO, _signed(HELLO), VECTOR_SECRET, now=NOW + 300) == HELLO_PARSED
 
 
 def test_the_clock_is_used_when_no_time_is_given() -> None:
-    verify(HELLO, _signed(HELLO, timestamp=int(time.time())), VECTOR_SECRET)
+    assert verify(HELLO, _signed(HELLO, timestamp=int(time.time())), VECTOR_SECRET) == HELLO_PARSED
+    with pytest.raises(WebhookVerificationError, match="stale timestamp"):
+        verify(HELLO, _signed(HELLO, timestamp=int(time.time()) - 3600), VECTOR_SECRET)
 
 
 def test_a_request_without_signature_headers_is_refused() -> None:
@@ -203,7 +206,8 @@ def test_by_default_a_replay_with_a_forged_fresh_timestamp_is_refused() -> None:
 
 def test_the_platform_scheme_is_an_explicit_choice_that_accepts_an_old_request() -> None:
     """What the platform sends, so what scheme='platform' must accept; its docstring says to drop repeats."""
-    verify(HELLO, _platform_only(_signed(HELLO)), VECTOR_SECRET, scheme="platform", now=NOW + 86_400)
+    verified = verify(HELLO, _platform_only(_signed(HELLO)), VECTOR_SECRET, scheme="platform", now=NOW + 86_400)
+    assert verified == HELLO_PARSED
 
 
 def test_the_platform_scheme_requires_its_header_even_when_the_standard_one_is_there() -> None:
@@ -240,13 +244,13 @@ def test_a_platform_signature_in_no_known_form_is_refused_saying_so() -> None:
 @pytest.mark.parametrize("signer", ["new-secret", "old-secret"])
 def test_a_receiver_holding_both_secrets_accepts_a_platform_signature_by_either(signer: str) -> None:
     headers = {"x-liveperson-signature": platform_signature(signer, HELLO)}
-    verify(HELLO, headers, ["new-secret", "old-secret"], scheme="platform")
+    assert verify(HELLO, headers, ["new-secret", "old-secret"], scheme="platform") == HELLO_PARSED
 
 
 @pytest.mark.parametrize("held", ["new-secret", "old-secret"])
 def test_during_a_rotation_a_receiver_holding_either_secret_verifies_the_standard_headers(held: str) -> None:
     headers = _standard_only(_signed(HELLO, ["new-secret", "old-secret"]))
-    verify(HELLO, headers, [held], now=NOW)
+    assert verify(HELLO, headers, [held], now=NOW) == HELLO_PARSED
 
 
 def test_verifying_without_a_secret_is_a_programming_error() -> None:

@@ -13,6 +13,7 @@ from appinstall.store.batch import execute_many
 from appinstall.store.migrate import upgrade
 from appinstall.tokens.tables import auth_failures
 from tests.conftest import TEST_MASTER_KEY
+from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
 
@@ -56,4 +57,6 @@ def _bump_nothing(connection: Connection) -> None:
 
 
 async def test_no_rows_is_no_statement(store: Store) -> None:
-    await store.run_transaction(_bump_nothing)
+    with counting(store) as work:
+        await store.run_transaction(_bump_nothing)
+    assert work.queries == 0
