@@ -15,7 +15,7 @@ from appinstall.cli import app as cli
 from appinstall.cli.forward import Answer, describe_answer, forward_target, forwarded_headers
 from appinstall.connector.signing import PLATFORM_SIGNATURE_HEADER, SIGNATURE_HEADER
 from appinstall.webhooks.envelope import encode
-from tests.cli.conftest import SECRET, listening, signed
+from tests.cli.listener import SECRET, listening, signed
 from tests.live_server import free_port
 from tests.webhooks.receiver import Receiver, Reply
 

@@ -15,7 +15,7 @@ from appinstall.cli.listen import attempt_label, delivery_warning, describe, sum
 from appinstall.connector import parse
 from appinstall.sandbox.notifications import Conversation, conversation_upsert
 from appinstall.webhooks.envelope import encode
-from tests.cli.conftest import SECRET, RunningListener, listening, signed
+from tests.cli.listener import SECRET, RunningListener, listening, signed
 
 FIXTURES = Path(__file__).parent.parent / "webhooks" / "fixtures"
 CONVERSATION = "5491244f-4b2c-4b8a-9d47-1e9b3c1f2a7e"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from appinstall.cli import app
 from appinstall.manifest.vocabulary import EVENT_TYPES, short_event_name
-from tests.cli.conftest import listening
+from tests.cli.listener import listening
 from tests.conftest import SEED
 from tests.live_server import OPERATOR_TOKEN, free_port, live_server
 

@@ -1,5 +1,36 @@
-"""The sandbox's end-to-end tests deliver webhooks: they share the webhook tests' receiver and settings."""
+"""The sandbox's end-to-end tests deliver webhooks: they share the webhook tests' receiver and settings, and most
+start from a connector installed for every notification type."""
 
-from tests.webhooks.conftest import no_errors_logged, receiver, settings, tls_files
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.sandbox.conversation import ACCOUNT, BASE, EVENTS
+from tests.webhooks.delivery_fixtures import no_errors_logged, receiver, settings, tls_files
+from tests.webhooks.receiver import Receiver
 
 __all__ = ["no_errors_logged", "receiver", "settings", "tls_files"]
+
+
+@pytest.fixture
+async def connector(app: FastAPI, client: httpx.AsyncClient, receiver: Receiver) -> dict[str, Any]:
+    """An installed app subscribed to every notification type, with its AppJWT."""
+    await client.post("/api/accounts", json={"id": ACCOUNT})
+    manifest = {
+        "client_name": "connector",
+        "grant_types": ["client_credentials"],
+        "scope": "msg.consumer",
+        "capabilities": {"webhooks": {event: {"endpoint": receiver.url()} for event in EVENTS}},
+    }
+    installed: dict[str, Any] = (await client.post(BASE, json=manifest)).json()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as anonymous:
+        token = await anonymous.post(
+            f"/sentinel/api/account/{ACCOUNT}/app/token?v=1.0&grant_type=client_credentials",
+            data={"client_id": installed["client_id"], "client_secret": installed["client_secret"]},
+        )
+    installed["app_jwt"] = token.json()["access_token"]
+    return installed

@@ -11,6 +11,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+# What belongs to one conversation, in a messaging notification: who, where and when.
+MESSAGING_IDS = {
+    "/body/changes/*/originatorId",
+    "/body/changes/*/originatorMetadata/id",
+    "/body/changes/*/serverTimestamp",
+    "/body/changes/*/conversationId",
+    "/body/changes/*/dialogId",
+}
+
 
 def json_type(value: Any) -> str:
     """The JSON type of a parsed value; integers and other numbers apart, since timestamps must stay integers."""

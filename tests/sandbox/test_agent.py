@@ -8,10 +8,9 @@ import httpx
 import pytest
 
 from appinstall.connector import verify
-from tests.sandbox.test_send_api import (
+from tests.sandbox.conversation import (
     ACCOUNT,
     arrivals,
-    connector,
     consumer_headers,
     open_conversation,
     publish_event,
@@ -22,8 +21,6 @@ pytestmark = pytest.mark.anyio
 
 AGENT = f"/api/account/{ACCOUNT}/sandbox/conversations"
 SEND = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
-
-__all__ = ["connector"]
 
 
 async def test_an_agents_replies_reach_the_connector_as_the_assigned_agent(

@@ -17,7 +17,7 @@ from appinstall.connector import ContentEvent, ConversationChange, MessagingChan
 from appinstall.sandbox.tables import conversation_events
 from appinstall.settings import Settings
 from appinstall.store import create_engine
-from tests.sandbox.test_send_api import ACCOUNT, arrivals, connector, consumer_headers, open_conversation, publish_event
+from tests.sandbox.conversation import ACCOUNT, arrivals, consumer_headers, open_conversation, publish_event
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +26,6 @@ SEND = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
 AGENT_SETTING = f"/api/account/{ACCOUNT}/sandbox/agent"
 AGENT = f"/api/account/{ACCOUNT}/sandbox/conversations"
 INSTALLATIONS = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
-
-__all__ = ["connector"]
 
 
 def text(message: str) -> dict[str, Any]:

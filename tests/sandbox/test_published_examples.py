@@ -15,27 +15,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.sandbox.shapes import differences
-from tests.sandbox.test_send_api import ACCOUNT, arrivals, connector, consumer_headers
+from tests.sandbox.conversation import ACCOUNT, arrivals, consumer_headers
+from tests.sandbox.shapes import MESSAGING_IDS, differences
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
-
-__all__ = ["connector"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONVERSATION = f"/api/account/{ACCOUNT}/messaging/consumer/conversation?v=3"
 SEND = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
 AGENT = f"/api/account/{ACCOUNT}/sandbox/conversations"
 
-# What belongs to one conversation, in a messaging notification: who, where and when.
-MESSAGING_IDS = {
-    "/body/changes/*/originatorId",
-    "/body/changes/*/originatorMetadata/id",
-    "/body/changes/*/serverTimestamp",
-    "/body/changes/*/conversationId",
-    "/body/changes/*/dialogId",
-}
 DETAILS = "/body/changes/*/result/conversationDetails"
 CONVERSATION_IDS = {
     "/body/changes/*/result/convId",

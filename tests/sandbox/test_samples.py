@@ -18,8 +18,7 @@ from appinstall.manifest.vocabulary import (
 )
 from appinstall.sandbox.samples import DEFAULT_TEXT, sample_notification
 from appinstall.webhooks.envelope import encode, route
-from tests.sandbox.shapes import differences
-from tests.sandbox.test_published_examples import MESSAGING_IDS
+from tests.sandbox.shapes import MESSAGING_IDS, differences
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONVERSATION = "0cf57809-723d-441d-9654-025caafd5721"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
 
 import httpx
@@ -12,89 +10,18 @@ import pytest
 from fastapi import FastAPI
 
 from appinstall.connector import verify
+from tests.sandbox.conversation import (
+    ACCOUNT,
+    CONVERSATION,
+    OPEN,
+    arrivals,
+    consumer_headers,
+    open_conversation,
+    publish_event,
+)
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
-
-ACCOUNT = "123"
-BASE = f"/api/account/{ACCOUNT}/configuration/app-install/installations"
-CONVERSATION = f"/api/account/{ACCOUNT}/messaging/consumer/conversation?v=3"
-EVENTS = (
-    "ms.MessagingEventNotification.ContentEvent",
-    "ms.MessagingEventNotification.RichContentEvent",
-    "ms.MessagingEventNotification.AcceptStatusEvent",
-    "ms.MessagingEventNotification.ChatStateEvent",
-    "cqm.ExConversationChangeNotification",
-)
-OPEN = [
-    {
-        "kind": "req",
-        "id": "1,",
-        "type": "userprofile.SetUserProfile",
-        "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
-    },
-    {
-        "kind": "req",
-        "id": "2,",
-        "type": "cm.ConsumerRequestConversation",
-        "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
-    },
-]
-
-
-@pytest.fixture
-async def connector(app: FastAPI, client: httpx.AsyncClient, receiver: Receiver) -> dict[str, Any]:
-    """An installed app subscribed to every notification type, with its AppJWT."""
-    await client.post("/api/accounts", json={"id": ACCOUNT})
-    manifest = {
-        "client_name": "connector",
-        "grant_types": ["client_credentials"],
-        "scope": "msg.consumer",
-        "capabilities": {"webhooks": {event: {"endpoint": receiver.url()} for event in EVENTS}},
-    }
-    installed: dict[str, Any] = (await client.post(BASE, json=manifest)).json()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as anonymous:
-        token = await anonymous.post(
-            f"/sentinel/api/account/{ACCOUNT}/app/token?v=1.0&grant_type=client_credentials",
-            data={"client_id": installed["client_id"], "client_secret": installed["client_secret"]},
-        )
-    installed["app_jwt"] = token.json()["access_token"]
-    return installed
-
-
-async def consumer_headers(client: httpx.AsyncClient, app_jwt: str, ext_id: str) -> dict[str, str]:
-    response = await client.post(
-        f"/api/account/{ACCOUNT}/consumer?v=1.0", json={"ext_consumer_id": ext_id}, headers={"Authorization": app_jwt}
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": app_jwt, "X-LP-ON-BEHALF": response.json()["token"]}
-
-
-def publish_event(conversation_id: str, event: dict[str, Any], request_id: str = "1") -> dict[str, Any]:
-    return {
-        "kind": "req",
-        "id": request_id,
-        "type": "ms.PublishEvent",
-        "body": {"dialogId": conversation_id, "event": event},
-    }
-
-
-async def open_conversation(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    response = await client.post(CONVERSATION, json=OPEN, headers=headers)
-    assert response.status_code == 200, response.text
-    answers = response.json()
-    assert answers[0] == {"code": "OK", "body": {"msg": "OK User Profile set successfully"}, "reqId": "1,"}
-    assert answers[1]["code"] == "OK" and answers[1]["reqId"] == "2,"
-    conversation_id: str = answers[1]["body"]["conversationId"]
-    return conversation_id
-
-
-async def arrivals(receiver: Receiver, count: int, timeout: float = 15) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    while len(receiver.received) < count:
-        assert time.monotonic() < deadline, f"only {len(receiver.received)} of {count} notifications arrived"
-        await asyncio.sleep(0.05)
-    return list(receiver.received)
 
 
 async def test_a_consumers_conversation_reaches_the_connector_as_signed_notifications_in_order(

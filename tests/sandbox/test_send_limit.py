@@ -8,11 +8,9 @@ import httpx
 import pytest
 
 from appinstall.settings import Settings
-from tests.sandbox.test_send_api import ACCOUNT, connector, consumer_headers, open_conversation, publish_event
+from tests.sandbox.conversation import ACCOUNT, consumer_headers, open_conversation, publish_event
 
 pytestmark = pytest.mark.anyio
-
-__all__ = ["connector"]
 
 SEND = f"/api/account/{ACCOUNT}/messaging/consumer/conversation/send?v=3"
 BURST = 3

@@ -1,17 +1,15 @@
-"""Fixtures for delivery tests: a scripted HTTPS receiver, and settings that trust it and retry quickly."""
+"""Fixtures for delivery tests: a scripted HTTPS receiver, and settings that trust it and retry quickly
+(``delivery_fixtures``, shared with tests/sandbox), and the account the tests install into."""
 
 from __future__ import annotations
-
-import logging
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from appinstall.settings import Settings
+from tests.webhooks.delivery_fixtures import no_errors_logged, receiver, settings, tls_files
 from tests.webhooks.flow import ACCOUNT
-from tests.webhooks.receiver import Receiver, make_tls_files
+
+__all__ = ["no_errors_logged", "receiver", "settings", "tls_files"]
 
 
 @pytest.fixture
@@ -19,44 +17,3 @@ async def account(client: httpx.AsyncClient) -> str:
     """The account the delivery tests install into and publish to."""
     (await client.post("/api/accounts", json={"id": ACCOUNT})).raise_for_status()
     return ACCOUNT
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-async def receiver(tls_files: tuple[Path, Path, Path]) -> AsyncIterator[Receiver]:
-    _, cert, key = tls_files
-    server = Receiver(cert, key)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
-    """A worker in the app, dev mode (the receiver is on loopback), the test CA trusted, short timeouts and
-    near-instant retries."""
-    return settings.model_copy(
-        update={
-            "dev": True,
-            "worker": True,
-            "webhook_ca_file": tls_files[0],
-            "webhook_connect_timeout_seconds": 1.0,
-            "webhook_timeout_seconds": 1.0,
-            "webhook_retry_first_delay_seconds": 0.05,
-            "webhook_retention_first_delay_seconds": 0.05,
-            "webhook_retry_jitter": 0.0,
-        }
-    )
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """A delivery test fails if the engine logged an error, even when its retries hid the consequence."""
-    caplog.set_level(logging.WARNING, logger="appinstall")
-    yield
-    errors = [r.getMessage() for r in caplog.records if r.name.startswith("appinstall") and r.levelno >= logging.ERROR]
-    assert not errors, errors

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from examples.echo_connector.__main__ import MANIFEST
-from examples.echo_connector.install import Credentials, discover, install
+from tests.examples.echo_connector.tenants import Server, Tenant
 from tests.live_server import OPERATOR_TOKEN, live_server
-from tests.webhooks.receiver import Receiver, ReceiverThread, make_tls_files
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    observer: Receiver  # another app's webhook endpoint in the same accounts: it hears what the connector says
-
-
-@dataclass(frozen=True)
-class Tenant:
-    server: Server
-    account: str
-    admin_key: str
+from tests.webhooks.receiver import ReceiverThread, make_tls_files
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +31,3 @@ def tenant(server: Server) -> Tenant:
     key = httpx.post(f"{server.url}/api/accounts/{account}/keys", json={"name": "example"}, headers=operator)
     key.raise_for_status()
     return Tenant(server, account, key.json()["key"])
-
-
-def install_the_example(tenant: Tenant, endpoint: str) -> Credentials:
-    """The example's own installation step, with its webhooks pointed at ``endpoint``."""
-    manifest = json.loads(MANIFEST.read_text())
-    for webhook in manifest["capabilities"]["webhooks"].values():
-        webhook["endpoint"] = endpoint
-
-    async def run() -> Credentials:
-        async with httpx.AsyncClient() as http:
-            services = await discover(http, tenant.server.url, tenant.account)
-            return await install(http, services["accountConfigReadWrite"], tenant.account, tenant.admin_key, manifest)
-
-    return asyncio.run(run())

@@ -25,7 +25,7 @@ from examples.echo_connector.__main__ import echo
 from examples.echo_connector.consumer import Consumer
 from examples.echo_connector.install import discover
 from examples.echo_connector.webhooks import AgentMessage, Closed, Heard
-from tests.examples.echo_connector.conftest import Tenant, install_the_example
+from tests.examples.echo_connector.tenants import Tenant, install_the_example
 from tests.live_server import free_port
 
 ROOT = Path(__file__).parents[3]

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from examples.echo_connector.install import discover
-from tests.examples.echo_connector.conftest import Tenant, install_the_example
+from tests.examples.echo_connector.tenants import Tenant, install_the_example
 
 
 def test_discovery_names_this_server_with_its_scheme(tenant: Tenant) -> None:

@@ -1,5 +1,5 @@
-"""Shared by the ``appinstall listen`` tests: the command as a real process, and requests signed as the worker
-signs them."""
+"""``appinstall listen`` as a real process, and requests signed as the worker signs them: for the tests of listen,
+forward and trigger."""
 
 from __future__ import annotations
 
