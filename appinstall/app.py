@@ -16,6 +16,7 @@ from sqlalchemy import text
 from appinstall import __version__
 from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
+from appinstall.http.domain_errors import DOMAIN_EXCEPTION_HANDLERS
 from appinstall.http.input_guard import InputGuard
 from appinstall.http.limits import RequestLimits
 from appinstall.http.openapi import openapi_document
@@ -103,7 +104,12 @@ def create_app(
         version=__version__,
         summary="Install connector apps from App Install manifests.",
         lifespan=lifespan,
-        exception_handlers={**EXCEPTION_HANDLERS, **TOKEN_EXCEPTION_HANDLERS, **STORE_EXCEPTION_HANDLERS},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            **DOMAIN_EXCEPTION_HANDLERS,
+            **TOKEN_EXCEPTION_HANDLERS,
+            **STORE_EXCEPTION_HANDLERS,
+        },
     )
     app.state.settings = settings
     app.state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)

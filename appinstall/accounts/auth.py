@@ -11,10 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts.models import Principal
 from appinstall.accounts.service import Authenticator
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Forbidden, Unauthorized
 from appinstall.store import Store
-
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="appinstall"'}
 
 
 async def get_store(request: Request) -> Store:
@@ -26,9 +24,7 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ProblemError(
-            401, "unauthorized", "send an admin key as 'Authorization: Bearer <key>'", headers=_CHALLENGE
-        )
+        raise Unauthorized("unauthorized", "send an admin key as 'Authorization: Bearer <key>'")
     return token.strip()
 
 
@@ -36,7 +32,7 @@ async def _authenticate(request: Request, token: str, connection: AsyncConnectio
     authenticator: Authenticator = request.app.state.authenticator
     principal = await authenticator.authenticate(token, connection)
     if principal is None:
-        raise ProblemError(401, "unauthorized", "the bearer key is not valid (unknown or revoked)", headers=_CHALLENGE)
+        raise Unauthorized("unauthorized", "the bearer key is not valid (unknown or revoked)")
     return principal
 
 
@@ -67,7 +63,7 @@ async def reading(request: Request) -> AsyncIterator[Reading]:
 
 async def get_operator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if not principal.is_operator:
-        raise ProblemError(403, "forbidden", "only the operator may do this")
+        raise Forbidden("forbidden", "only the operator may do this")
     return principal
 
 

@@ -15,7 +15,7 @@ from appinstall.accounts.signatures import set_signature as set_signature
 from appinstall.accounts.signatures import signature_of as signature_of
 from appinstall.accounts.signatures import signatures_of as signatures_of
 from appinstall.accounts.tables import accounts, admin_keys, operator_credentials
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Conflict, NotFound
 from appinstall.store import Store
 
 
@@ -72,14 +72,14 @@ class Authenticator:
         return Principal(actor=f"key:{row.id}", account_id=row.account_id)
 
 
-def _not_found(account_id: str) -> ProblemError:
-    return ProblemError(404, "account-not-found", f"there is no account {account_id!r}")
+def _not_found(account_id: str) -> NotFound:
+    return NotFound("account-not-found", f"there is no account {account_id!r}")
 
 
 async def require_account(
     store: Store, principal: Principal, account_id: str, connection: AsyncConnection | None = None
 ) -> None:
-    """Raise 404 unless the account exists and the caller may see it (a foreign account looks absent).
+    """``NotFound`` unless the account exists and the caller may see it (a foreign account looks absent).
 
     An admin key's own account needs no query: the key was just read from ``admin_keys``, whose ``account_id``
     is a foreign key to ``accounts``, so the account exists. Only the operator's requests ask.
@@ -100,7 +100,7 @@ async def create_account(store: Store, account_id: str) -> Account:
         async with store.transaction() as connection:
             await connection.execute(insert(accounts).values(id=account_id, created_at=created_at))
     except IntegrityError:
-        raise ProblemError(409, "account-exists", f"the account {account_id!r} already exists") from None
+        raise Conflict("account-exists", f"the account {account_id!r} already exists") from None
     return Account(id=account_id, created_at=created_at)
 
 
@@ -152,4 +152,4 @@ async def revoke_key(store: Store, account_id: str, key_id: str) -> None:
             .values(revoked_at=store.clock())
         )
     if result.rowcount == 0:
-        raise ProblemError(404, "key-not-found", f"there is no active key {key_id!r} in this account")
+        raise NotFound("key-not-found", f"there is no active key {key_id!r} in this account")

@@ -49,7 +49,7 @@ from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.startup_errors import load_settings
 from appinstall.connector.receiving import Notification
 from appinstall.connector.tokens import AsyncTokenClient, TokenError
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Conflict
 from appinstall.settings import Settings
 from appinstall.store import Store
 
@@ -97,7 +97,7 @@ async def _start_server(server: uvicorn.Server, sock: socket.socket) -> asyncio.
 
 async def _admin_key(store: Store, account_id: str) -> str:
     """A fresh admin key for the demo account (made if absent); the previous demo run's key is revoked."""
-    with contextlib.suppress(ProblemError):  # it exists already
+    with contextlib.suppress(Conflict):  # it exists already
         await accounts.create_account(store, account_id)
     for key in await accounts.list_keys(store, account_id):
         if key.name == KEY_NAME and key.revoked_at is None:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from appinstall.cli.debug_flag import Debug
-from appinstall.http.problems import ProblemError
+from appinstall.errors import DomainError
 from appinstall.settings import Settings
 from appinstall.settings_ranges import allowed, env_name
 from appinstall.store import Store
@@ -172,6 +172,6 @@ def with_store(
         fail(failure.lines, failure.__cause__)
     except ConfigurationError as error:
         fail([str(error)], error)
-    except ProblemError as error:
+    except DomainError as error:
         typer.echo(f"error: {error.detail}", err=True)
         raise typer.Exit(1) from None

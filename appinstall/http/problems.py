@@ -19,7 +19,9 @@ _TYPE_BASE = "https://appinstall.dev/problems/"
 
 
 class ProblemError(Exception):
-    """Raised by services and views; rendered as ``application/problem+json`` with ``status``."""
+    """Raised by views and the HTTP helpers they share; rendered as ``application/problem+json`` with ``status``.
+
+    Services raise ``appinstall.errors`` instead, which ``http.domain_errors`` maps to these."""
 
     def __init__(
         self,
@@ -69,8 +71,8 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def _on_problem(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ProblemError)
+def problem_answer(request: Request, error: ProblemError) -> JSONResponse:
+    """The response to ``request`` that ``error`` stands for."""
     return problem_response(
         error.status,
         error.kind,
@@ -80,6 +82,11 @@ async def _on_problem(request: Request, error: Exception) -> JSONResponse:
         headers=error.headers,
         **error.extra,
     )
+
+
+async def _on_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProblemError)
+    return problem_answer(request, error)
 
 
 async def _on_http_error(request: Request, error: Exception) -> JSONResponse:

@@ -18,7 +18,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, Final
 
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Invalid
 from appinstall.manifest import Problem
 from appinstall.store.keyring import Keyring, key_id_of
 
@@ -152,11 +152,10 @@ def keep_masked_values(document: Document, current: Document) -> Document:
             else:
                 header["header_value"] = kept
     if missing:
-        raise ProblemError(
-            400,
+        raise Invalid(
             "invalid-manifest",
             f"a header value is {MASK!r}, the mask the API shows for stored values, but there is no stored value "
             "to keep; send the real value",
-            errors=missing,
+            problems=missing,
         )
     return changed

@@ -10,8 +10,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.audit import service as audit
+from appinstall.errors import Invalid
 from appinstall.http.input_checks import INT64_MAX, INT64_MIN, text_problem
-from appinstall.http.problems import ProblemError
 from appinstall.registry.models import Installation, InstallationFilter, Page
 from appinstall.registry.names import name_key
 from appinstall.registry.rows import current_secrets, installation_from_row, load
@@ -41,9 +41,7 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
         if not isinstance(installation_id, str) or text_problem(installation_id) is not None:
             raise ValueError
     except (ValueError, TypeError, RecursionError):
-        raise ProblemError(
-            400, "invalid-cursor", "the cursor is not one this server gave out; start without one"
-        ) from None
+        raise Invalid("invalid-cursor", "the cursor is not one this server gave out; start without one") from None
     return created_at, installation_id
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from appinstall.http.problems import ProblemError
+from appinstall.errors import NotFound
 from appinstall.registry.header_values import open_values
 from appinstall.registry.models import Installation
 from appinstall.registry.tables import client_secrets, installations
@@ -68,7 +68,7 @@ async def load(
         query = select(installations).where(*where)
     row = (await connection.execute(query)).first()
     if row is None or (row.deleted and not include_deleted):
-        raise ProblemError(404, "installation-not-found", f"there is no installation {installation_id!r}")
+        raise NotFound("installation-not-found", f"there is no installation {installation_id!r}")
     ciphertext = row.ciphertext if with_secret else None
     secret = None if ciphertext is None else store.keyring.open(ciphertext, installation_id)
     return installation_from_row(row, secret, store.keyring)

@@ -17,11 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
 from appinstall.audit import service as audit
-from appinstall.http.conditional import require_match
+from appinstall.errors import Conflict, Invalid, PreconditionFailed
 from appinstall.http.merge_patch import merge_patch
-from appinstall.http.problems import ProblemError
 from appinstall.manifest import Manifest, Problem, validate_document
-from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.header_values import keep_masked_values, seal_values
 from appinstall.registry.models import (
     MAX_OLD_SECRETS,
@@ -34,28 +32,23 @@ from appinstall.registry.recipients import Target as Target
 from appinstall.registry.recipients import manifests as manifests
 from appinstall.registry.recipients import subscribers as subscribers
 from appinstall.registry.recipients import targets as targets
+from appinstall.registry.revisions import ExpectedRevision, check_expected
 from appinstall.registry.rows import load
 from appinstall.registry.tables import client_secrets, installation_capabilities, installations
 from appinstall.store import Store
 
-# --- Reading request bodies ----------------------------------------------------------------------------------
+# --- Reading documents -----------------------------------------------------------------------------------------
 
 
-def _invalid(problems: list[Problem]) -> ProblemError:
-    return ProblemError(400, "invalid-manifest", "the manifest is not valid; see errors", errors=problems)
-
-
-def _parse(body: bytes) -> Any:
-    try:
-        return parse_document(body)
-    except DocumentError as error:
-        raise _invalid(error.problems) from None
+def invalid_manifest(problems: list[Problem]) -> Invalid:
+    """The refusal of a manifest (or of a body that is not one at all), with every problem located."""
+    return Invalid("invalid-manifest", "the manifest is not valid; see errors", problems=problems)
 
 
 def _split(document: Any, allow_local_http: bool = False) -> tuple[Manifest, dict[str, Any]]:
     """Separate the server's fields from the manifest, and validate the manifest."""
     if not isinstance(document, dict):
-        raise _invalid([Problem("", "type", "must be an object")])
+        raise invalid_manifest([Problem("", "type", "must be an object")])
     given = {key: document[key] for key in SERVER_FIELDS if key in document}
     problems = []
     if "enabled" in given and not isinstance(given["enabled"], bool):
@@ -65,7 +58,7 @@ def _split(document: Any, allow_local_http: bool = False) -> tuple[Manifest, dic
     )
     problems.extend(result.errors)
     if problems or result.manifest is None:
-        raise _invalid(problems)
+        raise invalid_manifest(problems)
     return result.manifest, given
 
 
@@ -87,7 +80,7 @@ def _check_server_fields(given: dict[str, Any], current: Installation) -> None:
     if given.get("deleted") is True and not current.deleted:
         problems.append(Problem("/deleted", "read_only", "cannot be set", "delete with DELETE …/installations/{id}"))
     if problems:
-        raise ProblemError(400, "read-only-field", "the body changes fields the server owns", errors=problems)
+        raise Invalid("read-only-field", "the body changes fields the server owns", problems=problems)
 
 
 async def _write_capabilities(connection: AsyncConnection, installation_id: str, manifest: dict[str, Any]) -> None:
@@ -119,13 +112,12 @@ async def _audit(
     )
 
 
-def _name_taken(name: str) -> ProblemError:
-    return ProblemError(
-        409,
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
         "client-name-taken",
         f"an installation named {name!r} already exists in this account (names are compared ignoring case, "
         "character width and invisible characters)",
-        errors=[Problem("/client_name", "not_unique", "is already used by another installation")],
+        problems=[Problem("/client_name", "not_unique", "is already used by another installation")],
     )
 
 
@@ -147,13 +139,13 @@ async def _ensure_name_free(
 
 
 async def create(
-    store: Store, account_id: str, body: bytes, actor: str, *, allow_local_http: bool = False
+    store: Store, account_id: str, document: Any, actor: str, *, allow_local_http: bool = False
 ) -> Installation:
-    """Install an app from a manifest: new id, new client secret, revision 1.
+    """Install an app from a manifest ``document`` (parsed JSON): new id, new client secret, revision 1.
 
     ``allow_local_http`` (development servers) also accepts webhook endpoints on plain http to this machine.
     """
-    manifest, given = _split(_parse(body), allow_local_http)
+    manifest, given = _split(document, allow_local_http)
     document = manifest.to_document()
     now = store.clock()
     installation = Installation(
@@ -262,8 +254,7 @@ async def _store_change(
                 )
             )
             if result.rowcount == 0:
-                raise ProblemError(
-                    412,
+                raise PreconditionFailed(
                     "precondition-failed",
                     "the installation changed while this request ran; read it again",
                 )
@@ -278,16 +269,16 @@ async def replace(
     store: Store,
     account_id: str,
     installation_id: str,
-    body: bytes,
-    if_match: str | None,
+    document: Any,
+    expected: ExpectedRevision | None,
     actor: str,
     *,
     allow_local_http: bool = False,
 ) -> Installation:
-    """PUT: the body is the whole object, as the platform's clients send it after a GET."""
-    document = _parse(body)
+    """PUT: ``document`` is the whole object, as the platform's clients send it after a GET; ``expected`` is the
+    revision they read (required)."""
     current = await get(store, account_id, installation_id, include_deleted=False)
-    require_match(if_match, current.revision)
+    check_expected(expected, current.revision)
     manifest, given = _split(document, allow_local_http)
     _check_server_fields(given, current)
     return await _store_change(store, current, manifest, given.get("enabled", current.enabled), actor, "replace")
@@ -297,28 +288,30 @@ async def patch(
     store: Store,
     account_id: str,
     installation_id: str,
-    body: bytes,
-    if_match: str | None,
+    patch_document: Any,
+    expected: ExpectedRevision | None,
     actor: str,
     *,
     allow_local_http: bool = False,
 ) -> Installation:
-    """PATCH: an RFC 7396 merge patch over the object as GET shows it."""
-    patch_document = _parse(body)
+    """PATCH: an RFC 7396 merge patch over the object as GET shows it; ``expected``: the revision read (required)."""
     if not isinstance(patch_document, dict):
-        raise _invalid([Problem("", "type", "a merge patch must be an object")])
+        raise invalid_manifest([Problem("", "type", "a merge patch must be an object")])
     current = await get(store, account_id, installation_id, include_deleted=False)
-    require_match(if_match, current.revision)
+    check_expected(expected, current.revision)
     merged = merge_patch(current.to_wire(show_secret=True), patch_document)
     manifest, given = _split(merged, allow_local_http)
     _check_server_fields(given, current)
     return await _store_change(store, current, manifest, given.get("enabled", current.enabled), actor, "patch")
 
 
-async def remove(store: Store, account_id: str, installation_id: str, if_match: str | None, actor: str) -> None:
-    """Soft delete: the installation stays readable with ``include_deleted`` and its name becomes free."""
+async def remove(
+    store: Store, account_id: str, installation_id: str, expected: ExpectedRevision | None, actor: str
+) -> None:
+    """Soft delete: the installation stays readable with ``include_deleted`` and its name becomes free.
+    ``expected`` (the revision read) is optional for a delete."""
     current = await get(store, account_id, installation_id, include_deleted=False)
-    require_match(if_match, current.revision, required=False)
+    check_expected(expected, current.revision, required=False)
     async with store.transaction() as connection:
         result = await connection.execute(
             update(installations)
@@ -326,7 +319,7 @@ async def remove(store: Store, account_id: str, installation_id: str, if_match: 
             .values(deleted=True, enabled=False, revision=current.revision + 1, updated_at=store.clock())
         )
         if result.rowcount == 0:
-            raise ProblemError(412, "precondition-failed", "the installation changed while this request ran")
+            raise PreconditionFailed("precondition-failed", "the installation changed while this request ran")
         gone = Installation(**{**current.__dict__, "deleted": True, "revision": current.revision + 1})
         await _audit(store, connection, gone, actor, "delete")
 
@@ -374,7 +367,7 @@ async def rotate_secret(
             .values(revision=current.revision + 1, updated_at=now)
         )
         if result.rowcount == 0:
-            raise ProblemError(412, "precondition-failed", "the installation changed while this request ran")
+            raise PreconditionFailed("precondition-failed", "the installation changed while this request ran")
         rotated = Installation(
             **{**current.__dict__, "client_secret": secret, "revision": current.revision + 1, "updated_at": now}
         )

@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse
 
 from appinstall.accounts.auth import OperatorDep, PrincipalDep, ReadingDep, StoreDep
 from appinstall.accounts.service import require_account
-from appinstall.http.conditional import revision_headers
+from appinstall.http.conditional import expected_revision, revision_headers
 from appinstall.http.event_types import event_type_argument
-from appinstall.http.problems import ProblemError
+from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.manifest.schema import manifest_schema
 from appinstall.registry import listing, service
 from appinstall.registry.models import Installation, InstallationFilter, Page
@@ -47,6 +47,14 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _document(request: Request) -> Any:
+    """The body as JSON (duplicate keys refused), or the 400 of a manifest that is not one, with the problems."""
+    try:
+        return parse_document(await request.body())
+    except DocumentError as error:
+        raise service.invalid_manifest(error.problems) from None
+
+
 def _respond(
     request: Request, installation: Installation, status: int = 200, *, just_issued: bool = False, **extra: Any
 ) -> JSONResponse:
@@ -64,7 +72,7 @@ async def create_installation(
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
     installation = await service.create(
-        store, account_id, await request.body(), principal.actor, allow_local_http=_settings(request).dev
+        store, account_id, await _document(request), principal.actor, allow_local_http=_settings(request).dev
     )
     return _respond(request, installation, 201, just_issued=True)
 
@@ -172,9 +180,10 @@ async def replace_installation(
     v: VersionQuery = None,
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
-    body = await request.body()
+    document = await _document(request)
+    expected = expected_revision(if_match)
     installation = await service.replace(
-        store, account_id, installation_id, body, if_match, principal.actor, allow_local_http=_settings(request).dev
+        store, account_id, installation_id, document, expected, principal.actor, allow_local_http=_settings(request).dev
     )
     return _respond(request, installation)
 
@@ -190,9 +199,10 @@ async def patch_installation(
     v: VersionQuery = None,
 ) -> JSONResponse:
     await require_account(store, principal, account_id)
-    body = await request.body()
+    document = await _document(request)
+    expected = expected_revision(if_match)
     installation = await service.patch(
-        store, account_id, installation_id, body, if_match, principal.actor, allow_local_http=_settings(request).dev
+        store, account_id, installation_id, document, expected, principal.actor, allow_local_http=_settings(request).dev
     )
     return _respond(request, installation)
 
@@ -207,7 +217,7 @@ async def delete_installation(
     v: VersionQuery = None,
 ) -> Response:
     await require_account(store, principal, account_id)
-    await service.remove(store, account_id, installation_id, if_match, principal.actor)
+    await service.remove(store, account_id, installation_id, expected_revision(if_match), principal.actor)
     return Response(status_code=204)
 
 
@@ -258,4 +268,4 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
-__all__ = ["ProblemError", "manifest_component", "router"]
+__all__ = ["manifest_component", "router"]

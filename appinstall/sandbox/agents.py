@@ -16,7 +16,7 @@ import contextlib
 import logging
 from typing import Final
 
-from appinstall.http.problems import ProblemError
+from appinstall.errors import DomainError
 from appinstall.sandbox import service
 from appinstall.sandbox.echo import Accept, Step, answer
 from appinstall.sandbox.models import AgentMode, Appended
@@ -76,7 +76,7 @@ class SandboxAgents:
                 if not await self._perform(appended, step):
                     log.info("echo agent leaves conversation %s to the agent who accepted it", conversation)
                     return
-        except (PlatformError, ProblemError) as error:
+        except (PlatformError, DomainError) as error:
             # The conversation closed (or was never the agent's to speak in) between the message and the answer:
             # what a human agent would meet too, not a fault.
             reason = error.details if isinstance(error, PlatformError) else error.detail

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts.models import ACCOUNT_ID_PATTERN
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Conflict, Invalid
 from appinstall.sandbox.echo import is_consumer_text
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
@@ -53,8 +53,8 @@ def discover(account_id: str, base_url: str) -> Discovery:
     """Where each service of the account lives: here. The same for every well-formed account id, existing or not
     (without credentials, discovery must not tell which accounts exist); a malformed one is a 400."""
     if re.fullmatch(ACCOUNT_ID_PATTERN, account_id) is None:
-        raise ProblemError(
-            400, "invalid-parameter", f"{account_id[:80]!r} is not an account id (letters, digits, _ and -, 1 to 64)"
+        raise Invalid(
+            "invalid-parameter", f"{account_id[:80]!r} is not an account id (letters, digits, _ and -, 1 to 64)"
         )
     host = host_of(base_url)
     return Discovery(
@@ -276,7 +276,7 @@ async def agent_event(store: Store, account_id: str, conversation_id: str, event
     async with store.transaction() as connection:
         row = await _open_row(connection, account_id, conversation_id, None)
         if row.agent_id is None:
-            raise ProblemError(409, "not-accepted", f"no agent has accepted conversation {conversation_id} yet")
+            raise Conflict("not-accepted", f"no agent has accepted conversation {conversation_id} yet")
         return await _append(
             connection, row, row.agent_id, "ASSIGNED_AGENT", event.model_dump(mode="json"), store.clock()
         )

@@ -19,8 +19,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
+from appinstall.errors import NotFound
 from appinstall.http.client_address import parse_networks
-from appinstall.http.problems import ProblemError
 from appinstall.registry import clients
 from appinstall.registry import service as registry
 from appinstall.registry.models import Installation
@@ -349,7 +349,7 @@ class TokenService:
             return cached[0]
         try:
             installation = await registry.get(self.store, account_id, installation_id, with_secret=False)
-        except ProblemError:  # gone, or not of this account
+        except NotFound:  # gone, or not of this account
             enabled = False
         else:
             enabled = installation.enabled and not installation.deleted

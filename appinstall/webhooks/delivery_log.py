@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from appinstall.errors import Invalid, NotFound
 from appinstall.http.input_checks import INT64_MAX
-from appinstall.http.problems import ProblemError
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks import account_signature
@@ -30,7 +30,7 @@ def _after(cursor: str) -> int:
     except ValueError:
         digits = b""
     if not (digits.isdigit() and len(digits) <= len(str(INT64_MAX)) and int(digits) <= INT64_MAX):
-        raise ProblemError(400, "invalid-cursor", "the cursor is not one this server gave out; start without one")
+        raise Invalid("invalid-cursor", "the cursor is not one this server gave out; start without one")
     return int(digits)
 
 
@@ -121,7 +121,7 @@ async def delivery_row(connection: AsyncConnection, account_id: str, installatio
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "delivery-not-found", f"no delivery {delivery_id} for installation {installation_id}")
+        raise NotFound("delivery-not-found", f"no delivery {delivery_id} for installation {installation_id}")
     return row
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, String, bindparam, cast, insert, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Invalid
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
@@ -41,17 +41,14 @@ async def publish(
     try:
         routed = route(document)
     except EnvelopeError as error:
-        raise ProblemError(
-            400,
+        raise Invalid(
             "invalid-notification",
             "the body is not a notification in the platform's envelope",
-            errors=error.problems,
+            problems=error.problems,
         ) from None
     for envelope in routed:
         if envelope.conversation_id is not None and len(envelope.conversation_id) > MAX_CONVERSATION_ID:
-            raise ProblemError(
-                400, "invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters"
-            )
+            raise Invalid("invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters")
     if installation_id is not None:
         await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
     return await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from appinstall.audit import service as audit
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Conflict
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks.delivery_log import delivery_row, get_delivery
@@ -42,8 +42,8 @@ async def retry(store: Store, account_id: str, installation_id: str, delivery_id
     async with store.transaction() as connection:
         row = await delivery_row(connection, account_id, installation_id, delivery_id)
         if row.status in UNFINISHED:
-            raise ProblemError(
-                409, "delivery-unfinished", f"delivery {delivery_id} is {row.status}; it is still being delivered"
+            raise Conflict(
+                "delivery-unfinished", f"delivery {delivery_id} is {row.status}; it is still being delivered"
             )
         await connection.run_sync(_requeue, [row], now)
         await connection.run_sync(

@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import select, update
 
 from appinstall.audit import service as audit
-from appinstall.http.problems import ProblemError
+from appinstall.errors import NotFound
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks import holding
@@ -72,9 +72,7 @@ async def enable_webhook(
             )
         ).first()
         if row is None:
-            raise ProblemError(
-                404, "webhook-not-found", f"the {event_type} webhook of {installation_id} has no health record"
-            )
+            raise NotFound("webhook-not-found", f"the {event_type} webhook of {installation_id} has no health record")
         await connection.run_sync(
             audit.record,
             account_id=account_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -124,7 +123,7 @@ def test_master_key_rotation_reencrypts_and_keeps_every_secret(
 async def _install_and_read_secret() -> str:
     store = await open_store(Settings())
     try:
-        installation = await registry.create(store, "7", json.dumps(SEED).encode(), "test")
+        installation = await registry.create(store, "7", SEED, "test")
         assert installation.client_secret is not None
         return installation.client_secret
     finally:

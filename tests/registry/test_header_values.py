@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from appinstall.http.problems import ProblemError
+from appinstall.errors import Invalid
 from appinstall.registry.header_values import (
     MASK,
     SEALED,
@@ -69,10 +69,10 @@ def test_a_masked_value_sent_back_keeps_the_stored_one_by_header_name_ignoring_c
 
 
 def test_a_masked_value_with_nothing_stored_to_keep_is_refused_at_its_pointer() -> None:
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(Invalid) as refused:
         keep_masked_values(_manifest(Other=MASK), _manifest(Authorization="secret"))
-    assert refused.value.status == 400
-    [problem] = refused.value.errors
+    assert refused.value.kind == "invalid-manifest"
+    [problem] = refused.value.problems
     assert problem.pointer == f"/capabilities/webhooks/{CONTENT}/headers/0/header_value"
     assert problem.code == "masked_value"
 
