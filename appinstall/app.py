@@ -16,6 +16,7 @@ from sqlalchemy import text
 from appinstall import __version__
 from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
+from appinstall.http.deps import AppState
 from appinstall.http.domain_errors import DOMAIN_EXCEPTION_HANDLERS
 from appinstall.http.input_guard import InputGuard
 from appinstall.http.limits import RequestLimits
@@ -69,18 +70,22 @@ def create_app(
     ``freeze_after_startup`` is for the process that serves it: see ``freeze_startup_objects``."""
     settings = settings or Settings()
 
+    state = AppState()
+    state.settings = settings
+    state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
-        app.state.store = await open_store(settings) if store is None else store
+        state.store = await open_store(settings) if store is None else store
         operator_token = settings.operator_token.get_secret_value() if settings.operator_token else None
-        app.state.authenticator, generated = await Authenticator.start(app.state.store, operator_token)
-        app.state.tokens = TokenService(app.state.store, settings)
-        await app.state.tokens.start()
-        app.state.worker = Worker(app.state.store, settings) if settings.worker else None
-        if app.state.worker is not None:
-            await app.state.worker.start()
-        app.state.agents = SandboxAgents(app.state.store, settings.sandbox_agent)
+        state.authenticator, generated = await Authenticator.start(state.store, operator_token)
+        state.tokens = TokenService(state.store, settings)
+        await state.tokens.start()
+        state.worker = Worker(state.store, settings) if settings.worker else None
+        if state.worker is not None:
+            await state.worker.start()
+        state.agents = SandboxAgents(state.store, settings.sandbox_agent)
         if generated:
             print(
                 "appinstall: generated the operator token; it is shown only now, store it safely:\n"
@@ -93,11 +98,11 @@ def create_app(
         try:
             yield
         finally:
-            await app.state.agents.stop()  # first: what the agents still publish is then delivered or kept
-            if app.state.worker is not None:
-                await app.state.worker.stop()
+            await state.agents.stop()  # first: what the agents still publish is then delivered or kept
+            if state.worker is not None:
+                await state.worker.stop()
             if own_store:
-                await app.state.store.close()
+                await state.store.close()
 
     app = FastAPI(
         title="appinstall",
@@ -111,8 +116,7 @@ def create_app(
             **STORE_EXCEPTION_HANDLERS,
         },
     )
-    app.state.settings = settings
-    app.state.send_limiter = SendLimiter(settings.sandbox_send_per_second, settings.sandbox_send_burst)
+    app.state = state  # the one typed state every route reads (``http.deps``)
     # Routes are matched in order, one regular expression each: the most frequent requests come first.
     app.include_router(tokens_router)
     app.include_router(signing_keys_router)
@@ -135,7 +139,7 @@ def create_app(
     async def readyz() -> JSONResponse:
         """The process can reach its store."""
         try:
-            async with app.state.store.read() as connection:
+            async with state.store.read() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # the store is down in some way: report it, do not crash
             log.warning("readiness check failed: %s", type(error).__name__)

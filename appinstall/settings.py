@@ -9,7 +9,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from appinstall.http.client_address import parse_networks
-from appinstall.sandbox.models import AgentMode
+
+AgentMode = Literal["off", "echo"]
+"""The sandbox's scripted agents: defined with the setting that names them (the sandbox imports it from here), so
+that settings, read by everything, import no domain."""
 
 # The URL schemes people paste, and the async driver each means: the store runs on asyncpg or aiosqlite only.
 _SCHEMES = {

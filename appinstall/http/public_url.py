@@ -18,6 +18,7 @@ from ipaddress import ip_address
 from starlette.requests import Request
 
 from appinstall.http.problems import ProblemError
+from appinstall.settings import Settings
 
 _CONFIGURED_CACHE = {"Cache-Control": "public, max-age=300"}
 _PER_HOST_CACHE = {"Cache-Control": "private, no-cache", "Vary": "Host"}
@@ -64,10 +65,9 @@ class PublicBase:
     cache_headers: dict[str, str]
 
 
-def public_base(request: Request) -> PublicBase:
-    """The base URL to announce in answers to ``request``, or a 400 problem for a ``Host`` that is not this
-    server's."""
-    settings = request.app.state.settings
+def public_base(request: Request, settings: Settings) -> PublicBase:
+    """The base URL to announce in answers to ``request`` under ``settings``, or a 400 problem for a ``Host`` that
+    is not this server's."""
     if settings.public_url:
         return PublicBase(str(settings.public_url).rstrip("/"), dict(_CONFIGURED_CACHE))
     header = request.headers.get("host", "")

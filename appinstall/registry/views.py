@@ -11,9 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from appinstall.accounts.auth import OperatorDep, PrincipalDep, ReadingDep, StoreDep
-from appinstall.accounts.service import require_account
 from appinstall.http.conditional import expected_revision, revision_headers
+from appinstall.http.deps import AccountDep, AccountReadingDep, OperatorDep, SettingsDep, StoreDep
 from appinstall.http.event_types import event_type_argument
 from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.manifest.schema import manifest_schema
@@ -42,11 +41,6 @@ VersionQuery = Annotated[str | None, Query(alias="v", description="The platform'
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The revision last read (ETag or ac-revision).")]
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def _document(request: Request) -> Any:
     """The body as JSON (duplicate keys refused), or the 400 of a manifest that is not one, with the problems."""
     try:
@@ -56,10 +50,16 @@ async def _document(request: Request) -> Any:
 
 
 def _respond(
-    request: Request, installation: Installation, status: int = 200, *, just_issued: bool = False, **extra: Any
+    request: Request,
+    settings: Settings,
+    installation: Installation,
+    status: int = 200,
+    *,
+    just_issued: bool = False,
+    **extra: Any,
 ) -> JSONResponse:
     """The installation on the wire. A secret created or rotated by this very request is always shown."""
-    show = not _settings(request).mask_client_secret or just_issued
+    show = not settings.mask_client_secret or just_issued
     headers = revision_headers(installation.revision)
     if status == 201:
         headers["Location"] = f"{request.url.path.rstrip('/')}/{installation.id}"
@@ -68,13 +68,12 @@ def _respond(
 
 @router.post(BASE, status_code=201, openapi_extra=_MANIFEST_BODY, summary="Install an app from a manifest")
 async def create_installation(
-    account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, v: VersionQuery = None
+    account_id: str, request: Request, account: AccountDep, settings: SettingsDep, v: VersionQuery = None
 ) -> JSONResponse:
-    await require_account(store, principal, account_id)
     installation = await service.create(
-        store, account_id, await _document(request), principal.actor, allow_local_http=_settings(request).dev
+        account.store, account_id, await _document(request), account.actor, allow_local_http=settings.dev
     )
-    return _respond(request, installation, 201, just_issued=True)
+    return _respond(request, settings, installation, 201, just_issued=True)
 
 
 ListQuery = Annotated[list[str], Query()]
@@ -117,8 +116,8 @@ FilterDep = Annotated[InstallationFilter, Depends(discovery_filter)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def _page_response(request: Request, page: Page) -> JSONResponse:
-    show = not _settings(request).mask_client_secret
+def _page_response(request: Request, settings: Settings, page: Page) -> JSONResponse:
+    show = not settings.mask_client_secret
     headers = {}
     if page.next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"'
@@ -129,7 +128,8 @@ def _page_response(request: Request, page: Page) -> JSONResponse:
 async def list_installations(
     account_id: str,
     request: Request,
-    reading: ReadingDep,
+    reading: AccountReadingDep,
+    settings: SettingsDep,
     criteria: FilterDep,
     cursor: str | None = None,
     limit: Limit = 100,
@@ -137,22 +137,21 @@ async def list_installations(
 ) -> JSONResponse:
     """Installations of the account, oldest first, as a JSON array (the platform's shape); more pages are
     linked with ``Link: <…>; rel="next"``."""
-    store, connection = reading.store, reading.connection
-    await require_account(store, reading.principal, account_id, connection)
-    page = await listing.search(store, account_id, criteria, cursor, limit, connection=connection)
-    return _page_response(request, page)
+    page = await listing.search(reading.store, account_id, criteria, cursor, limit, connection=reading.connection)
+    return _page_response(request, settings, page)
 
 
 @router.get("/api/installations", summary="Discover installations across all accounts (operator)")
 async def discover_all(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     _: OperatorDep,
     criteria: FilterDep,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> JSONResponse:
-    return _page_response(request, await listing.search(store, None, criteria, cursor, limit))
+    return _page_response(request, settings, await listing.search(store, None, criteria, cursor, limit))
 
 
 @router.get(BASE + "/{installation_id}", summary="Read one installation")
@@ -160,13 +159,14 @@ async def get_installation(
     account_id: str,
     installation_id: str,
     request: Request,
-    reading: ReadingDep,
+    reading: AccountReadingDep,
+    settings: SettingsDep,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    store, connection = reading.store, reading.connection
-    await require_account(store, reading.principal, account_id, connection)
-    installation = await service.get(store, account_id, installation_id, include_deleted=True, connection=connection)
-    return _respond(request, installation)
+    installation = await service.get(
+        reading.store, account_id, installation_id, include_deleted=True, connection=reading.connection
+    )
+    return _respond(request, settings, installation)
 
 
 @router.put(BASE + "/{installation_id}", openapi_extra=_MANIFEST_BODY, summary="Replace an installation")
@@ -174,18 +174,17 @@ async def replace_installation(
     account_id: str,
     installation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
+    settings: SettingsDep,
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await require_account(store, principal, account_id)
     document = await _document(request)
     expected = expected_revision(if_match)
     installation = await service.replace(
-        store, account_id, installation_id, document, expected, principal.actor, allow_local_http=_settings(request).dev
+        account.store, account_id, installation_id, document, expected, account.actor, allow_local_http=settings.dev
     )
-    return _respond(request, installation)
+    return _respond(request, settings, installation)
 
 
 @router.patch(BASE + "/{installation_id}", openapi_extra=_MERGE_PATCH_BODY, summary="Merge-patch an installation")
@@ -193,31 +192,28 @@ async def patch_installation(
     account_id: str,
     installation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
+    settings: SettingsDep,
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> JSONResponse:
-    await require_account(store, principal, account_id)
     document = await _document(request)
     expected = expected_revision(if_match)
     installation = await service.patch(
-        store, account_id, installation_id, document, expected, principal.actor, allow_local_http=_settings(request).dev
+        account.store, account_id, installation_id, document, expected, account.actor, allow_local_http=settings.dev
     )
-    return _respond(request, installation)
+    return _respond(request, settings, installation)
 
 
 @router.delete(BASE + "/{installation_id}", status_code=204, summary="Delete an installation (soft)")
 async def delete_installation(
     account_id: str,
     installation_id: str,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
     if_match: IfMatch = None,
     v: VersionQuery = None,
 ) -> Response:
-    await require_account(store, principal, account_id)
-    await service.remove(store, account_id, installation_id, expected_revision(if_match), principal.actor)
+    await service.remove(account.store, account_id, installation_id, expected_revision(if_match), account.actor)
     return Response(status_code=204)
 
 
@@ -226,25 +222,24 @@ async def rotate_secret(
     account_id: str,
     installation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
+    settings: SettingsDep,
     grace_seconds: Annotated[int | None, Query(ge=0, le=30 * 86_400)] = None,
     v: VersionQuery = None,
 ) -> JSONResponse:
     """A new secret, shown in this response; the previous one keeps working for ``grace_seconds``."""
-    await require_account(store, principal, account_id)
-    grace = _settings(request).secret_grace_seconds if grace_seconds is None else grace_seconds
-    installation, grace_end = await service.rotate_secret(store, account_id, installation_id, grace, principal.actor)
-    return _respond(request, installation, just_issued=True, previous_secret_valid_until=grace_end // 1000)
+    grace = settings.secret_grace_seconds if grace_seconds is None else grace_seconds
+    installation, grace_end = await service.rotate_secret(
+        account.store, account_id, installation_id, grace, account.actor
+    )
+    return _respond(request, settings, installation, just_issued=True, previous_secret_valid_until=grace_end // 1000)
 
 
 @router.get(BASE + "/{installation_id}/audit", summary="The installation's change history")
 async def audit(
-    account_id: str, installation_id: str, reading: ReadingDep, v: VersionQuery = None
+    account_id: str, installation_id: str, reading: AccountReadingDep, v: VersionQuery = None
 ) -> list[dict[str, Any]]:
-    store, connection = reading.store, reading.connection
-    await require_account(store, reading.principal, account_id, connection)
-    return await listing.history(store, account_id, installation_id, connection=connection)
+    return await listing.history(reading.store, account_id, installation_id, connection=reading.connection)
 
 
 def manifest_component() -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appinstall.settings import AgentMode as AgentMode  # the setting's values: see ``settings.AgentMode``
+
 # The service names a connector looks up in domain discovery, all answered by this server: tokens ("sentinel"),
 # consumer identities ("idp"), the Send API ("asyncMessagingEnt") and the app-install registry
 # ("accountConfigReadWrite", and its read-only twin).
@@ -121,7 +123,7 @@ class AgentEvent(BaseModel):
 
 # --- The scripted agent ----------------------------------------------------------------------------------------
 
-AgentMode = Literal["off", "echo"]
+# AgentMode (``off`` or ``echo``) is defined with the setting that chooses it, imported at the top.
 
 
 class AgentSettingUpdate(BaseModel):

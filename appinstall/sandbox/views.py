@@ -10,12 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from appinstall.accounts.auth import PrincipalDep, StoreDep
-from appinstall.accounts.service import require_account
+from appinstall.http.deps import AccountDep, AgentsDep, SendLimiterDep, SettingsDep, StoreDep, TokensDep
 from appinstall.http.problems import ProblemError
 from appinstall.http.public_url import public_base
 from appinstall.sandbox import modes, service
-from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.models import (
     DEFAULT_AGENT,
     AgentAccept,
@@ -24,11 +22,11 @@ from appinstall.sandbox.models import (
     AgentSettingUpdate,
     Discovery,
 )
-from appinstall.sandbox.ratelimit import TOO_MANY_REQUESTS, SendLimiter, retry_after_header
+from appinstall.sandbox.ratelimit import TOO_MANY_REQUESTS, retry_after_header
 from appinstall.tokens import errors
 from appinstall.tokens.errors import PlatformError
 from appinstall.tokens.service import AppIdentity, ConsumerIdentity
-from appinstall.tokens.views import Tokens, app_identity
+from appinstall.tokens.views import app_identity
 
 CONVERSATION = "/api/account/{account_id}/messaging/consumer/conversation"
 VersionQuery = Annotated[str | None, Query(alias="v", description="The platform's API version; ignored.")]
@@ -44,16 +42,17 @@ router = APIRouter(tags=["sandbox"])
 async def discovery(
     account_id: str,
     request: Request,
+    settings: SettingsDep,
     version: Annotated[str | None, Query(description="The platform's API version; ignored.")] = None,
 ) -> JSONResponse:
     """No credentials, as on the platform: connectors call it first, to learn where everything else is. The same
     answer for every well-formed account id, existing or not, so that it tells no one which accounts exist."""
-    base = public_base(request)
+    base = public_base(request, settings)
     answer = service.discover(account_id, base.url)
     return JSONResponse(answer.model_dump(mode="json"), headers=base.cache_headers)
 
 
-async def consumer_identity(account_id: str, request: Request, tokens: Tokens) -> ConsumerIdentity:
+async def consumer_identity(account_id: str, request: Request, tokens: TokensDep) -> ConsumerIdentity:
     """The verified ConsumerJWS of ``X-LP-ON-BEHALF`` (or the newer ``LP-On-Behalf``), or the platform's 401."""
     token = request.headers.get("x-lp-on-behalf") or request.headers.get("lp-on-behalf")
     if token is None or not token.strip():
@@ -62,10 +61,9 @@ async def consumer_identity(account_id: str, request: Request, tokens: Tokens) -
 
 
 async def consumer_within_limit(
-    request: Request, consumer: Annotated[ConsumerIdentity, Depends(consumer_identity)]
+    limiter: SendLimiterDep, consumer: Annotated[ConsumerIdentity, Depends(consumer_identity)]
 ) -> ConsumerIdentity:
     """The consumer, if its Send API budget has room for one more request; else the platform's 429."""
-    limiter: SendLimiter = request.app.state.send_limiter
     wait = limiter.take(f"{consumer.account_id}\0{consumer.lp_consumer_id}", time.monotonic())
     if wait is not None:
         retry_after = retry_after_header(wait)
@@ -95,14 +93,19 @@ async def open_conversation(
 
 @router.post(CONVERSATION + "/send", summary="Send an event or close, as a consumer (Send API)")
 async def send(
-    account_id: str, request: Request, store: StoreDep, _: AppDep, consumer: ConsumerDep, v: VersionQuery = None
+    account_id: str,
+    request: Request,
+    store: StoreDep,
+    agents: AgentsDep,
+    _: AppDep,
+    consumer: ConsumerDep,
+    v: VersionQuery = None,
 ) -> JSONResponse:
     """``ms.PublishEvent`` (ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent) or
     ``cm.UpdateConversationField`` to close."""
     [single] = service.parse_requests(await request.body(), many=False)
     answer, appended = await service.send(store, account_id, consumer, single)
     if appended is not None:
-        agents: SandboxAgents = request.app.state.agents
         agents.heard(appended)  # committed: a scripted agent answers in the background, never holding this up
     return JSONResponse(answer)
 
@@ -131,36 +134,30 @@ async def accept(
     account_id: str,
     conversation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
     body: AgentAccept | None = None,
 ) -> dict[str, str]:
     """The agent joins as ASSIGNED_AGENT; subscribed connectors get the conversation's UPSERT."""
-    await require_account(store, principal, account_id)
     agent_id = body.agent_id if body is not None else DEFAULT_AGENT
     with _as_problem():
-        await service.accept(store, account_id, conversation_id, agent_id)
+        await service.accept(account.store, account_id, conversation_id, agent_id)
     return {"conversationId": conversation_id, "agentId": agent_id}
 
 
 @router.post(AGENT + "/events", summary="Publish an event as the assigned agent (sandbox)")
 async def agent_event(
-    account_id: str, conversation_id: str, request: Request, store: StoreDep, principal: PrincipalDep, body: AgentEvent
+    account_id: str, conversation_id: str, request: Request, account: AccountDep, body: AgentEvent
 ) -> dict[str, int | None]:
     """Text or rich content, typing (a chat state) or a read receipt, from the agent, with role ASSIGNED_AGENT."""
-    await require_account(store, principal, account_id)
     with _as_problem():
-        sequence = await service.agent_event(store, account_id, conversation_id, body.event)
+        sequence = await service.agent_event(account.store, account_id, conversation_id, body.event)
     return {"sequence": sequence}
 
 
 @router.post(AGENT + "/close", summary="Close a conversation as the agent (sandbox)")
-async def agent_close(
-    account_id: str, conversation_id: str, request: Request, store: StoreDep, principal: PrincipalDep
-) -> dict[str, str]:
-    await require_account(store, principal, account_id)
+async def agent_close(account_id: str, conversation_id: str, request: Request, account: AccountDep) -> dict[str, str]:
     with _as_problem():
-        await service.close(store, account_id, conversation_id, "AGENT")
+        await service.close(account.store, account_id, conversation_id, "AGENT")
     return {"conversationId": conversation_id, "state": "CLOSE"}
 
 
@@ -170,25 +167,20 @@ AGENT_SETTING = "/api/account/{account_id}/sandbox/agent"
 
 
 @router.get(AGENT_SETTING, summary="The scripted agent answering the account's consumers (sandbox)")
-async def get_agent(account_id: str, request: Request, store: StoreDep, principal: PrincipalDep) -> AgentSetting:
+async def get_agent(account_id: str, account: AccountDep, settings: SettingsDep) -> AgentSetting:
     """``mode`` in effect, and ``source``: the account's own choice, or the server's APPINSTALL_SANDBOX_AGENT."""
-    await require_account(store, principal, account_id)
-    return await modes.agent_setting(store, account_id, request.app.state.settings.sandbox_agent)
+    return await modes.agent_setting(account.store, account_id, settings.sandbox_agent)
 
 
 @router.put(AGENT_SETTING, summary="Choose the scripted agent of the account (sandbox)")
-async def put_agent(
-    account_id: str, request: Request, store: StoreDep, principal: PrincipalDep, body: AgentSettingUpdate
-) -> AgentSetting:
+async def put_agent(account_id: str, account: AccountDep, body: AgentSettingUpdate) -> AgentSetting:
     """``{"mode": "echo"}`` or ``{"mode": "off"}``, for this account whatever the server's default; kept across
     restarts. Applies to consumer messages committed from now on."""
-    await require_account(store, principal, account_id)
-    await modes.set_account_mode(store, account_id, body.mode)
+    await modes.set_account_mode(account.store, account_id, body.mode)
     return AgentSetting(mode=body.mode, source="account")
 
 
 @router.delete(AGENT_SETTING, status_code=204, summary="Follow the server's default agent again (sandbox)")
-async def delete_agent(account_id: str, store: StoreDep, principal: PrincipalDep) -> Response:
-    await require_account(store, principal, account_id)
-    await modes.clear_account_mode(store, account_id)
+async def delete_agent(account_id: str, account: AccountDep) -> Response:
+    await modes.clear_account_mode(account.store, account_id)
     return Response(status_code=204)

@@ -55,7 +55,7 @@ class Store:
     async def read(self, reuse: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
         """A connection for reading; on SQLite it does not take the write lock.
 
-        ``reuse`` is a read connection the caller already holds (one per request, see ``accounts.auth``): it is
+        ``reuse`` is a read connection the caller already holds (one per request, see ``http.deps``): it is
         lent as it is and left open. Each checkout costs the pool's ping (and on SQLite a ``BEGIN`` and a
         ``ROLLBACK``), which were most of a small request's time.
         """

@@ -7,27 +7,19 @@ JWKS and verification change at once (other API processes re-read the keys withi
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from appinstall.accounts.auth import OperatorDep
+from appinstall.http.deps import OperatorDep, TokensDep
 from appinstall.http.problems import ProblemError
 from appinstall.tokens.keys import ALGORITHMS, KeySet, SigningKey, SigningKeyNotFound, revoke, rotate
-from appinstall.tokens.service import KEY_REFRESH_MS, TokenService
+from appinstall.tokens.service import KEY_REFRESH_MS
 
 router = APIRouter(prefix="/api/signing-keys", tags=["signing keys"])
 
 MAX_ACTIVATE_IN_SECONDS = 30 * 86_400
-
-
-async def _tokens(request: Request) -> TokenService:
-    service: TokenService = request.app.state.tokens
-    return service
-
-
-Tokens = Annotated[TokenService, Depends(_tokens)]
 
 
 class KeyView(BaseModel):
@@ -85,12 +77,12 @@ def _listing(keys: KeySet, now: int) -> dict[str, Any]:
 
 
 @router.get("", response_model=KeyList, summary="The signing keys that verify now, and which one signs")
-async def list_signing_keys(tokens: Tokens, _: OperatorDep) -> KeyList:
+async def list_signing_keys(tokens: TokensDep, _: OperatorDep) -> KeyList:
     return KeyList(**_listing(await tokens.reload_keys(), tokens.store.clock()))
 
 
 @router.post("", status_code=201, response_model=Rotated, summary="Add a signing key; retire the others later")
-async def rotate_signing_key(tokens: Tokens, _: OperatorDep, body: Rotation | None = None) -> Rotated:
+async def rotate_signing_key(tokens: TokensDep, _: OperatorDep, body: Rotation | None = None) -> Rotated:
     rotation = body or Rotation()
     algorithm = rotation.algorithm or tokens.settings.signing_algorithm
     assert algorithm in ALGORITHMS
@@ -100,7 +92,7 @@ async def rotate_signing_key(tokens: Tokens, _: OperatorDep, body: Rotation | No
 
 
 @router.delete("/{kid}", response_model=Revoked, summary="Revoke a signing key at once")
-async def revoke_signing_key(kid: str, tokens: Tokens, _: OperatorDep) -> Revoked:
+async def revoke_signing_key(kid: str, tokens: TokensDep, _: OperatorDep) -> Revoked:
     try:
         replacement = await revoke(tokens.store, kid, tokens.settings.signing_algorithm)
     except SigningKeyNotFound:

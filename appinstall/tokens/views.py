@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appinstall.http.client_address import client_address
+from appinstall.http.deps import SettingsDep, TokensDep, app_state
 from appinstall.http.input_checks import text_problem
 from appinstall.http.plain_route import PlainRoute
 from appinstall.http.public_url import public_base
@@ -40,15 +41,6 @@ _FORM_BODY: dict[str, Any] = {
         }
     }
 }
-
-
-async def _tokens(request: Request) -> TokenService:
-    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off per request."""
-    service: TokenService = request.app.state.tokens
-    return service
-
-
-Tokens = Annotated[TokenService, Depends(_tokens)]
 
 
 def _parameters(pairs: list[tuple[str, str]], into: dict[str, str]) -> None:
@@ -133,12 +125,12 @@ async def _grant(tokens: TokenService, request: Request, account_id: str | None,
 async def sentinel_token(account_id: str, request: Request) -> JSONResponse:
     """``grant_type``, ``client_id`` and ``client_secret`` in the form body or the query string, as the
     platform's own clients send them. 200 ``{"access_token", "token_type": "Bearer", "expires_in"}``."""
-    return await _grant(request.app.state.tokens, request, account_id, with_query=True)
+    return await _grant(app_state(request).tokens, request, account_id, with_query=True)
 
 
 async def oauth_token(request: Request) -> JSONResponse:
     """client_credentials with ``client_secret_basic`` or ``client_secret_post``; ``scope`` optional."""
-    return await _grant(request.app.state.tokens, request, None, with_query=False)
+    return await _grant(app_state(request).tokens, request, None, with_query=False)
 
 
 # The two grants are the hottest routes: plain routes, served without FastAPI's parameter machinery.
@@ -161,9 +153,9 @@ router.add_api_route(
 
 
 @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
-async def metadata(request: Request) -> JSONResponse:
+async def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
     """Built on ``APPINSTALL_PUBLIC_URL``, or on the request's URL for an allowed ``Host`` (400 otherwise)."""
-    base = public_base(request)
+    base = public_base(request, settings)
     body = {
         "issuer": base.url,
         "token_endpoint": f"{base.url}/oauth2/token",
@@ -177,7 +169,7 @@ async def metadata(request: Request) -> JSONResponse:
 
 
 @router.get("/.well-known/jwks.json", summary="The keys that verify issued tokens (RFC 7517)")
-async def jwks(tokens: Tokens) -> JSONResponse:
+async def jwks(tokens: TokensDep) -> JSONResponse:
     keys = await tokens.keys()
     return JSONResponse(keys.jwks(tokens.store.clock()), headers={"Cache-Control": "public, max-age=300"})
 
@@ -199,7 +191,7 @@ def bearer_or_bare(header: str | None) -> str | None:
     return rest.strip() if scheme.lower() == "bearer" and rest.strip() else header.strip()
 
 
-async def app_identity(account_id: str, request: Request, tokens: Tokens) -> AppIdentity:
+async def app_identity(account_id: str, request: Request, tokens: TokensDep) -> AppIdentity:
     """Dependency for the platform's APIs: the verified AppJWT of ``Authorization``, or the platform's 401."""
     token = bearer_or_bare(request.headers.get("authorization"))
     if token is None:
@@ -213,7 +205,7 @@ async def app_identity(account_id: str, request: Request, tokens: Tokens) -> App
     summary="ConsumerJWS for an external consumer id (the platform's IDP path)",
 )
 async def consumer_token(
-    account_id: str, request: Request, tokens: Tokens, _: Annotated[AppIdentity, Depends(app_identity)]
+    account_id: str, request: Request, tokens: TokensDep, _: Annotated[AppIdentity, Depends(app_identity)]
 ) -> JSONResponse:
     """``Authorization: <AppJWT>`` and ``{"ext_consumer_id": "…"}`` → 201 ``{"token": "<ConsumerJWS>"}``."""
     try:

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from appinstall.accounts.auth import PrincipalDep, StoreDep
-from appinstall.accounts.service import require_account
+from appinstall.http.deps import AccountDep, SettingsDep, StoreDep
 from appinstall.http.event_types import event_type_argument
 from appinstall.http.problems import ProblemError
 from appinstall.manifest.parsing import DocumentError, parse_document
@@ -77,20 +76,18 @@ _NOTIFICATION_BODY: dict[str, Any] = {
 async def publish(
     account_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
     installation_id: Annotated[
         str | None,
         Query(description="Deliver only to this installation of the account (404 if there is none such)."),
     ] = None,
 ) -> PublishResult:
     """Answers 202 once every delivery is committed; the worker sends them."""
-    await require_account(store, principal, account_id)
     try:
         document = parse_document(await request.body())
     except DocumentError as error:
         raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
-    created = await service.publish(store, account_id, document, installation_id=installation_id)
+    created = await service.publish(account.store, account_id, document, installation_id=installation_id)
     return PublishResult(deliveries=created)
 
 
@@ -100,8 +97,7 @@ async def list_deliveries(
     installation_id: str,
     request: Request,
     response: Response,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
     status: Status | None = None,
     event_type: str | None = None,
     conversation_id: str | None = None,
@@ -110,9 +106,8 @@ async def list_deliveries(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeliveryPage:
-    await require_account(store, principal, account_id)
     page = await service.list_deliveries(
-        store,
+        account.store,
         account_id,
         installation_id,
         status=status,
@@ -133,13 +128,11 @@ async def get_delivery(
     account_id: str,
     installation_id: str,
     delivery_id: str,
-    request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
+    settings: SettingsDep,
 ) -> DeliveryView:
-    await require_account(store, principal, account_id)
-    mask = request.app.state.settings.mask_client_secret
-    return await service.get_delivery(store, account_id, installation_id, delivery_id, mask_header_values=mask)
+    mask = settings.mask_client_secret
+    return await service.get_delivery(account.store, account_id, installation_id, delivery_id, mask_header_values=mask)
 
 
 @router.post(DELIVERIES + "/recover", summary="Queue again every delivery that failed since a time")
@@ -147,14 +140,12 @@ async def recover(
     account_id: str,
     installation_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
     since: Annotated[str, Query(description="Milliseconds since the epoch, or RFC 3339.")],
 ) -> dict[str, int]:
-    await require_account(store, principal, account_id)
     moment = _moment(since, "since")
     assert moment is not None
-    count = await service.recover(store, account_id, installation_id, moment, principal.actor)
+    count = await service.recover(account.store, account_id, installation_id, moment, account.actor)
     return {"requeued": count}
 
 
@@ -164,39 +155,30 @@ async def retry(
     installation_id: str,
     delivery_id: str,
     request: Request,
-    store: StoreDep,
-    principal: PrincipalDep,
+    account: AccountDep,
 ) -> DeliveryView:
-    await require_account(store, principal, account_id)
-    view = await service.retry(store, account_id, installation_id, delivery_id, principal.actor)
+    view = await service.retry(account.store, account_id, installation_id, delivery_id, account.actor)
     return view
 
 
 @router.get(BASE + "/{installation_id}/webhooks", summary="Health of the installation's webhooks")
-async def webhook_health(
-    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep
-) -> list[WebhookHealthView]:
-    await require_account(store, principal, account_id)
-    return await service.health(store, account_id, installation_id)
+async def webhook_health(account_id: str, installation_id: str, account: AccountDep) -> list[WebhookHealthView]:
+    return await service.health(account.store, account_id, installation_id)
 
 
 @router.get(BASE + "/{installation_id}/webhooks/state", summary="Retry mode and retention-mode state")
-async def delivery_state(
-    account_id: str, installation_id: str, store: StoreDep, principal: PrincipalDep
-) -> DeliveryStateView:
+async def delivery_state(account_id: str, installation_id: str, account: AccountDep) -> DeliveryStateView:
     """In retention mode: `up`, `failed` (new notifications are held), `recovering` (what was held is being sent)
     or `recovered` (all of it was sent; `up` again after a short drain period)."""
-    await require_account(store, principal, account_id)
-    return await service.delivery_state(store, account_id, installation_id)
+    return await service.delivery_state(account.store, account_id, installation_id)
 
 
 @router.post(BASE + "/{installation_id}/webhooks/{event_type}/enable", summary="Re-enable a disabled webhook")
 async def enable_webhook(
-    account_id: str, installation_id: str, event_type: str, store: StoreDep, principal: PrincipalDep
+    account_id: str, installation_id: str, event_type: str, account: AccountDep
 ) -> WebhookHealthView:
-    await require_account(store, principal, account_id)
     full = event_type_argument(event_type, where="event_type")
-    return await service.enable_webhook(store, account_id, installation_id, full, principal.actor)
+    return await service.enable_webhook(account.store, account_id, installation_id, full, account.actor)
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
