@@ -34,7 +34,7 @@ from appinstall.webhooks.worker import Worker
 
 class AppState(State):
     """The application's shared objects, one attribute each, typed. It is the application's ``app.state`` itself
-    (a Starlette ``State``), so what a test or the worker's wake-up reads there is the same object."""
+    (a Starlette ``State``), so what a test reads or replaces there is what the routes see."""
 
     settings: Settings
     send_limiter: SendLimiter
