@@ -13,18 +13,6 @@ import re
 import socket
 from typing import Final
 
-# The event types are the vocabulary's (``vocabulary.py``, their one definition); these names stay importable from
-# here for code written before it existed.
-from appinstall.manifest.vocabulary import ACCEPT_STATUS_EVENT as ACCEPT_STATUS_EVENT
-from appinstall.manifest.vocabulary import CHAT_STATE_EVENT as CHAT_STATE_EVENT
-from appinstall.manifest.vocabulary import CONTENT_EVENT as CONTENT_EVENT
-from appinstall.manifest.vocabulary import EVENT_TYPES as EVENT_TYPES
-from appinstall.manifest.vocabulary import EX_CONVERSATION_CHANGE as EX_CONVERSATION_CHANGE
-from appinstall.manifest.vocabulary import LEGACY_EX_CONVERSATION_CHANGE as LEGACY_EX_CONVERSATION_CHANGE
-from appinstall.manifest.vocabulary import RICH_CONTENT_EVENT as RICH_CONTENT_EVENT
-from appinstall.manifest.vocabulary import event_type_named as event_type_named
-from appinstall.manifest.vocabulary import short_event_name as short_event_name
-
 # End of input. ``$`` would also match before a final newline in Python (and so in the ``jsonschema``
 # package), which would let "value\n" through a header check; this lookahead means the same in every engine.
 END: Final = r"(?![\s\S])"

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from appinstall.manifest import hints, rules
+from appinstall.manifest import hints, vocabulary
 
 
 @pytest.mark.parametrize(
@@ -64,11 +64,11 @@ def test_a_too_long_string_says_by_how_much() -> None:
 @pytest.mark.parametrize(
     ("key", "meant"),
     [
-        ("ms.MessagingEventNotification.TypingEvent", rules.CHAT_STATE_EVENT),
-        ("ms.MessagingEventNotification.ReadReceipt", rules.ACCEPT_STATUS_EVENT),
-        ("ms.MessagingEventNotification.RichMessage", rules.RICH_CONTENT_EVENT),
-        ("ms.MessagingEventNotification.MessageEvent", rules.CONTENT_EVENT),
-        ("ms.MessagingEventNotification.ConversationClosed", rules.EX_CONVERSATION_CHANGE),
+        ("ms.MessagingEventNotification.TypingEvent", vocabulary.CHAT_STATE_EVENT),
+        ("ms.MessagingEventNotification.ReadReceipt", vocabulary.ACCEPT_STATUS_EVENT),
+        ("ms.MessagingEventNotification.RichMessage", vocabulary.RICH_CONTENT_EVENT),
+        ("ms.MessagingEventNotification.MessageEvent", vocabulary.CONTENT_EVENT),
+        ("ms.MessagingEventNotification.ConversationClosed", vocabulary.EX_CONVERSATION_CHANGE),
     ],
 )
 def test_an_event_named_by_what_it_carries_points_to_the_type_that_carries_it(key: str, meant: str) -> None:
@@ -86,7 +86,7 @@ def test_typing_is_explained_as_a_chat_state() -> None:
     "key", ["ms.MessagingEventNotification.ContentEvents", "ContentEvent", "content_event", "CONTENTEVENT"]
 )
 def test_a_misspelt_or_short_event_key_suggests_the_full_key(key: str) -> None:
-    assert hints.event_key_suggestion(key) == (rules.CONTENT_EVENT, f"did you mean {rules.CONTENT_EVENT!r}?")
+    assert hints.event_key_suggestion(key) == (vocabulary.CONTENT_EVENT, f"did you mean {vocabulary.CONTENT_EVENT!r}?")
 
 
 def test_an_event_key_like_no_event_suggests_none() -> None:
@@ -96,4 +96,4 @@ def test_an_event_key_like_no_event_suggests_none() -> None:
 
 def test_the_unknown_event_message_lists_the_five_event_types() -> None:
     message = hints.unknown_event_message("x")
-    assert all(event in message for event in rules.EVENT_TYPES)
+    assert all(event in message for event in vocabulary.EVENT_TYPES)

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from appinstall.manifest import Manifest, rules
+from appinstall.manifest import Manifest, vocabulary
 from appinstall.manifest.retries import (
     FIRST_DELAY_SECONDS,
     RETENTION_BACKOFF_CAP_SECONDS,
@@ -14,7 +14,7 @@ from appinstall.webhooks.policy import RetrySchedule
 
 
 def _manifest(webhook: dict[str, Any], retention_time: int | None = None) -> Manifest:
-    webhooks: dict[str, Any] = {rules.CONTENT_EVENT: {"endpoint": "https://x.example/hook", **webhook}}
+    webhooks: dict[str, Any] = {vocabulary.CONTENT_EVENT: {"endpoint": "https://x.example/hook", **webhook}}
     if retention_time is not None:
         webhooks["retry"] = {"retention_time": retention_time}
     return Manifest.model_validate({"client_name": "App", "capabilities": {"webhooks": webhooks}})

@@ -3,12 +3,12 @@ from typing import Any
 import pytest
 
 from appinstall import validate_document, validate_manifest
-from appinstall.manifest import rules
+from appinstall.manifest import rules, vocabulary
 from appinstall.registry.models import SERVER_FIELDS
 from tests.conftest import SEED_BYTES
 
 WEBHOOKS = "/capabilities/webhooks"
-CONTENT = f"{WEBHOOKS}/{rules.CONTENT_EVENT}"
+CONTENT = f"{WEBHOOKS}/{vocabulary.CONTENT_EVENT}"
 
 
 def _errors(document: Any) -> list[tuple[str, str]]:
@@ -31,7 +31,7 @@ def test_an_invalid_manifest_has_no_model() -> None:
 def test_every_problem_is_reported_at_once(seed: dict[str, Any]) -> None:
     seed["client_name"] = ""
     seed["scope"] = "other"
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 9
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = 9
     seed["capabilities"]["engagement"]["goal"] = ["world_peace"]
     assert _errors(seed) == [
         ("/client_name", "blank"),
@@ -46,19 +46,19 @@ def test_a_missing_client_name_is_required() -> None:
 
 
 def test_a_number_written_as_a_string_gets_a_hint(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = "3"
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = "3"
     [problem] = validate_document(seed).errors
     assert (problem.code, problem.message) == ("type", "must be an integer")
     assert problem.hint == "write the number without quotes: 3"
 
 
 def test_a_boolean_is_not_an_integer(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = True
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = True
     assert _errors(seed) == [(f"{CONTENT}/max_retries", "type")]
 
 
 def test_a_fraction_is_not_an_integer(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 2.5
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = 2.5
     assert _errors(seed) == [(f"{CONTENT}/max_retries", "type")]
 
 
@@ -86,14 +86,14 @@ def test_an_unknown_key_suggests_the_closest_known_one(seed: dict[str, Any]) -> 
 
 def test_an_unknown_event_type_suggests_the_right_spelling(seed: dict[str, Any]) -> None:
     webhooks = seed["capabilities"]["webhooks"]
-    webhooks["ms.MessagingEventNotification.ContentEvents"] = webhooks.pop(rules.CONTENT_EVENT)
+    webhooks["ms.MessagingEventNotification.ContentEvents"] = webhooks.pop(vocabulary.CONTENT_EVENT)
     [problem] = validate_document(seed).errors
     assert problem.code == "unknown_key"
-    assert problem.hint == f"did you mean {rules.CONTENT_EVENT!r}?"
+    assert problem.hint == f"did you mean {vocabulary.CONTENT_EVENT!r}?"
 
 
 def test_an_unknown_key_inside_a_header_list_item_is_found(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"][0]["header_nam"] = "x"
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["headers"][0]["header_nam"] = "x"
     problems = validate_document(seed).errors
     assert (problems[-1].pointer, problems[-1].hint) == (
         f"{CONTENT}/headers/0/header_nam",
@@ -115,7 +115,7 @@ def test_a_repeated_list_value_is_reported_at_its_second_position(seed: dict[str
 
 
 def test_header_names_must_be_unique_ignoring_case(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"] = [
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["headers"] = [
         {"header_name": "X-Key", "header_value": "a"},
         {"header_name": "x-key", "header_value": "b"},
     ]
@@ -123,12 +123,12 @@ def test_header_names_must_be_unique_ignoring_case(seed: dict[str, Any]) -> None
 
 
 def test_a_header_value_with_a_line_break_is_header_injection(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"][0]["header_value"] = "a\r\nX-Evil: 1"
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["headers"][0]["header_value"] = "a\r\nX-Evil: 1"
     assert _errors(seed) == [(f"{CONTENT}/headers/0/header_value", "control_character")]
 
 
 def test_a_header_the_platform_sets_cannot_be_overridden(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"][0]["header_name"] = "X-LivePerson-Signature"
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["headers"][0]["header_name"] = "X-LivePerson-Signature"
     assert _errors(seed) == [(f"{CONTENT}/headers/0/header_name", "reserved_header")]
 
 
@@ -161,7 +161,7 @@ def test_a_webhook_without_max_retries_keeps_it_absent_and_defaults_to_no_header
     assert result.manifest is not None and result.manifest.capabilities is not None
     webhooks = result.manifest.capabilities.webhooks
     assert webhooks is not None
-    chat_state = webhooks.subscriptions()[rules.CHAT_STATE_EVENT]
+    chat_state = webhooks.subscriptions()[vocabulary.CHAT_STATE_EVENT]
     assert (chat_state.max_retries, chat_state.headers) == (None, [])
 
 
@@ -178,28 +178,28 @@ def test_the_normalised_document_uses_the_platforms_key_names(seed: dict[str, An
 
 def test_the_legacy_conversation_change_key_is_renamed_with_a_warning(seed: dict[str, Any]) -> None:
     webhooks = seed["capabilities"]["webhooks"]
-    webhooks[rules.LEGACY_EX_CONVERSATION_CHANGE] = webhooks.pop(rules.EX_CONVERSATION_CHANGE)
+    webhooks[vocabulary.LEGACY_EX_CONVERSATION_CHANGE] = webhooks.pop(vocabulary.EX_CONVERSATION_CHANGE)
     result = validate_document(seed)
     assert result.valid
     assert [(w.pointer, w.code) for w in result.warnings] == [
-        (f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}", "deprecated_key")
+        (f"{WEBHOOKS}/{vocabulary.LEGACY_EX_CONVERSATION_CHANGE}", "deprecated_key")
     ]
     assert result.manifest is not None and result.manifest.capabilities is not None
     assert result.manifest.capabilities.webhooks is not None
-    assert rules.EX_CONVERSATION_CHANGE in result.manifest.capabilities.webhooks.subscriptions()
+    assert vocabulary.EX_CONVERSATION_CHANGE in result.manifest.capabilities.webhooks.subscriptions()
 
 
 def test_errors_under_the_legacy_key_point_into_the_document_as_written(seed: dict[str, Any]) -> None:
     webhooks = seed["capabilities"]["webhooks"]
-    webhooks[rules.LEGACY_EX_CONVERSATION_CHANGE] = {"endpoint": "http://insecure.example"}
-    del webhooks[rules.EX_CONVERSATION_CHANGE]
-    assert _errors(seed) == [(f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}/endpoint", "invalid_url")]
+    webhooks[vocabulary.LEGACY_EX_CONVERSATION_CHANGE] = {"endpoint": "http://insecure.example"}
+    del webhooks[vocabulary.EX_CONVERSATION_CHANGE]
+    assert _errors(seed) == [(f"{WEBHOOKS}/{vocabulary.LEGACY_EX_CONVERSATION_CHANGE}/endpoint", "invalid_url")]
 
 
 def test_both_spellings_of_the_conversation_change_key_are_a_conflict(seed: dict[str, Any]) -> None:
     webhooks = seed["capabilities"]["webhooks"]
-    webhooks[rules.LEGACY_EX_CONVERSATION_CHANGE] = webhooks[rules.EX_CONVERSATION_CHANGE]
-    assert _errors(seed) == [(f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}", "duplicate")]
+    webhooks[vocabulary.LEGACY_EX_CONVERSATION_CHANGE] = webhooks[vocabulary.EX_CONVERSATION_CHANGE]
+    assert _errors(seed) == [(f"{WEBHOOKS}/{vocabulary.LEGACY_EX_CONVERSATION_CHANGE}", "duplicate")]
 
 
 def test_a_document_that_is_not_an_object_is_a_type_error() -> None:
@@ -252,8 +252,9 @@ def test_an_unknown_event_type_lists_the_five_and_explains_typing(seed: dict[str
     seed["capabilities"]["webhooks"]["ms.MessagingEventNotification.TypingEvent"] = {"endpoint": "https://a.example"}
     [problem] = validate_document(seed).errors
     assert (problem.pointer, problem.code) == (f"{WEBHOOKS}/ms.MessagingEventNotification.TypingEvent", "unknown_key")
-    assert all(event in problem.message for event in rules.EVENT_TYPES)
-    assert problem.hint is not None and rules.CHAT_STATE_EVENT in problem.hint and "ContentEvent" not in problem.hint
+    assert all(event in problem.message for event in vocabulary.EVENT_TYPES)
+    assert problem.hint is not None
+    assert vocabulary.CHAT_STATE_EVENT in problem.hint and "ContentEvent" not in problem.hint
 
 
 def test_a_misspelt_retry_key_under_webhooks_suggests_retry(seed: dict[str, Any]) -> None:
@@ -265,15 +266,15 @@ def test_a_misspelt_retry_key_under_webhooks_suggests_retry(seed: dict[str, Any]
 @pytest.mark.parametrize(
     ("path", "correct", "misspelt", "below"),
     [
-        (("capabilities",), "webhooks", "webhoks", f"/{rules.CONTENT_EVENT}/max_retries"),
-        ((), "capabilities", "capabilitis", f"/webhooks/{rules.CONTENT_EVENT}/max_retries"),
-        (("capabilities", "webhooks"), rules.CONTENT_EVENT, f"{rules.CONTENT_EVENT}s", "/max_retries"),
+        (("capabilities",), "webhooks", "webhoks", f"/{vocabulary.CONTENT_EVENT}/max_retries"),
+        ((), "capabilities", "capabilitis", f"/webhooks/{vocabulary.CONTENT_EVENT}/max_retries"),
+        (("capabilities", "webhooks"), vocabulary.CONTENT_EVENT, f"{vocabulary.CONTENT_EVENT}s", "/max_retries"),
     ],
 )
 def test_a_misspelt_parent_still_has_its_contents_checked_at_the_misspelt_path(
     seed: dict[str, Any], path: tuple[str, ...], correct: str, misspelt: str, below: str
 ) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 9
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = 9
     parent = seed
     for key in path:
         parent = parent[key]
@@ -300,13 +301,13 @@ def test_an_unknown_key_with_no_close_match_is_not_checked_as_anything(seed: dic
 
 
 def test_too_many_retries_points_to_the_retention_time(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 9
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = 9
     [problem] = validate_document(seed).errors
     assert problem.hint == "0 to 5; for longer retries use retry.retention_time"
 
 
 def test_a_whole_number_written_as_a_float_gets_the_integer_to_write(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["max_retries"] = 3.0
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["max_retries"] = 3.0
     [problem] = validate_document(seed).errors
     assert (problem.code, problem.hint) == ("type", "write a whole number: 3")
 
@@ -320,7 +321,7 @@ def test_a_retention_time_out_of_range_says_three_days_at_most(seed: dict[str, A
 
 def test_too_many_headers_says_how_many_to_remove(seed: dict[str, Any]) -> None:
     headers = [{"header_name": f"X-{i}", "header_value": "v"} for i in range(22)]
-    seed["capabilities"]["webhooks"][rules.CONTENT_EVENT]["headers"] = headers
+    seed["capabilities"]["webhooks"][vocabulary.CONTENT_EVENT]["headers"] = headers
     [problem] = validate_document(seed).errors
     assert (problem.code, problem.hint) == ("too_many", "remove 2 of the 22 items, to keep 20 at most")
 
@@ -346,12 +347,12 @@ def test_an_https_endpoint_on_a_local_address_is_valid_with_a_warning(seed: dict
 
 def test_a_warning_about_an_endpoint_under_the_legacy_key_points_there(seed: dict[str, Any]) -> None:
     webhooks = seed["capabilities"]["webhooks"]
-    del webhooks[rules.EX_CONVERSATION_CHANGE]
-    webhooks[rules.LEGACY_EX_CONVERSATION_CHANGE] = {"endpoint": "https://192.168.1.2/hook"}
+    del webhooks[vocabulary.EX_CONVERSATION_CHANGE]
+    webhooks[vocabulary.LEGACY_EX_CONVERSATION_CHANGE] = {"endpoint": "https://192.168.1.2/hook"}
     warnings = validate_document(seed).warnings
     assert [w.pointer for w in warnings] == [
-        f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}/endpoint",
-        f"{WEBHOOKS}/{rules.LEGACY_EX_CONVERSATION_CHANGE}",
+        f"{WEBHOOKS}/{vocabulary.LEGACY_EX_CONVERSATION_CHANGE}/endpoint",
+        f"{WEBHOOKS}/{vocabulary.LEGACY_EX_CONVERSATION_CHANGE}",
     ]
 
 
@@ -396,9 +397,9 @@ def test_the_registry_strips_the_same_server_fields_the_validator_warns_about() 
 
 
 def test_an_explicit_max_retries_0_is_kept_in_the_normalised_document(seed: dict[str, Any]) -> None:
-    seed["capabilities"]["webhooks"][rules.CHAT_STATE_EVENT]["max_retries"] = 0
+    seed["capabilities"]["webhooks"][vocabulary.CHAT_STATE_EVENT]["max_retries"] = 0
     result = validate_document(seed)
     assert result.manifest is not None
     document = result.manifest.to_document()
-    assert document["capabilities"]["webhooks"][rules.CHAT_STATE_EVENT]["max_retries"] == 0
-    assert "max_retries" not in document["capabilities"]["webhooks"][rules.EX_CONVERSATION_CHANGE]
+    assert document["capabilities"]["webhooks"][vocabulary.CHAT_STATE_EVENT]["max_retries"] == 0
+    assert "max_retries" not in document["capabilities"]["webhooks"][vocabulary.EX_CONVERSATION_CHANGE]
