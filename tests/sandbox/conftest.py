@@ -3,17 +3,26 @@ start from a connector installed for every notification type."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from appinstall.settings import Settings
 from tests.sandbox.conversation import ACCOUNT, BASE, EVENTS
-from tests.webhooks.delivery_fixtures import no_errors_logged, receiver, settings, tls_files
+from tests.webhooks.delivery_fixtures import delivering, no_errors_logged, receiver, tls_files
 from tests.webhooks.receiver import Receiver
 
-__all__ = ["no_errors_logged", "receiver", "settings", "tls_files"]
+__all__ = ["no_errors_logged", "receiver", "tls_files"]
+
+
+@pytest.fixture
+def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
+    """The webhook tests' settings with a 5 s timeout: no sandbox test is about timeouts, and a busy machine (the
+    suite runs two processes on two cores) must not turn a slow answer into a lost notification."""
+    return delivering(settings, tls_files, timeout_seconds=5.0)
 
 
 @pytest.fixture

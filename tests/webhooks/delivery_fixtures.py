@@ -27,8 +27,7 @@ async def receiver(tls_files: tuple[Path, Path, Path]) -> AsyncIterator[Receiver
     await server.stop()
 
 
-@pytest.fixture
-def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
+def delivering(settings: Settings, tls_files: tuple[Path, Path, Path], *, timeout_seconds: float = 1.0) -> Settings:
     """A worker in the app, dev mode (the receiver is on loopback), the test CA trusted, short timeouts and
     near-instant retries."""
     return settings.model_copy(
@@ -36,13 +35,19 @@ def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings
             "dev": True,
             "worker": True,
             "webhook_ca_file": tls_files[0],
-            "webhook_connect_timeout_seconds": 1.0,
-            "webhook_timeout_seconds": 1.0,
+            "webhook_connect_timeout_seconds": timeout_seconds,
+            "webhook_timeout_seconds": timeout_seconds,
             "webhook_retry_first_delay_seconds": 0.05,
             "webhook_retention_first_delay_seconds": 0.05,
             "webhook_retry_jitter": 0.0,
         }
     )
+
+
+@pytest.fixture
+def settings(settings: Settings, tls_files: tuple[Path, Path, Path]) -> Settings:
+    """Timeouts of 1 s: the webhook tests about timeouts count on them."""
+    return delivering(settings, tls_files)
 
 
 @pytest.fixture(autouse=True)
