@@ -112,6 +112,9 @@ RICH_CONTENT_EVENT: Final = RICH_CONTENT.name
 ACCEPT_STATUS_EVENT: Final = ACCEPT_STATUS.name
 CHAT_STATE_EVENT: Final = CHAT_STATE.name
 EX_CONVERSATION_CHANGE: Final = EX_CONVERSATION.name
+# Every key under ``capabilities.webhooks`` that holds a webhook: the event types, and the seed table's legacy
+# spelling, which the validator accepts with a warning (the other key there, ``retry``, is settings).
+WEBHOOK_KEYS: Final = (*EVENT_TYPES, LEGACY_EX_CONVERSATION_CHANGE)
 # The messaging events' ``event.type`` values, as they come in the messaging envelope.
 MESSAGING_EVENTS: Final = tuple(event.short_name for event in EVENTS if event.is_messaging)
 

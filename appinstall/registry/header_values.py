@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from appinstall.errors import Invalid
 from appinstall.manifest import Problem
+from appinstall.manifest.vocabulary import WEBHOOK_KEYS
 from appinstall.store.keyring import Keyring, key_id_of
 
 SEALED: Final = "sealed:v1:"
@@ -34,7 +35,7 @@ def _context(installation_id: str) -> str:
 
 def _webhooks(document: Document) -> dict[str, Any]:
     webhooks = (document.get("capabilities") or {}).get("webhooks") or {}
-    return {event: hook for event, hook in webhooks.items() if event != "retry" and isinstance(hook, dict)}
+    return {event: hook for event, hook in webhooks.items() if event in WEBHOOK_KEYS and isinstance(hook, dict)}
 
 
 def _with_values(document: Document, change: Callable[[str], str]) -> Document:

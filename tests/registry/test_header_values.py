@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from appinstall.errors import Invalid
+from appinstall.manifest.vocabulary import LEGACY_EX_CONVERSATION_CHANGE
 from appinstall.registry.header_values import (
     MASK,
     SEALED,
@@ -85,3 +86,13 @@ def test_resealing_moves_values_to_the_first_key_and_then_has_nothing_to_do() ->
     assert resealed is not None
     assert open_values(resealed, new_key, "inst-1") == _manifest(Authorization="secret")
     assert reseal_values(resealed, rotated, "inst-1") is None
+
+
+def test_a_webhook_under_the_legacy_conversation_change_key_has_its_values_sealed_too() -> None:
+    legacy = LEGACY_EX_CONVERSATION_CHANGE
+    plain = {"capabilities": {"webhooks": {legacy: {"endpoint": "https://example.com/c", "headers": []}}}}
+    plain["capabilities"]["webhooks"][legacy]["headers"] = [{"header_name": "X-Token", "header_value": "t0ken"}]
+    sealed = seal_values(plain, KEYRING, "inst-1")
+    [header] = sealed["capabilities"]["webhooks"][legacy]["headers"]
+    assert header["header_value"].startswith(SEALED)
+    assert open_values(sealed, KEYRING, "inst-1") == plain
