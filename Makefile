@@ -27,11 +27,12 @@ lint: $(BIN)/.installed
 types: $(BIN)/.installed
 	$(BIN)/mypy appinstall examples
 
-## Two processes (pytest-xdist, one test module each at a time), then the fault suite alone: its tests kill processes,
-## drop connections and flood ports, and time what survives, so they get the machine to themselves.
+## Two processes (pytest-xdist, one test module each at a time), then a serial pass: the fault suite (its tests kill
+## processes, drop connections and flood ports, and time what survives, so they get the machine to themselves) and
+## the `serial` tests (schemathesis's items, which xdist cannot schedule).
 unit: $(BIN)/.installed
-	$(BIN)/pytest -q -n 2 --dist loadscope -m "not fault"
-	$(BIN)/pytest -q -m fault
+	$(BIN)/pytest -q -n 2 --dist loadscope -m "not fault and not serial"
+	$(BIN)/pytest -q -m "fault or serial"
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/manifest_validation.py
