@@ -1,24 +1,30 @@
 """Ingest, end to end: notifications in through the API one request at a time, webhooks out, beside baselines.
 
 The workload of issue #17, as a user runs it: one account, one installation subscribed to ``ContentEvent`` at a
-local receiver (``webhook_receiver.py``, its own process), ``appinstall serve --dev`` on SQLite. ``--count``
-notifications, each in a conversation of its own, are published through ``POST /api/account/{id}/notifications``
-by ``CLIENTS`` concurrent keep-alive clients, one notification per request. Rows (this first slice, SQLite):
+local receiver (``webhook_receiver.py``, its own process), ``appinstall serve --dev``. ``--count`` notifications,
+each in a conversation of its own, are published through ``POST /api/account/{id}/notifications`` by ``CLIENTS``
+concurrent keep-alive clients, one notification per request. Rows:
 
-* ``end to end``: from the first publish to the last arrival at the receiver, against the ceiling (this process
-  posting the same bodies with aiohttp straight to the receiver, no store) measured just before and just after;
-  the row keeps their mean, as ``webhooks.py`` does. Also p50/p99 publish→arrival.
-* ``publish alone``: the same publishes with the worker off (one subscriber, so each makes a delivery), against
-  ``GET /healthz`` of the same server by the same clients; with the server's CPU time per request.
+* ``SQLite end to end``: from the first publish to the last arrival at the receiver, against the ceiling (this
+  process posting the same bodies with aiohttp straight to the receiver, no store) measured just before and just
+  after; the row keeps their mean, as ``webhooks.py`` does. Also p50/p99 publish→arrival and the server's memory.
+* ``latency at half that rate``: publishes at half the end-to-end rate for about five seconds; p50/p99.
+* ``SQLite publish alone``: the same publishes with the worker off (one subscriber, so each makes a delivery),
+  against ``GET /healthz`` of the same server by the same clients; with the server's CPU time per request.
+* ``PostgreSQL end to end``: 1 API process (``serve`` without its worker) + 1 ``appinstall worker``, then 2 + 2,
+  the clients taking turns between the API processes; and the latency at half the 1 + 1 rate.
 
-Targets (issue #17, ratios in one run): end to end ≥ 25 % of the ceiling; publish alone ≥ 50 % of ``/healthz``.
-Run ``python bench/ingest.py``; ``--check`` exits 1 when a target is missed.
+Targets (issue #17, ratios in one run): SQLite end to end ≥ 25 % of the ceiling; publish alone ≥ 50 % of
+``/healthz``; p99 at half load < 50 ms; PostgreSQL 2 + 2 at least 1.5 times 1 + 1. Still to come: batch publish
+and the Send API rows (their features come first). Run ``python bench/ingest.py``; ``--check`` exits 1 when a
+target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import statistics
@@ -31,14 +37,26 @@ from pathlib import Path
 
 import aiohttp
 import uvloop
-from registry_api import Server, running_server, server_environment
+from registry_api import POSTGRES_ADMIN_URL, Server, postgres_database, running_server, server_environment
 from rich.console import Console
 from rich.table import Table
-from webhooks import ACCOUNT, Receiver, ceiling, install_apps, notification, receiver_process, worker_environment
+from webhooks import (
+    ACCOUNT,
+    Receiver,
+    ceiling,
+    install_apps,
+    notification,
+    receiver_process,
+    rss_mb,
+    worker_environment,
+    worker_processes,
+)
 
 CLIENTS = 32
 END_TO_END_TARGET = 0.25
 PUBLISH_TARGET = 0.5
+LATENCY_TARGET_MS = 50.0
+SCALE_TARGET = 1.5
 
 
 @dataclass
@@ -51,6 +69,7 @@ class Row:
     p50_ms: float | None = None
     p99_ms: float | None = None
     cpu_ms: float | None = None  # the server's CPU time per request
+    memory: tuple[float, float] | None = None  # the server's resident MB before and after
 
     @property
     def rate(self) -> float:
@@ -77,12 +96,18 @@ async def _by_clients(count: int, one: Callable[[aiohttp.ClientSession, int], Aw
         return time.perf_counter() - started
 
 
-async def publish(server: Server, token: str, count: int, tag: str) -> tuple[float, dict[str, float]]:
-    """Publish ``count`` notifications, each in its own conversation: seconds taken, delivery id → publish time."""
+async def publish(
+    servers: list[Server], token: str, count: int, tag: str, *, rate: float | None = None
+) -> tuple[float, dict[str, float]]:
+    """Publish ``count`` notifications, each in its own conversation, spread over ``servers`` (the clients take
+    turns), as fast as the clients go or at ``rate`` per second: seconds taken, delivery id → publish time."""
     published: dict[str, float] = {}
-    url = f"{server.url}/api/account/{ACCOUNT}/notifications"
+    started = time.perf_counter()
 
     async def one(session: aiohttp.ClientSession, index: int) -> None:
+        if rate is not None:
+            await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+        url = f"{servers[index % len(servers)].url}/api/account/{ACCOUNT}/notifications"
         body = json.dumps(notification(f"{tag}-{index}", f"message {index}"))
         sent = time.time()
         async with session.post(url, data=body) as response:
@@ -113,28 +138,73 @@ def arrived(receiver: Receiver, published: dict[str, float], name: str) -> dict[
     return first
 
 
-def end_to_end(directory: Path, receiver: Receiver, count: int) -> Row:
-    token = f"aio_{secrets.token_urlsafe(16)}"
-    environment = worker_environment(server_environment(directory / "end-to-end", token, None))
-    with running_server(directory / "end-to-end.log", environment) as server:
-        install_apps(server, token, receiver, 1)
-        before = uvloop.run(ceiling(receiver, count))
-        receiver.reset()
-        _, published = uvloop.run(publish(server, token, count, "e2e"))
-        arrivals = arrived(receiver, published, "end to end")
-        after = uvloop.run(ceiling(receiver, count))
+def delays_ms(published: dict[str, float], arrivals: dict[str, float]) -> tuple[float, float]:
+    quantiles = statistics.quantiles(sorted((arrivals[i] - sent) * 1000 for i, sent in published.items()), n=100)
+    return quantiles[49], quantiles[98]
+
+
+def measure_end_to_end(name: str, servers: list[Server], token: str, receiver: Receiver, count: int) -> Row:
+    """The ceiling, the publishes (as fast as the clients go) until the last arrival, the ceiling again."""
+    before = uvloop.run(ceiling(receiver, count))
+    receiver.reset()
+    _, published = uvloop.run(publish(servers, token, count, secrets.token_hex(4)))
+    arrivals = arrived(receiver, published, name)
+    after = uvloop.run(ceiling(receiver, count))
     seconds = max(arrivals[i] for i in published) - min(published.values())
-    delays = sorted((arrivals[i] - sent) * 1000 for i, sent in published.items())
-    quantiles = statistics.quantiles(delays, n=100)
+    p50, p99 = delays_ms(published, arrivals)
     return Row(
-        "SQLite end to end (publish → webhook)",
+        name,
         len(published),
         seconds,
         "ceiling (aiohttp → receiver, no store)",
         (before.rate + after.rate) / 2,
-        quantiles[49],
-        quantiles[98],
+        p50,
+        p99,
     )
+
+
+def measure_latency(name: str, servers: list[Server], token: str, receiver: Receiver, rate: float) -> Row:
+    """Publishes at ``rate`` per second (half the end-to-end maximum) for about five seconds: p50/p99."""
+    count = max(50, int(rate * 5))
+    receiver.reset()
+    seconds, published = uvloop.run(publish(servers, token, count, secrets.token_hex(4), rate=rate))
+    p50, p99 = delays_ms(published, arrived(receiver, published, name))
+    return Row(name, len(published), seconds, "", None, p50, p99)
+
+
+def sqlite_end_to_end(directory: Path, receiver: Receiver, count: int) -> list[Row]:
+    token = f"aio_{secrets.token_urlsafe(16)}"
+    environment = worker_environment(server_environment(directory / "end-to-end", token, None))
+    with running_server(directory / "end-to-end.log", environment) as server:
+        install_apps(server, token, receiver, 1)
+        memory_before = rss_mb(server.process.pid)
+        row = measure_end_to_end("SQLite end to end (publish → webhook)", [server], token, receiver, count)
+        row.memory = (memory_before, rss_mb(server.process.pid))
+        half = measure_latency("SQLite latency at half that rate", [server], token, receiver, row.rate / 2)
+    return [row, half]
+
+
+def postgres_end_to_end(directory: Path, receiver: Receiver, count: int, database_url: str) -> list[Row]:
+    """1 API process + 1 worker, then 2 + 2, on one database; the clients take turns between the API processes."""
+    token = f"aio_{secrets.token_urlsafe(16)}"
+    environment = worker_environment(server_environment(directory / "pg", token, database_url))
+    api_only = environment | {"APPINSTALL_WORKER": "false"}
+    rows = []
+    for processes in (1, 2):
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(running_server(directory / f"pg-api-{processes}-{index}.log", api_only))
+                for index in range(processes)
+            ]
+            if processes == 1:
+                install_apps(servers[0], token, receiver, 1)
+            stack.enter_context(worker_processes(processes, environment, directory))
+            name = f"PostgreSQL end to end ({processes} API + {processes} worker{'s' if processes > 1 else ''})"
+            rows.append(measure_end_to_end(name, servers, token, receiver, count))
+            if processes == 1:
+                half = rows[-1].rate / 2
+                rows.append(measure_latency("PostgreSQL latency at half that rate", servers, token, receiver, half))
+    return rows
 
 
 def publish_alone(directory: Path, receiver: Receiver, count: int) -> Row:
@@ -147,7 +217,7 @@ def publish_alone(directory: Path, receiver: Receiver, count: int) -> Row:
         install_apps(server, token, receiver, 1)
         healthz = uvloop.run(health_checks(server, token, count))
         cpu_before = server.cpu_seconds()
-        seconds, published = uvloop.run(publish(server, token, count, "alone"))
+        seconds, published = uvloop.run(publish([server], token, count, "alone"))
         cpu_after = server.cpu_seconds()
     cpu_ms = (cpu_after - cpu_before) * 1000 / count if cpu_before is not None and cpu_after is not None else None
     return Row(
@@ -162,45 +232,80 @@ def publish_alone(directory: Path, receiver: Receiver, count: int) -> Row:
 
 def report(rows: list[Row], console: Console) -> bool:
     table = Table(title=f"Ingest, {CLIENTS} concurrent clients, one notification per request")
-    for column in ("row", "count", "per second", "baseline", "baseline /s", "share", "p50 ms", "p99 ms", "CPU ms/req"):
+    columns = (
+        "row",
+        "count",
+        "per second",
+        "baseline",
+        "baseline /s",
+        "share",
+        "p50 ms",
+        "p99 ms",
+        "CPU ms/req",
+        "RSS MB",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column in ("row", "baseline") else "right")
 
     def number(value: float | None, pattern: str) -> str:
         return "" if value is None else format(value, pattern)
 
     for row in rows:
-        share = "" if row.share is None else f"{row.share:.0%}"
         table.add_row(
             row.name,
             f"{row.count:,}",
             f"{row.rate:,.0f}",
             row.baseline_name,
             number(row.baseline_rate, ",.0f"),
-            share,
+            number(row.share, ".0%"),
             number(row.p50_ms, ".0f"),
             number(row.p99_ms, ".0f"),
             number(row.cpu_ms, ".2f"),
+            "" if row.memory is None else f"{row.memory[0]:.0f} → {row.memory[1]:.0f}",
         )
     console.print(table)
-    verdicts = [(rows[0], END_TO_END_TARGET), (rows[1], PUBLISH_TARGET)]
+    named = {row.name.split(" (")[0]: row for row in rows}
+    verdicts = [
+        (named["SQLite end to end"], "of the ceiling", END_TO_END_TARGET, row_share),
+        (named["SQLite publish alone"], "of /healthz", PUBLISH_TARGET, row_share),
+        (named["SQLite latency at half that rate"], "p99 ms", LATENCY_TARGET_MS, row_p99),
+    ]
+    pg = [row for row in rows if row.name.startswith("PostgreSQL end to end")]
+    if len(pg) == 2:
+        scaled = Row("PostgreSQL 2 + 2 beside 1 + 1", pg[1].count, pg[1].seconds, "", pg[0].rate)
+        verdicts.append((scaled, "of 1 + 1", SCALE_TARGET, row_share))
     passed = True
-    for row, target in verdicts:
-        met = row.share is not None and row.share >= target
+    for row, unit, target, measure in verdicts:
+        value, met = measure(row, target)
         passed = passed and met
-        verdict = "PASS" if met else "FAIL"
-        console.print(f"{verdict}: {row.name} at {row.share or 0:.0%} of its baseline (target ≥ {target:.0%})")
+        console.print(f"{'PASS' if met else 'FAIL'}: {row.name} at {value} {unit} (target {target:g})")
     return passed
+
+
+def row_share(row: Row, target: float) -> tuple[str, bool]:
+    share = row.share or 0.0
+    return f"{share:.2f}", share >= target
+
+
+def row_p99(row: Row, target: float) -> tuple[str, bool]:
+    p99 = row.p99_ms if row.p99_ms is not None else float("inf")
+    return f"{p99:.0f}", p99 < target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--count", type=int, default=5_000, help="Notifications per row (one request each).")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL, help="PostgreSQL to make a scratch database in.")
     parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     arguments = parser.parse_args(argv)
-    console = Console(width=150)
+    console = Console(width=170)
     with tempfile.TemporaryDirectory(prefix="appinstall-ingest-") as temporary, receiver_process() as receiver:
         directory = Path(temporary)
-        rows = [end_to_end(directory, receiver, arguments.count), publish_alone(directory, receiver, arguments.count)]
+        rows = sqlite_end_to_end(directory, receiver, arguments.count)
+        rows.append(publish_alone(directory, receiver, arguments.count))
+        with postgres_database(arguments.postgres, console) as database_url:
+            if database_url is not None:
+                rows += postgres_end_to_end(directory, receiver, arguments.count, database_url)
     passed = report(rows, console)
     console.print(f"command: python bench/ingest.py --count {arguments.count}")
     return 1 if arguments.check and not passed else 0
