@@ -3,7 +3,8 @@
 A cycle makes the import order matter (a name read before its module has finished running), makes two modules
 one unit that cannot be understood or tested apart, and is how a domain ends up reaching into another's inside.
 
-The graph is read statically from the source with ``ast``, so every import counts wherever it stands:
+The graph (``tests/import_graph.py``) is read statically from the source with ``ast``, so every import counts
+wherever it stands:
 
 * at module level;
 * inside a function: a local import written to dodge a cycle still ties the two modules together;
@@ -19,68 +20,8 @@ otherwise every ``__init__`` that re-exports its modules would be a cycle with e
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from pathlib import Path
 
-import appinstall
-
-PACKAGE = Path(appinstall.__file__).resolve().parent
-
-
-def _modules() -> dict[str, Path]:
-    """Every module of the package by dotted name; a package by its own name (its ``__init__``)."""
-    found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        found[".".join(parts)] = path
-    return found
-
-
-def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str]) -> Iterator[str]:
-    """The modules of the package that one import statement loads."""
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            name = alias.name
-            while name and name not in known:  # ``import a.b.c`` where c is not a module of ours
-                name = name.rpartition(".")[0]
-            if name:
-                yield name
-        return
-    if node.level:
-        base = module.split(".")
-        if not is_package:
-            base.pop()
-        base = base[: len(base) - (node.level - 1)]
-        source = ".".join(base + ([node.module] if node.module else []))
-    else:
-        source = node.module or ""
-    for alias in node.names:
-        submodule = f"{source}.{alias.name}"
-        if submodule in known:
-            yield submodule
-        elif source in known:
-            yield source
-
-
-def import_graph() -> dict[str, set[str]]:
-    """Each module of the package → the modules of the package it imports (anywhere in its source)."""
-    modules = _modules()
-    known = set(modules)
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        is_package = path.name == "__init__.py"
-        edges = {
-            target
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for target in _imported(node, name, is_package, known)
-        }
-        edges.discard(name)
-        graph[name] = edges
-    return graph
+from tests.import_graph import import_graph, imported_modules, package_modules
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -149,7 +90,9 @@ def test_a_cycle_is_named_module_by_module() -> None:
 def test_an_import_under_type_checking_counts() -> None:
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from appinstall.webhooks import queue\n")
     [node] = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0][1:]
-    assert list(_imported(node, "appinstall.webhooks.health", False, set(_modules()))) == ["appinstall.webhooks.queue"]
+    assert list(imported_modules(node, "appinstall.webhooks.health", False, set(package_modules()))) == [
+        "appinstall.webhooks.queue"
+    ]
 
 
 def test_an_import_inside_a_function_is_an_edge() -> None:
