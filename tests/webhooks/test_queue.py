@@ -11,8 +11,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from appinstall.app import create_app
-from appinstall.settings import Settings
 from appinstall.store import Store
 from appinstall.webhooks import claims, queue, service
 from appinstall.webhooks.models import AttemptResult, Completion
@@ -25,14 +23,6 @@ from tests.webhooks.flow import ACCOUNT, BASE, CONTENT, install, message, publis
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def quiet_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with no worker: the test plays the worker."""
-    app = create_app(settings.model_copy(update={"worker": False}))
-    async with app.router.lifespan_context(app):
-        yield app
 
 
 @pytest.fixture

@@ -35,14 +35,6 @@ QUIET_FOR = 0.3
 
 
 @pytest.fixture
-async def quiet_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with no worker of its own: the test listens instead."""
-    app = create_app(settings.model_copy(update={"worker": False}))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
 async def store(quiet_app: FastAPI) -> Store:
     found: Store = quiet_app.state.store
     return found
