@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import TEST_OPERATOR_TOKEN
+from tests.sandbox.conversation import open_requests
 from tests.webhooks.flow import message
 
 ACCOUNT = "fuzz"
@@ -36,23 +37,6 @@ def _manifest(client_name: str) -> dict[str, Any]:
             }
         },
     }
-
-
-def _open_requests() -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": "req",
-            "id": "1,",
-            "type": "userprofile.SetUserProfile",
-            "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
-        },
-        {
-            "kind": "req",
-            "id": "2,",
-            "type": "cm.ConsumerRequestConversation",
-            "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
-        },
-    ]
 
 
 @dataclass
@@ -94,7 +78,7 @@ async def build_world(http: httpx.AsyncClient) -> World:
     consumer_jws = consumer.json()["token"]
     opened = await http.post(
         f"/api/account/{ACCOUNT}/messaging/consumer/conversation",
-        json=_open_requests(),
+        json=open_requests(ACCOUNT),
         headers={"Authorization": app_jwt, "X-LP-ON-BEHALF": consumer_jws},
     )
     assert opened.status_code == 200, opened.text
@@ -147,7 +131,7 @@ def json_body(method: str, path: str, world: World) -> Any:
     event = {"type": "ContentEvent", "message": "hi", "contentType": "text/plain"}
     bodies: dict[tuple[str, str], Callable[[], Any]] = {
         ("POST", "/api/account/{account_id}/consumer"): lambda: {"ext_consumer_id": world.fresh("consumer")},
-        ("POST", "/api/account/{account_id}/messaging/consumer/conversation"): _open_requests,
+        ("POST", "/api/account/{account_id}/messaging/consumer/conversation"): lambda: open_requests(ACCOUNT),
         ("POST", "/api/account/{account_id}/messaging/consumer/conversation/send"): lambda: {
             "kind": "req",
             "id": "1",

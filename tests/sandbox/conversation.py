@@ -21,20 +21,27 @@ EVENTS = (
     "ms.MessagingEventNotification.ChatStateEvent",
     "cqm.ExConversationChangeNotification",
 )
-OPEN = [
-    {
-        "kind": "req",
-        "id": "1,",
-        "type": "userprofile.SetUserProfile",
-        "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
-    },
-    {
-        "kind": "req",
-        "id": "2,",
-        "type": "cm.ConsumerRequestConversation",
-        "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": ACCOUNT, "skillId": "-1"},
-    },
-]
+
+
+def open_requests(account: str) -> list[dict[str, Any]]:
+    """The two requests a consumer sends to open a conversation with ``account``: its profile, then the request."""
+    return [
+        {
+            "kind": "req",
+            "id": "1,",
+            "type": "userprofile.SetUserProfile",
+            "body": {"authenticatedData": {"lp_sdes": [{"type": "ctmrinfo", "info": {"socialId": "1234567890"}}]}},
+        },
+        {
+            "kind": "req",
+            "id": "2,",
+            "type": "cm.ConsumerRequestConversation",
+            "body": {"ttrDefName": "NORMAL", "channelType": "MESSAGING", "brandId": account, "skillId": "-1"},
+        },
+    ]
+
+
+OPEN = open_requests(ACCOUNT)
 
 
 async def consumer_headers(client: httpx.AsyncClient, app_jwt: str, ext_id: str) -> dict[str, str]:
