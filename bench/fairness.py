@@ -35,7 +35,7 @@ from pathlib import Path
 
 import aiohttp
 import uvloop
-from registry_api import SEED, Server, postgres_database, running_server, server_environment
+from registry_api import POSTGRES_ADMIN_URL, SEED, Server, postgres_database, running_server, server_environment
 from rich.console import Console
 from rich.table import Table
 from webhooks import ACCOUNT, BASE, CONTENT, Receiver, notification, operator_client, receiver_process
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="appinstall-fair-") as temporary, receiver_process() as receiver:
         directory = Path(temporary)
         rows = engine_rows("SQLite", directory, receiver, None, options)
-        admin_url = os.environ.get("APPINSTALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+        admin_url = POSTGRES_ADMIN_URL
         with postgres_database(admin_url, console) as database_url:
             if database_url is not None:
                 rows += engine_rows("PostgreSQL", directory, receiver, database_url, options)

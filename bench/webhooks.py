@@ -50,7 +50,16 @@ import aiohttp
 import asyncpg
 import httpx
 import uvloop
-from registry_api import REPO, SEED, Server, free_port, postgres_database, running_server, server_environment
+from registry_api import (
+    POSTGRES_ADMIN_URL,
+    REPO,
+    SEED,
+    Server,
+    free_port,
+    postgres_database,
+    running_server,
+    server_environment,
+)
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -484,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             pending_memory(directory, receiver, options.pending, console)
             return 0
         rows = sqlite_rows(directory, receiver, options.deliveries, options.rate, options.seconds, options.repeat)
-        admin_url = os.environ.get("APPINSTALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+        admin_url = POSTGRES_ADMIN_URL
         with postgres_database(admin_url, console) as database_url:
             if database_url is not None:
                 rows += postgres_rows(
