@@ -51,12 +51,13 @@ async def publish(
             raise Invalid("invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters")
     if installation_id is not None:
         await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
-    return await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)
+    published = await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)
+    return [delivery for deliveries in published for delivery in deliveries]
 
 
 async def publish_in(
     connection: AsyncConnection, account_id: str, routed: list[Routed], now: int
-) -> list[PublishedDelivery]:
+) -> list[list[PublishedDelivery]]:
     """Publish inside the caller's transaction: the change that caused the notifications and their deliveries
     commit together, or not at all (the transactional outbox)."""
     return await connection.run_sync(publish_into, account_id, routed, now)
@@ -64,8 +65,9 @@ async def publish_in(
 
 def publish_into(
     connection: Connection, account_id: str, routed: list[Routed], now: int, only: str | None = None
-) -> list[PublishedDelivery]:
-    """The deliveries of ``routed``, written in the connection's transaction (to installation ``only``, if given).
+) -> list[list[PublishedDelivery]]:
+    """The deliveries of each envelope of ``routed``, in order, written in the connection's transaction (to
+    installation ``only``, if given).
 
     A unit of work for ``Store.run_transaction``: on SQLite it runs whole on the loop, holding the write lock for a
     moment, not for a thread hand-off per statement while the worker waits for the lock. A handful of statements
@@ -80,9 +82,11 @@ def publish_into(
     ]
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
-    created: list[PublishedDelivery] = []
+    created: list[list[PublishedDelivery]] = []
     rows: list[dict[str, Any]] = []
     for envelope in routed:
+        made: list[PublishedDelivery] = []
+        created.append(made)
         notification_id = connection.scalar(
             _INSERT_NOTIFICATION,
             {
@@ -119,7 +123,7 @@ def publish_into(
                     "last_error": f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
                 }
             )
-            created.append(
+            made.append(
                 PublishedDelivery(
                     id=delivery_id,
                     installation_id=installation_id,
@@ -129,7 +133,7 @@ def publish_into(
                 )
             )
     execute_many(connection, _INSERT_DELIVERY, rows)
-    if created:
+    if rows:
         wake_workers(connection)
     return created
 
