@@ -2,7 +2,8 @@
 
 from appinstall.store.dialect import create_engine
 from appinstall.store.engine import is_sqlite
+from appinstall.store.group_commit import Batched
 from appinstall.store.keyring import Keyring, KeyringError
 from appinstall.store.store import Store
 
-__all__ = ["Keyring", "KeyringError", "Store", "create_engine", "is_sqlite"]
+__all__ = ["Batched", "Keyring", "KeyringError", "Store", "create_engine", "is_sqlite"]

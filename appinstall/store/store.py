@@ -14,12 +14,15 @@ from sqlalchemy import Connection, Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from appinstall.store.dialect import Dialect, dialect_of
+from appinstall.store.group_commit import Batched, GroupCommit
 from appinstall.store.inline import InlineReader
 from appinstall.store.keyring import Keyring
 from appinstall.store.wakeup import Wake, Wakeup, committing, wakeup_for
 from appinstall.store.writer import InlineWriter
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the item of a batched unit of work
+R = TypeVar("R")
 
 
 def now_ms() -> int:
@@ -42,6 +45,7 @@ class Store:
     _sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _inline: InlineReader | None = field(default=None, init=False, repr=False)
     _writer: InlineWriter | None = field(default=None, init=False, repr=False)
+    _group: GroupCommit = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.dialect = dialect_of(self.engine)
@@ -50,6 +54,11 @@ class Store:
         if database is not None:
             self._inline = InlineReader(database)
             self._writer = InlineWriter(database)
+            self._group = GroupCommit(self._commit_inline)
+        else:
+            # Where transactions run side by side (PostgreSQL), only batched units are grouped; more than one group
+            # may be on its way to the database, so one slow commit does not hold up the next group.
+            self._group = GroupCommit(self._commit_async, concurrency=1 if self.dialect.single_writer else 2)
 
     @asynccontextmanager
     async def read(self, reuse: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
@@ -127,30 +136,50 @@ class Store:
         _run(after_commit)
 
     async def run_transaction(self, work: Callable[..., T], *args: Any) -> T:
-        """``work(connection, *args)`` in one write transaction on a synchronous ``Connection``; its result.
+        """``work(connection, *args)`` in a write transaction on a synchronous ``Connection``; its result, once
+        committed.
 
-        For the hottest write paths (the webhook worker's claims and records), written once as plain functions over
-        SQLAlchemy Core. On a SQLite file they run whole on a plain connection, on the loop unless another process
-        holds the write lock (see ``store.writer``), instead of a thread hand-off per statement. Elsewhere
-        SQLAlchemy runs them inside an async transaction (``run_sync``), statement by statement on the async
-        driver, as any other write.
+        For the hot write paths (publishing, the Send API, the webhook worker's claims and records), written once
+        as plain functions over SQLAlchemy Core: pure units of work, which may run again from the start and which
+        fail alone (see ``store.group_commit``). On a SQLite file, concurrent callers' works share a transaction
+        (group commit), run whole on a plain connection, on the loop unless another process holds the write lock
+        (see ``store.writer``), instead of a thread hand-off per statement. Elsewhere SQLAlchemy runs each inside
+        an async transaction of its own (``run_sync``), statement by statement on the async driver.
         """
         if self._writer is None:
             async with self.transaction() as connection:
                 return await connection.run_sync(work, *args)
+        return await self._group.run(work, *args)
+
+    async def run_batched(self, batched: Batched[I, R], item: I) -> R:
+        """``item``'s result from ``batched.run(connection, items)``, called once for the items concurrent callers
+        gave, in one transaction (on every engine); answered once committed."""
+        return await self._group.run_batched(batched, item)
+
+    @property
+    def group_commits(self) -> tuple[int, int]:
+        """Transactions the group commit has committed, and the units they held (tests and benchmarks)."""
+        return self._group.groups, self._group.units
+
+    async def _commit_inline(self, unit: Callable[[Connection], None]) -> None:
+        assert self._writer is not None
         after_commit: list[Wake] = []
 
-        def framed(connection: Connection, *args: Any) -> T:
+        def framed(connection: Connection) -> None:
             after_commit.clear()  # run again (another process was writing): only the last run counts
             with committing(connection, self.wakeup, after_commit):
-                return work(connection, *args)
+                unit(connection)
 
         async with self._sqlite_writer:
-            result = await self._writer.run(framed, *args)
+            await self._writer.run(framed)
         _run(after_commit)
-        return result
+
+    async def _commit_async(self, unit: Callable[[Connection], None]) -> None:
+        async with self.transaction() as connection:
+            await connection.run_sync(unit)
 
     async def close(self) -> None:
+        await self._group.wait_idle()
         if self._writer is not None:
             self._writer.close()
         if self._inline is not None:

@@ -7,7 +7,8 @@ lost, whatever happens to the process. Sending is the worker's job (``worker.py`
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from sqlalchemy import Connection, String, bindparam, cast, insert, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +17,7 @@ from appinstall.errors import Invalid
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.store.batch import execute_many
+from appinstall.store.group_commit import Batched
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery, Status
 from appinstall.webhooks.queue import lock_conversations, take_turn, unfinished_pairs, wake_workers
@@ -51,8 +53,40 @@ async def publish(
             raise Invalid("invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters")
     if installation_id is not None:
         await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
-    published = await store.run_transaction(publish_into, account_id, routed, store.clock(), installation_id)
+    publication = Publication(account_id, routed, store.clock(), installation_id)
+    published = await store.run_batched(PUBLISH_MANY, publication)
     return [delivery for deliveries in published for delivery in deliveries]
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """One caller's notification, routed: what ``PUBLISH_MANY`` takes from each of many callers at once."""
+
+    account_id: str
+    routed: list[Routed]
+    now: int
+    only: str | None = None
+
+
+def _publish_many(connection: Connection, publications: list[Publication]) -> list[list[list[PublishedDelivery]]]:
+    """Concurrent publishes in one go: one ``publish_into`` per account (and installation restriction), with the
+    envelopes of all its publications in the order they came; each publication's share of the answer."""
+    by_account: dict[tuple[str, str | None], list[int]] = {}
+    for index, publication in enumerate(publications):
+        by_account.setdefault((publication.account_id, publication.only), []).append(index)
+    answers: list[list[list[PublishedDelivery]]] = [[] for _ in publications]
+    for (account_id, only), indexes in by_account.items():
+        routed = [envelope for index in indexes for envelope in publications[index].routed]
+        now = max(publications[index].now for index in indexes)
+        made = iter(publish_into(connection, account_id, routed, now, only))
+        for index in indexes:
+            answers[index] = [next(made) for _ in publications[index].routed]
+    return answers
+
+
+PUBLISH_MANY: Final = Batched(_publish_many, "publish")
+"""Publishing as a batched unit of work (``Store.run_batched``): concurrent publishes share their statements and
+their commit."""
 
 
 async def publish_in(
@@ -82,21 +116,12 @@ def publish_into(
     ]
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
+    notification_ids = _insert_notifications(connection, account_id, routed, now)
     created: list[list[PublishedDelivery]] = []
     rows: list[dict[str, Any]] = []
-    for envelope in routed:
+    for envelope, notification_id in zip(routed, notification_ids, strict=True):
         made: list[PublishedDelivery] = []
         created.append(made)
-        notification_id = connection.scalar(
-            _INSERT_NOTIFICATION,
-            {
-                "account_id": account_id,
-                "event_type": envelope.event_type,
-                "conversation_id": envelope.conversation_id,
-                "body": envelope.body,
-                "created_at": now,
-            },
-        )
         for installation_id, disabled_reason, held in subscribers.get(envelope.event_type, []):
             if disabled_reason is not None:
                 status = Status.FAILED  # finished at once: it holds nothing back
@@ -138,7 +163,26 @@ def publish_into(
     return created
 
 
-_INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id)
+_INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id, sort_by_parameter_order=True)
+
+
+def _insert_notifications(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[int]:
+    """The new notifications' ids, in order: one statement for all of them (SQLAlchemy's "insertmanyvalues")."""
+    rows = [
+        {
+            "account_id": account_id,
+            "event_type": envelope.event_type,
+            "conversation_id": envelope.conversation_id,
+            "body": envelope.body,
+            "created_at": now,
+        }
+        for envelope in routed
+    ]
+    if len(rows) == 1:
+        return [connection.execute(_INSERT_NOTIFICATION, rows[0]).scalar_one()]
+    return list(connection.scalars(_INSERT_NOTIFICATION, rows))
+
+
 _INSERT_DELIVERY = insert(deliveries)
 
 
@@ -187,4 +231,12 @@ def _subscribers(
     }
 
 
-__all__ = ["MAX_CONVERSATION_ID", "new_delivery_id", "publish", "publish_in", "publish_into"]
+__all__ = [
+    "MAX_CONVERSATION_ID",
+    "PUBLISH_MANY",
+    "Publication",
+    "new_delivery_id",
+    "publish",
+    "publish_in",
+    "publish_into",
+]
