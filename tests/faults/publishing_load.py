@@ -11,7 +11,7 @@ What must hold once the restarted platform has settled:
 * a notification that got a 202 is delivered to every webhook, by the delivery id its answer gave;
 * one whose answer was lost is delivered at most once per webhook (one ``webhook-id``, which may repeat: a retry of
   the same delivery), and to every webhook or none (it was committed in one transaction, or not at all);
-* nothing arrives that was not published, and a ``webhook-id`` always carries the same notification;
+* nothing arrives that was not published, and a ``webhook-id`` always comes with the same body;
 * per webhook and conversation, the first arrivals keep the order the notifications were published in.
 """
 
@@ -121,6 +121,7 @@ class Arrival:
     webhook_id: str
     conversation: str
     text: str
+    body: bytes
 
 
 def arrivals(receiver: Receiver) -> list[Arrival]:
@@ -129,7 +130,7 @@ def arrivals(receiver: Receiver) -> list[Arrival]:
     for request in list(receiver.received):
         change = json.loads(request.body)["body"]["changes"][0]
         webhook_id, text = request.headers["webhook-id"], change["event"]["message"]
-        found.append(Arrival(request.path, webhook_id, change["conversationId"], text))
+        found.append(Arrival(request.path, webhook_id, change["conversationId"], text, request.body))
     return found
 
 
@@ -139,12 +140,12 @@ def assert_publishes_survived(receiver: Receiver, load: Load, paths: dict[str, s
     arrived = arrivals(receiver)
     published = {publish.text: publish for publish in load.publishes}
     assert {arrival.text for arrival in arrived} <= published.keys(), "something arrived that was never published"
-    carried: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    carried: dict[str, set[tuple[str, bytes]]] = defaultdict(set)  # webhook-id → (path, body) it came with
     ids: dict[tuple[str, str], set[str]] = defaultdict(set)  # (path, text) → the webhook-ids it arrived with
     for arrival in arrived:
-        carried[arrival.webhook_id].add((arrival.path, arrival.text))
+        carried[arrival.webhook_id].add((arrival.path, arrival.body))
         ids[arrival.path, arrival.text].add(arrival.webhook_id)
-    assert all(len(what) == 1 for what in carried.values()), "a webhook-id carried two notifications"
+    assert all(len(what) == 1 for what in carried.values()), "a webhook-id came twice with different bodies or paths"
     for publish in load.acknowledged:
         assert (publish.deliveries or {}).keys() == paths.keys(), f"acknowledged {publish.text} without every webhook"
         for installation, delivery in (publish.deliveries or {}).items():
