@@ -1,5 +1,6 @@
 """Processes killed mid-run (SIGKILL: no chance to give anything back) lose nothing: a PostgreSQL worker among two,
-and the SQLite server itself. Every notification that got a 202 is delivered, in order per conversation.
+and the SQLite server itself. Every notification that got a 202 is delivered, in order per conversation. (Killed
+while clients publish: test_publish_kills.py.)
 """
 
 from __future__ import annotations
@@ -7,17 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 
-from tests.faults.receiving import ADMIN, install_receiving_app
+from tests.faults.receiving import ADMIN, fast_webhooks, install_receiving_app, statuses, wait_for
 from tests.live_server import free_port, live_server, worker_process
 from tests.webhooks.flow import JSON_TYPE, message
 from tests.webhooks.receiver import Receiver, ReceiverThread
@@ -26,16 +24,6 @@ from tests.webhooks.receiver import Receiver, ReceiverThread
 
 CONVERSATIONS = 20
 PER_CONVERSATION = 10
-
-
-def _fast_webhooks(ca_file: Path) -> dict[str, str]:
-    return {
-        "APPINSTALL_DEV": "true",
-        "APPINSTALL_WEBHOOK_CA_FILE": str(ca_file),
-        "APPINSTALL_WEBHOOK_TIMEOUT_SECONDS": "1",
-        "APPINSTALL_WEBHOOK_LEASE_SECONDS": "3",
-        "APPINSTALL_WEBHOOK_RETRY_FIRST_DELAY_SECONDS": "0.05",
-    }
 
 
 def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, str, dict[str, list[str]]]:
@@ -54,14 +42,6 @@ def _install_and_publish(api: str, receiver: Receiver) -> tuple[str, str, dict[s
     return account, installed["id"], published
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def _leased_by(database_url: str, owner: str) -> int:
     """How many deliveries ``owner`` holds in flight right now, read from PostgreSQL."""
 
@@ -76,19 +56,6 @@ def _leased_by(database_url: str, owner: str) -> int:
             await connection.close()
 
     return asyncio.run(count())
-
-
-def _statuses(api: str, account: str, installation_id: str) -> list[str]:
-    base = f"/api/account/{account}/configuration/app-install/installations"
-    statuses: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{api}{base}/{installation_id}/deliveries", params=params, headers=ADMIN).json()
-        statuses += [item["status"] for item in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return statuses
 
 
 def _assert_all_delivered_in_order(receiver: Receiver, published: dict[str, list[str]]) -> None:
@@ -110,7 +77,7 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
     postgres_database: str, tmp_path: Path, tls_files: tuple[Path, Path, Path]
 ) -> None:
     ca, cert, key = tls_files
-    environment = {"APPINSTALL_DATABASE_URL": postgres_database, **_fast_webhooks(ca)}
+    environment = {"APPINSTALL_DATABASE_URL": postgres_database, **fast_webhooks(ca)}
     metrics_port = free_port()
     with (
         ReceiverThread(cert, key, delay=0.2) as receiver,
@@ -122,10 +89,10 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
         total = CONVERSATIONS * PER_CONVERSATION
         owner = re.search(r"webhook worker (\S+) running", doomed.log.read_text())
         assert owner is not None
-        _wait(lambda: _leased_by(postgres_database, owner[1]) > 0, 60, "the doomed worker to hold deliveries")
+        wait_for(lambda: _leased_by(postgres_database, owner[1]) > 0, 60, "the doomed worker to hold deliveries")
         doomed.process.kill()  # SIGKILL mid-request: no chance to give anything back
         doomed.process.wait()
-        _wait(lambda: _statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
+        wait_for(lambda: statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
         scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         log = survivor.stop()
     _assert_all_delivered_in_order(receiver, published)
@@ -135,17 +102,17 @@ def test_killing_one_of_two_postgresql_workers_loses_nothing(
 
 def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_files: tuple[Path, Path, Path]) -> None:
     ca, cert, key = tls_files
-    environment = _fast_webhooks(ca)
+    environment = fast_webhooks(ca)
     with ReceiverThread(cert, key, delay=0.03) as receiver:
         with live_server(tmp_path / "data", **environment) as first:
             account, installation_id, published = _install_and_publish(first.url, receiver)
-            _wait(lambda: len(receiver.received) >= 20, 60, "the first deliveries")
+            wait_for(lambda: len(receiver.received) >= 20, 60, "the first deliveries")
             first.process.kill()
             first.process.wait()
         total = CONVERSATIONS * PER_CONVERSATION
         with live_server(tmp_path / "data", **environment) as second:
-            _wait(
-                lambda: _statuses(second.url, account, installation_id).count("succeeded") == total,
+            wait_for(
+                lambda: statuses(second.url, account, installation_id).count("succeeded") == total,
                 90,
                 "every delivery",
             )
