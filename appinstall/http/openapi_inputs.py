@@ -15,8 +15,7 @@ from appinstall.accounts.models import ACCOUNT_ID_PATTERN
 from appinstall.manifest.vocabulary import EVENT_TYPES, short_event_name
 from appinstall.sandbox.models import PublishEvent, UpdateConversationField
 from appinstall.tokens.views import ConsumerRequest
-from appinstall.webhooks.batch import MAX_BATCH
-from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING, MESSAGING_EVENTS
+from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MAX_BATCH, MESSAGING, MESSAGING_EVENTS
 
 # --- Parameters checked by hand -------------------------------------------------------------------------------
 

@@ -11,18 +11,14 @@ sent, the deliveries it made, as ``publish`` does for one.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any
 
 from appinstall.errors import Invalid, Problem
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.webhooks.envelope import EnvelopeError, Routed, route
+from appinstall.webhooks.envelope import MAX_BATCH, EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery
 from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, publish_into
-
-MAX_BATCH: Final = 1000
-"""Most notifications one batch takes: a thousand typical ones are about half a megabyte, one transaction that
-holds SQLite's write lock for tens of milliseconds, not seconds."""
 
 
 def _routed(documents: list[Any]) -> tuple[list[Routed], list[int]]:
@@ -58,10 +54,10 @@ def _routed(documents: list[Any]) -> tuple[list[Routed], list[int]]:
         envelopes += routed
         owners += [index] * len(routed)
     if problems:
-        noun = "notification is" if bad == 1 else "notifications are"
+        verb = "is" if bad == 1 else "are"
         raise Invalid(
             "invalid-notification",
-            f"{bad} of the {len(documents)} {noun} not in the platform's envelope; none was published",
+            f"{bad} of the {len(documents)} notifications {verb} not in the platform's envelope; none was published",
             problems=problems,
         )
     return envelopes, owners
