@@ -54,26 +54,32 @@ def wake_workers(connection: Connection) -> None:
     wake_after_commit(connection)
 
 
-_UNFINISHED_IN_CONVERSATION = select(deliveries.c.installation_id).where(
-    deliveries.c.conversation_id == bindparam("conversation"),
+_UNFINISHED_IN_CONVERSATIONS = select(deliveries.c.installation_id, deliveries.c.conversation_id).where(
+    deliveries.c.conversation_id.in_(bindparam("conversations", expanding=True)),
     deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
     deliveries.c.status.in_(UNFINISHED),
 )
+_CONVERSATIONS_A_QUERY = 500  # bound parameters stay far below SQLite's and asyncpg's limits
 
 
 def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
-    """Which of these (installation, conversation) pairs have an unfinished delivery (a query per conversation).
+    """Which of these (installation, conversation) pairs have an unfinished delivery: one query per
+    ``_CONVERSATIONS_A_QUERY`` conversations (a batch publish asks about a thousand at once).
 
     ``take_turn`` decides each new delivery's status from the set.
     """
-    by_conversation: dict[str, set[str]] = {}
-    for installation_id, conversation_id in pairs:
-        if conversation_id is not None:
-            by_conversation.setdefault(conversation_id, set()).add(installation_id)
+    wanted = {(i, c) for i, c in pairs if c is not None}
+    conversations = sorted({c for _, c in wanted})
+    installations = sorted({i for i, _ in wanted})
     found: set[tuple[str, str | None]] = set()
-    for conversation_id, installation_ids in by_conversation.items():
-        parameters = {"conversation": conversation_id, "installations": sorted(installation_ids)}
-        found.update((i, conversation_id) for i in connection.scalars(_UNFINISHED_IN_CONVERSATION, parameters))
+    for start in range(0, len(conversations), _CONVERSATIONS_A_QUERY):
+        parameters = {
+            "conversations": conversations[start : start + _CONVERSATIONS_A_QUERY],
+            "installations": installations,
+        }
+        for installation_id, conversation_id in connection.execute(_UNFINISHED_IN_CONVERSATIONS, parameters):
+            if (installation_id, conversation_id) in wanted:
+                found.add((installation_id, conversation_id))
     return found
 
 
