@@ -35,6 +35,7 @@ from appinstall.tokens.key_views import router as signing_keys_router
 from appinstall.tokens.service import TokenService
 from appinstall.tokens.views import router as tokens_router
 from appinstall.webhooks.account_signature_views import router as signature_router
+from appinstall.webhooks.views import BATCH_PATH_PATTERN
 from appinstall.webhooks.views import router as webhooks_router
 from appinstall.webhooks.worker import Worker
 
@@ -127,7 +128,10 @@ def create_app(
     app.include_router(accounts_router)
     app.add_middleware(InputGuard)  # inside RequestLimits: it reads bodies whole, so their size is checked first
     app.add_middleware(
-        RequestLimits, max_body_bytes=settings.max_body_bytes, form_path_prefixes=("/sentinel/", "/oauth2/")
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        form_path_prefixes=("/sentinel/", "/oauth2/"),
+        path_limits=[(BATCH_PATH_PATTERN, settings.max_batch_body_bytes)],
     )
 
     @app.get("/healthz", tags=["operations"])

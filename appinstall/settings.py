@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         "store (never once anything is sealed).",
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted (413 above).")
+    max_batch_body_bytes: int = Field(
+        4_194_304,
+        ge=1024,
+        le=67_108_864,
+        description="Largest body of a batch publish (`POST …/notifications:batch`, up to 1,000 notifications; "
+        "413 above): about 4 KB a notification by default.",
+    )
     http_max_header_bytes: int = Field(
         16_384,
         ge=1024,

@@ -55,6 +55,7 @@ ENTRIES = (
     Entry("deliveries", "deliveries", "deliveries_app", group=True),
     Entry("listen", "listen", "listen"),
     Entry("trigger", "trigger", "trigger"),
+    Entry("publish", "publish", "publish"),
     Entry("install", "installations", "install"),
     Entry("plan", "installations", "plan"),
     Entry("apply", "installations", "apply"),

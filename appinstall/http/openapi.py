@@ -111,6 +111,9 @@ RULES: Final[tuple[Rule, ...]] = (
                                                                           404: problem("webhook-not-found")}),
     Rule("POST",      ACCOUNT + r"/notifications",             ADMIN,    {400: problem("invalid-notification"),
                                                                           404: problem("installation-not-found")}),
+    Rule("POST",      ACCOUNT + r"/notifications:batch",       ADMIN,    {400: problem("invalid-notification "
+                                                                          "invalid-batch"),
+                                                                          404: problem("installation-not-found")}),
     Rule("*",         ACCOUNT + r"/(sandbox|settings)/.*",     ADMIN,    {400: problem("invalid-request")}),
     Rule("POST",      ACCOUNT + r"/sandbox/conversations/.*",  ADMIN,    {400: problem("conversation-closed"),
                                                                           404: problem("conversation-not-found"),

@@ -15,7 +15,7 @@ from appinstall.accounts.models import ACCOUNT_ID_PATTERN
 from appinstall.manifest.vocabulary import EVENT_TYPES, short_event_name
 from appinstall.sandbox.models import PublishEvent, UpdateConversationField
 from appinstall.tokens.views import ConsumerRequest
-from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MESSAGING, MESSAGING_EVENTS
+from appinstall.webhooks.envelope import CONVERSATION_CHANGE, MAX_BATCH, MESSAGING, MESSAGING_EVENTS
 
 # --- Parameters checked by hand -------------------------------------------------------------------------------
 
@@ -156,4 +156,9 @@ def hand_read_bodies(components: dict[str, Any]) -> dict[tuple[str, str], dict[s
             "application/json": {"schema": send}
         },
         ("post", "/api/account/{account_id}/notifications"): {"application/json": {"schema": _notification()}},
+        ("post", "/api/account/{account_id}/notifications:batch"): {
+            "application/json": {
+                "schema": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _notification()}
+            }
+        },
     }

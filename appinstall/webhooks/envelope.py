@@ -18,6 +18,10 @@ from appinstall.manifest import Problem, vocabulary
 MESSAGING: Final = vocabulary.MESSAGING
 CONVERSATION_CHANGE: Final = vocabulary.CONVERSATION_CHANGE
 MESSAGING_EVENTS: Final = vocabulary.MESSAGING_EVENTS
+MAX_BATCH: Final = 1000
+"""Most notifications one batch publish takes (``batch``). Here, with the envelope, so that the CLI, which must
+not import the server to split its input, reads the same number: a thousand typical notifications are about half
+a megabyte, one transaction that holds SQLite's write lock for tens of milliseconds, not seconds."""
 
 
 class EnvelopeError(ValueError):

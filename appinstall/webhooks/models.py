@@ -114,6 +114,12 @@ class PublishResult(BaseModel):
     deliveries: list[PublishedDelivery]
 
 
+class BatchPublishResult(BaseModel):
+    notifications: list[PublishResult] = Field(
+        description="One entry per notification sent, in the order sent: the deliveries it made (maybe none)."
+    )
+
+
 class DeliveryStateView(BaseModel):
     """How an installation's webhooks are retried, and, in retention mode, whether they are failing."""
 

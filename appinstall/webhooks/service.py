@@ -1,17 +1,19 @@
 """The webhooks service: what the views and other domains call, gathered from the modules that do each job.
 
-Publishing (``publishing``), reading the delivery log (``delivery_log``), repairing deliveries by hand
-(``repair``), and an installation's sending state and webhook health (``sending_state``).
+Publishing (``publishing``; many at once, ``batch``), reading the delivery log (``delivery_log``), repairing
+deliveries by hand (``repair``), and an installation's sending state and webhook health (``sending_state``).
 """
 
 from __future__ import annotations
 
+from appinstall.webhooks.batch import MAX_BATCH, publish_batch
 from appinstall.webhooks.delivery_log import get_delivery, list_deliveries
 from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, new_delivery_id, publish, publish_in, publish_into
 from appinstall.webhooks.repair import recover, retry
 from appinstall.webhooks.sending_state import delivery_state, enable_webhook, health
 
 __all__ = [
+    "MAX_BATCH",
     "MAX_CONVERSATION_ID",
     "delivery_state",
     "enable_webhook",
@@ -20,6 +22,7 @@ __all__ = [
     "list_deliveries",
     "new_delivery_id",
     "publish",
+    "publish_batch",
     "publish_in",
     "publish_into",
     "recover",

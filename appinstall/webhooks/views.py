@@ -1,4 +1,5 @@
-"""HTTP routes of webhook delivery: publish a notification, read deliveries, retry and recover, webhook health."""
+"""HTTP routes of webhook delivery: publish a notification (or a batch of them), read deliveries, retry and
+recover, webhook health."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from appinstall.registry.views import BASE
 from appinstall.webhooks import service
 from appinstall.webhooks.metrics import refresh_queue_gauges
 from appinstall.webhooks.models import (
+    BatchPublishResult,
     DeliveryPage,
     DeliveryStateView,
     DeliveryView,
@@ -89,6 +91,44 @@ async def publish(
         raise ProblemError(400, "invalid-notification", "the body is not valid JSON", errors=error.problems) from None
     created = await service.publish(account.store, account_id, document, installation_id=installation_id)
     return PublishResult(deliveries=created)
+
+
+BATCH_PATH = "/api/account/{account_id}/notifications:batch"
+BATCH_PATH_PATTERN = r"/api/account/[^/]+/notifications:batch"
+"""The batch route's paths, for the request limits: its body has a limit of its own (``max_batch_body_bytes``)."""
+
+_BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "array", "minItems": 1, "maxItems": service.MAX_BATCH}}},
+    }
+}
+
+
+@router.post(
+    BATCH_PATH,
+    status_code=202,
+    openapi_extra=_BATCH_BODY,
+    summary=f"Publish up to {service.MAX_BATCH} notifications at once, all or nothing",
+)
+async def publish_batch(
+    account_id: str,
+    request: Request,
+    account: AccountDep,
+    installation_id: Annotated[
+        str | None,
+        Query(description="Deliver only to this installation of the account (404 if there is none such)."),
+    ] = None,
+) -> BatchPublishResult:
+    """A JSON array of notifications, stored in one transaction: 202 once every delivery of every one is committed,
+    with each one's deliveries in the order sent; 400 naming the index and pointer of every bad one, and then none
+    is stored. Its body may be larger than other requests' (`APPINSTALL_MAX_BATCH_BODY_BYTES`)."""
+    try:
+        documents = parse_document(await request.body())
+    except DocumentError as error:
+        raise ProblemError(400, "invalid-batch", "the body is not valid JSON", errors=error.problems) from None
+    created = await service.publish_batch(account.store, account_id, documents, installation_id=installation_id)
+    return BatchPublishResult(notifications=[PublishResult(deliveries=deliveries) for deliveries in created])
 
 
 @router.get(DELIVERIES, summary="List an installation's deliveries, newest first")

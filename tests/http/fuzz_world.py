@@ -144,6 +144,7 @@ def json_body(method: str, path: str, world: World) -> Any:
         ("POST", "/api/account/{account_id}/sandbox/conversations/{conversation_id}/events"): lambda: {"event": event},
         ("PUT", "/api/account/{account_id}/sandbox/agent"): lambda: {"mode": "off"},
         ("POST", "/api/account/{account_id}/notifications"): lambda: message(conversation, "hi"),
+        ("POST", "/api/account/{account_id}/notifications:batch"): lambda: [message(conversation, "hi")],
         ("PUT", "/api/account/{account_id}/settings/webhook-signature"): lambda: {
             "algorithm": "sha1",
             "encoding": "base64",

@@ -55,6 +55,20 @@ def test_nesting_up_to_the_limit_passes_and_one_more_is_refused() -> None:
     assert _code_and_pointer(b"[" * deeper + b"]" * deeper) == ("too_deep", "/body" + "/0" * MAX_JSON_DEPTH)
 
 
+def test_many_shallow_arrays_and_objects_pass() -> None:
+    assert json_body_problem(json.dumps([{"a": [1], "b": {"c": 2}}] * 1000).encode()) is None
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    assert json_body_problem(json.dumps({"text": '[{"\\' * 100}).encode()) is None
+
+
+def test_too_deep_nesting_is_found_beside_strings_full_of_brackets() -> None:
+    deeper = MAX_JSON_DEPTH + 1
+    body = b'["]]]]\\"]]]",' + b"[" * deeper + b"]" * deeper + b"]"
+    assert _code_and_pointer(body)[0] == "too_deep"
+
+
 def test_nesting_past_the_recursion_limit_is_refused_not_raised() -> None:
     assert _code_and_pointer(b"[" * 100_000 + b"]" * 100_000) == ("too_deep", "/body")
 

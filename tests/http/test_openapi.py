@@ -132,3 +132,11 @@ def test_a_replace_or_patch_requires_if_match(document: dict[str, Any], method: 
 def test_a_delete_takes_if_match_as_optional(document: dict[str, Any]) -> None:
     [if_match] = [p for p in document["paths"][INSTALLATION]["delete"]["parameters"] if p["name"] == "If-Match"]
     assert if_match["required"] is False
+
+
+def test_the_batch_publish_takes_an_array_of_notifications(document: dict[str, Any]) -> None:
+    batch = document["paths"]["/api/account/{account_id}/notifications:batch"]["post"]
+    schema = batch["requestBody"]["content"]["application/json"]["schema"]
+    assert (schema["type"], schema["minItems"], schema["maxItems"]) == ("array", 1, 1000)
+    assert len(schema["items"]["oneOf"]) == 2
+    assert batch["security"] == [{"adminKey": []}]
