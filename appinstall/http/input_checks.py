@@ -137,12 +137,19 @@ def _could_hold_any(body: bytes) -> bool:
     took several times longer. Escapes of other characters (``\\u00e9``) do not count: Python's ``json.dumps``
     writes every non-ASCII character so by default.
     """
-    if b"NaN" in body or b"Infinity" in body:
-        return True
     if b"\\u" in body:
         lowered = body.lower()
         if any(escape in lowered for escape in _RISKY_ESCAPES):
             return True
+    # Numbers and constants stand outside strings, where the platform's hex ids (``"0ab3e000…"``) look like long
+    # numbers or exponents to these searches: when the whole body matches, the body without its strings is asked
+    # again (what is not JSON keeps its strings, and so is looked at more, never less).
+    return _number_risk(body) and _number_risk(_JSON_STRING.sub(b'""', body))
+
+
+def _number_risk(body: bytes) -> bool:
+    if b"NaN" in body or b"Infinity" in body:
+        return True
     shapes = body.translate(_NUMBER_SHAPES)
     return _LONG_DIGITS in shapes or b"e000" in shapes or b"e+000" in shapes
 

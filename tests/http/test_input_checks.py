@@ -131,3 +131,21 @@ def test_json_in_utf16_or_utf32_is_refused_so_no_escape_gets_past(encoding: str)
 
 def test_a_key_given_twice_is_checked_in_both_places() -> None:
     assert _code_and_pointer(b'{"a": "\\u0000", "a": "fine"}') == ("nul_character", "/body/a")
+
+
+_HEX_ID = "2969e404f3be1c8cdda63f0b72d205ab5afb3fe3e3d7d72ab58245f564fdfd91"  # a platform originatorId
+
+
+def test_a_notification_whose_hex_ids_look_like_numbers_is_passed_without_a_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parses: list[str] = []
+    monkeypatch.setattr("appinstall.http.input_checks.json.loads", lambda text, **_: parses.append(text))
+    body = json.dumps({"originatorId": _HEX_ID, "serverTimestamp": 1528371161893, "id": "1234567890123456789012"})
+    assert json_body_problem(body.encode()) is None
+    assert parses == []  # only numbers outside strings can be out of range: the hex id and the digits are text
+
+
+def test_a_number_out_of_range_beside_hex_ids_is_still_refused() -> None:
+    body = f'{{"originatorId": "{_HEX_ID}", "sequence": 1e999}}'.encode()
+    assert _code_and_pointer(body) == ("number_out_of_range", "/body/sequence")
