@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import State
 
 from appinstall.accounts.models import Principal
-from appinstall.accounts.service import Authenticator, require_account
+from appinstall.accounts.service import Authenticator
 from appinstall.errors import Forbidden, Unauthorized
 from appinstall.sandbox.agents import SandboxAgents
 from appinstall.sandbox.ratelimit import SendLimiter
@@ -158,15 +158,15 @@ async def account_access(account_id: str, request: Request) -> AccountAccess:
     One dependency, not three (the store, the principal, the check): FastAPI's resolution of each costs more than
     what it resolves, and this one is on every publish.
     """
-    store = app_state(request).store
+    state = app_state(request)
     principal = await _authenticate(request, _bearer(request), None)
-    await require_account(store, principal, account_id)
-    return AccountAccess(account_id, principal, store)
+    await state.authenticator.require_account(principal, account_id)
+    return AccountAccess(account_id, principal, state.store)
 
 
-async def account_reading(account_id: str, reading: ReadingDep) -> Reading:
+async def account_reading(account_id: str, request: Request, reading: ReadingDep) -> Reading:
     """``account_access`` for a route that only reads: the check uses the request's one read connection."""
-    await require_account(reading.store, reading.principal, account_id, reading.connection)
+    await app_state(request).authenticator.require_account(reading.principal, account_id, reading.connection)
     return reading
 
 
