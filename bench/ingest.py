@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import send_api
 import uvloop
 from registry_api import POSTGRES_ADMIN_URL, Server, postgres_database, running_server, server_environment
 from rich.console import Console
@@ -64,6 +65,7 @@ BATCH = 1000  # the most one request takes: a backlog is sent in as few requests
 BATCH_ROUNDS = 20  # at least this many batches, so that one slow commit does not decide the row
 LATENCY_TARGET_MS = 50.0
 SCALE_TARGET = 1.5
+SEND_API_TARGET = 1_000.0  # consumer messages per second, every notification delivered
 
 
 @dataclass
@@ -273,6 +275,19 @@ def publish_alone(directory: Path, receiver: Receiver, count: int) -> list[Row]:
     return [alone, batch]
 
 
+def send_api_row(directory: Path, receiver: Receiver, count: int) -> Row:
+    """Consumer messages through the Send API until their notifications arrived (``send_api.py``)."""
+    run = send_api.measure(directory, receiver, count)
+    return Row(
+        f"SQLite Send API (consumer messages, {run.conversations:,} conversations)",
+        run.messages,
+        run.seconds,
+        "GET /healthz, same server and clients",
+        run.healthz_rate,
+        cpu_ms=run.cpu_ms,
+    )
+
+
 def report(rows: list[Row], console: Console) -> bool:
     table = Table(title=f"Ingest, {CLIENTS} concurrent clients, one notification per request (but the batch row)")
     columns = (
@@ -314,6 +329,8 @@ def report(rows: list[Row], console: Console) -> bool:
         (named["SQLite batch publish"], "times the single publishes", BATCH_TARGET, row_share),
         (named["SQLite latency at half that rate"], "p99 ms", LATENCY_TARGET_MS, row_p99),
     ]
+    if "SQLite Send API" in named:
+        verdicts.append((named["SQLite Send API"], "messages/s", SEND_API_TARGET, row_rate))
     pg = [row for row in rows if row.name.startswith("PostgreSQL end to end")]
     if len(pg) == 2:
         scaled = Row("PostgreSQL 2 + 2 beside 1 + 1", pg[1].count, pg[1].seconds, "", pg[0].rate)
@@ -329,6 +346,10 @@ def report(rows: list[Row], console: Console) -> bool:
 def row_share(row: Row, target: float) -> tuple[str, bool]:
     share = row.share or 0.0
     return f"{share:.2f}", share >= target
+
+
+def row_rate(row: Row, target: float) -> tuple[str, bool]:
+    return f"{row.rate:,.0f}", row.rate >= target
 
 
 def row_p99(row: Row, target: float) -> tuple[str, bool]:
@@ -347,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         directory = Path(temporary)
         rows = sqlite_end_to_end(directory, receiver, arguments.count)
         rows += publish_alone(directory, receiver, arguments.count)
+        rows.append(send_api_row(directory, receiver, arguments.count))
         with postgres_database(arguments.postgres, console) as database_url:
             if database_url is not None:
                 rows += postgres_end_to_end(directory, receiver, arguments.count, database_url)
