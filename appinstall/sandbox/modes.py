@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.sandbox.echo import effective_mode
 from appinstall.sandbox.models import AgentMode, AgentSetting
@@ -17,9 +16,10 @@ from appinstall.sandbox.tables import sandbox_agents
 from appinstall.store import Store
 
 
-async def account_mode(store: Store, account_id: str, connection: AsyncConnection | None = None) -> AgentMode | None:
-    """The account's own choice, or None when it follows the server."""
-    async with store.read(connection) as reader:
+async def account_mode(store: Store, account_id: str) -> AgentMode | None:
+    """The account's own choice, or None when it follows the server. (A consumer's message reads it in its own
+    transaction: ``sandbox.changes.consumer_event``.)"""
+    async with store.read() as reader:
         mode = await reader.scalar(select(sandbox_agents.c.mode).where(sandbox_agents.c.account_id == account_id))
     return cast(AgentMode | None, mode)
 
