@@ -3,6 +3,13 @@
 One ``TokenService`` per process. It keeps a snapshot of the signing keys and reloads it every
 ``KEY_REFRESH_MS`` (so a rotation made by another process is seen within that time) and, at most once per
 ``UNKNOWN_KID_BACKOFF_MS``, when a token names a key it does not know yet.
+
+A connector sends the same AppJWT and ConsumerJWS with every Send API request, and checking a signature (RS256:
+about 0.15 ms) was the largest part of checking a token. So a token whose signature verified is remembered (its
+claims, by the SHA-256 of the token and the audience it was checked for) until it expires. Only the signature
+check is skipped: every use still asks the key snapshot whether the token's key verifies now (a revoked key is
+gone from it, a rotated one retires on time) and checks the expiry, the account and the installation as before,
+so a remembered token is refused exactly when a fresh check would refuse it.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from appinstall.tokens import errors, ratelimit
 from appinstall.tokens.errors import OAuthError, PlatformError, invalid_client
 from appinstall.tokens.keys import KeySet, SigningKey, ensure_signing_key, load_keys
 from appinstall.tokens.ratelimit import COUNTS, FailureLimiter, Limits
+from appinstall.tokens.verified import Verified, VerifiedTokens
 
 log = logging.getLogger("appinstall.tokens")
 
@@ -38,6 +46,7 @@ TRIPS_REMEMBERED: Final = 10_000  # pairs logged per window: a flood from many a
 UNKNOWN_KID_BACKOFF_MS: Final = 5_000
 ENABLED_CACHE_MS: Final = 5_000
 CLOCK_SKEW_SECONDS: Final = 30
+VERIFIED_REMEMBERED: Final = 10_000  # tokens whose signature verified, kept until they expire (oldest out first)
 
 # Client authentication's statements, built once: the client with its secrets and the rate limit's counts, and
 # the counts alone for when there is no client to read.
@@ -96,6 +105,7 @@ class TokenService:
         self._private_keys: dict[str, Any] = {}
         self._public_keys: dict[str, Any] = {}
         self._enabled: dict[str, tuple[bool, int]] = {}
+        self._verified = VerifiedTokens(VERIFIED_REMEMBERED)
         self._tripped_window = -1  # the rate-limit window whose refusals were logged, and the pairs refused in it
         self._tripped: set[tuple[str | None, str | None]] = set()
         self.trusted_proxies = parse_networks(settings.trusted_proxies)
@@ -269,6 +279,12 @@ class TokenService:
 
     async def _verified_claims(self, token: str, code: int, audience: str | None) -> dict[str, Any]:
         """Signature, ``kid``, algorithm, expiry and (when given) audience, or a platform 401 with ``code``."""
+        remembered = self._verified.get(token, audience, self.store.clock() // 1000, CLOCK_SKEW_SECONDS)
+        if remembered is not None:
+            key = await self._verifier(remembered.kid)
+            if key is not None and key.algorithm == remembered.algorithm:
+                return self._in_time(remembered.claims, code)
+            self._verified.forget(token, audience)  # the key was revoked or retired: check afresh, to refuse
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -302,6 +318,12 @@ class TokenService:
             )
         except jwt.PyJWTError as error:
             raise errors.unauthorized(code, f"the token is not valid: {error}") from None
+        self._in_time(claims, code)
+        self._verified.remember(token, audience, Verified(kid, key.algorithm, claims))
+        return claims
+
+    def _in_time(self, claims: dict[str, Any], code: int) -> dict[str, Any]:
+        """The claims, if the token is neither expired nor issued in the future by the store's clock."""
         now = self.store.clock() // 1000
         expires, issued = claims.get("exp"), claims.get("iat")
         if not isinstance(expires, int) or not isinstance(issued, int):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jwt
 import pytest
 
-from appinstall.settings import Settings
-from appinstall.store import Keyring, Store, create_engine
-from appinstall.store.migrate import upgrade
 from appinstall.tokens.errors import PlatformError
 from appinstall.tokens.keys import KeySet, SigningKey, load_keys, rotate
 from appinstall.tokens.service import TokenService
-from tests.conftest import TEST_MASTER_KEY
+from tests.tokens.conftest import Clock
 
 
 def _key(kid: str, activates_at: int, retires_at: int | None = None, created_at: int = 0) -> SigningKey:
@@ -44,25 +39,6 @@ def test_no_key_signs_when_every_key_is_retired() -> None:
 
 
 # --- With a store --------------------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        return self.now
-
-
-@pytest.fixture
-async def tokens(database_url: str) -> Any:
-    clock = Clock()
-    store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY), clock=clock)
-    await upgrade(store.engine)
-    service = TokenService(store, Settings(master_key=TEST_MASTER_KEY))
-    await service.start()
-    yield service, clock
-    await store.close()
 
 
 @pytest.mark.anyio
