@@ -279,7 +279,7 @@ def send_api_row(directory: Path, receiver: Receiver, count: int) -> Row:
     """Consumer messages through the Send API until their notifications arrived (``send_api.py``)."""
     run = send_api.measure(directory, receiver, count)
     return Row(
-        f"SQLite Send API (consumer messages, {run.conversations:,} conversations)",
+        "SQLite Send API (consumer messages)",
         run.messages,
         run.seconds,
         "GET /healthz, same server and clients",

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
+import signal
+import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,8 +163,9 @@ def last_arrival(receiver: Receiver, expected: int) -> float:
     return max(stats["first"].values())  # type: ignore[no-any-return]
 
 
-def measure(directory: Path, receiver: Receiver, count: int) -> SendApiRun:
-    """One ``serve --dev`` on SQLite with its worker: the conversations opened, ``/healthz``, then the messages."""
+def measure(directory: Path, receiver: Receiver, count: int, profile: Path | None = None) -> SendApiRun:
+    """One ``serve --dev`` on SQLite with its worker: the conversations opened, ``/healthz``, then the messages
+    (with ``profile``, under py-spy, whose raw samples of the server's threads go there)."""
     token = f"aio_{secrets.token_urlsafe(16)}"
     environment = worker_environment(server_environment(directory / "send-api", token, None))
     with running_server(directory / "send-api.log", environment) as server:
@@ -170,21 +174,39 @@ def measure(directory: Path, receiver: Receiver, count: int) -> SendApiRun:
         conversations = uvloop.run(open_conversations(server, jwt, max(1, count // MESSAGES_PER_CONVERSATION)))
         healthz = uvloop.run(health_checks(server, count))
         receiver.reset()
-        cpu_before = server.cpu_seconds()
-        started = uvloop.run(send_messages(server, jwt, conversations, count))
-        finished = last_arrival(receiver, count)
-        cpu_after = server.cpu_seconds()
+        with py_spy(server, profile):
+            cpu_before = server.cpu_seconds()
+            started = uvloop.run(send_messages(server, jwt, conversations, count))
+            finished = last_arrival(receiver, count)
+            cpu_after = server.cpu_seconds()
     cpu_ms = (cpu_after - cpu_before) * 1000 / count if cpu_before is not None and cpu_after is not None else None
     return SendApiRun(count, len(conversations), finished - started, count / healthz, cpu_ms)
+
+
+@contextlib.contextmanager
+def py_spy(server: Server, output: Path | None) -> Iterator[None]:
+    """Sample the server with py-spy (``pip install py-spy``) while the block runs, if ``output`` is given."""
+    if output is None:
+        yield
+        return
+    command = ["py-spy", "record", "--threads", "--format", "raw", "--rate", "200", "--nonblocking"]
+    spy = subprocess.Popen([*command, "--pid", str(server.process.pid), "-o", str(output)])
+    time.sleep(1)  # py-spy attaches
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait()
 
 
 def main() -> None:
     """This row alone (``python bench/send_api.py --count N``), for profiling; ``ingest.py`` runs it with the rest."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--count", type=int, default=5_000, help="Consumer messages (one request each).")
+    parser.add_argument("--py-spy", type=Path, help="Profile the server while the messages go: py-spy's raw output.")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="appinstall-send-api-") as temporary, receiver_process() as receiver:
-        run = measure(Path(temporary), receiver, arguments.count)
+        run = measure(Path(temporary), receiver, arguments.count, arguments.py_spy)
     print(
         f"{run.messages} messages in {run.conversations} conversations: {run.messages / run.seconds:,.0f}/s "
         f"(/healthz {run.healthz_rate:,.0f}/s), server CPU {run.cpu_ms or 0:.2f} ms per message"
