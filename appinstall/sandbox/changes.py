@@ -57,15 +57,23 @@ def _notify(connection: Connection, account_id: str, document: dict[str, Any], n
 
 
 _INSERT_CONVERSATION = insert(conversations)
-_CONVERSATION = select(conversations).where(
-    conversations.c.id == bindparam("conversation_id"), conversations.c.account_id == bindparam("account_id")
+_IN_ACCOUNT = (
+    conversations.c.id == bindparam("conversation_id"),
+    conversations.c.account_id == bindparam("account_id"),
 )
-_LOCKED = _CONVERSATION.with_for_update()
-_CONSUMERS_LOCKED = _CONVERSATION.where(conversations.c.consumer_id == bindparam("consumer_id")).with_for_update()
+_OF_CONSUMER = conversations.c.consumer_id == bindparam("consumer_id")
+_LOCKED = select(conversations).where(*_IN_ACCOUNT).with_for_update()
+# A consumer's own conversation, with the account's own agent choice (NULL: it follows the server's) in the same
+# statement: its row is read for every consumer message, and only the conversation's row is locked.
+_CONSUMERS_LOCKED = (
+    select(conversations, sandbox_agents.c.mode.label("account_agent_mode"))
+    .select_from(conversations.outerjoin(sandbox_agents, sandbox_agents.c.account_id == conversations.c.account_id))
+    .where(*_IN_ACCOUNT, _OF_CONSUMER)
+    .with_for_update(of=conversations)
+)
 _UPDATE = update(conversations).where(conversations.c.id == bindparam("conversation_id"))
 _APPEND = _UPDATE.values(next_sequence=bindparam("sequence_after"), updated_at=bindparam("now"))
 _INSERT_EVENT = insert(conversation_events)
-_AGENT_MODE = select(sandbox_agents.c.mode).where(sandbox_agents.c.account_id == bindparam("account_id"))
 
 
 def open_conversation(connection: Connection, conversation: Conversation, context: dict[str, Any], now: int) -> None:
@@ -88,8 +96,9 @@ def open_conversation(connection: Connection, conversation: Conversation, contex
 
 
 def locked_open_row(connection: Connection, account_id: str, conversation_id: str, consumer_id: str | None) -> Any:
-    """The open conversation, locked for update. With ``consumer_id``, only that consumer's: another consumer's
-    conversation looks like no conversation at all."""
+    """The open conversation, locked for update. With ``consumer_id``, only that consumer's (another consumer's
+    conversation looks like no conversation at all), and with the account's own agent choice, ``account_agent_mode``
+    (None: it follows the server's)."""
     parameters = {"conversation_id": conversation_id, "account_id": account_id}
     if consumer_id is None:
         row = connection.execute(_LOCKED, parameters).first()
@@ -137,8 +146,7 @@ def consumer_event(
     message an agent could answer) the account's own agent choice in force when it committed."""
     row = locked_open_row(connection, account_id, conversation_id, consumer_id)
     sequence = _append(connection, row, consumer_id, "CONSUMER", event, now)
-    mode = connection.scalar(_AGENT_MODE, {"account_id": account_id}) if with_agent_mode else None
-    return sequence, cast(AgentMode | None, mode)
+    return sequence, cast(AgentMode | None, row.account_agent_mode) if with_agent_mode else None
 
 
 def agent_event(
