@@ -20,28 +20,33 @@ from appinstall.registry.models import WEBHOOK_KIND
 from appinstall.registry.tables import client_secrets, installation_capabilities, installations
 from appinstall.store.store import Reading
 
+_SUBSCRIBERS = (
+    select(installations.c.id, installation_capabilities.c.value)
+    .join(installation_capabilities, installation_capabilities.c.installation_id == installations.c.id)
+    .where(
+        installations.c.account_id == bindparam("account_id"),
+        installations.c.enabled.is_(True),
+        installations.c.deleted.is_(False),
+        installation_capabilities.c.kind == WEBHOOK_KIND,
+        installation_capabilities.c.value.in_(bindparam("event_types", expanding=True)),
+    )
+    .order_by(installations.c.created_at, installations.c.id)
+)
+_SUBSCRIBER = _SUBSCRIBERS.where(installations.c.id == bindparam("only"))
+
 
 def subscribers(
     connection: Connection, account_id: str, event_types: Collection[str], only: str | None = None
 ) -> dict[str, list[str]]:
     """Per event type, the enabled installations of the account subscribed to it (only ``only``, when given),
-    oldest first: the order publishing creates their deliveries in."""
-    query = (
-        select(installations.c.id, installation_capabilities.c.value)
-        .join(installation_capabilities, installation_capabilities.c.installation_id == installations.c.id)
-        .where(
-            installations.c.account_id == account_id,
-            installations.c.enabled.is_(True),
-            installations.c.deleted.is_(False),
-            installation_capabilities.c.kind == WEBHOOK_KIND,
-            installation_capabilities.c.value.in_(event_types),
-        )
-        .order_by(installations.c.created_at, installations.c.id)
-    )
+    oldest first: the order publishing creates their deliveries in. (The statement is built once: every publish,
+    and every change of a sandbox conversation, asks.)"""
+    parameters = {"account_id": account_id, "event_types": list(event_types)}
+    query = _SUBSCRIBERS if only is None else _SUBSCRIBER
     if only is not None:
-        query = query.where(installations.c.id == only)
+        parameters["only"] = only
     found: dict[str, list[str]] = defaultdict(list)
-    for installation_id, event_type in connection.execute(query):
+    for installation_id, event_type in connection.execute(query, parameters):
         found[event_type].append(installation_id)
     return found
 
