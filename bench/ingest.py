@@ -15,12 +15,18 @@ concurrent keep-alive clients, one notification per request. Rows:
   ``POST /api/account/{id}/notifications:batch``, each in its own conversation, sent by one client one batch after
   another (as ``appinstall publish`` sends a file), at least ``BATCH_ROUNDS`` batches; notifications per second
   against the single publishes of the row above, with the server's CPU time per notification.
+* ``SQLite Send API (consumer messages)`` (``send_api.py``): a connector's load test against the sandbox. An AppJWT,
+  ``--count / 5`` consumers each with a ConsumerJWS and a conversation opened before the clock starts, then
+  ``--count`` consumer messages (``ms.PublishEvent``, both tokens on every request, as a client keeps them), one per
+  request, round robin over the conversations; from the first send until every notification (one per message) has
+  arrived. Beside ``GET /healthz`` of the same server by the same clients; with the server's CPU per message
+  (sending and delivering).
 * ``PostgreSQL end to end``: 1 API process (``serve`` without its worker) + 1 ``appinstall worker``, then 2 + 2,
   the clients taking turns between the API processes; and the latency at half the 1 + 1 rate.
 
 Targets (issue #17, ratios in one run): SQLite end to end ≥ 25 % of the ceiling; publish alone ≥ 50 % of
 ``/healthz``; batch publish ≥ 10 times the single publishes in notifications per second; p99 at half load < 50 ms;
-PostgreSQL 2 + 2 at least 1.5 times 1 + 1. Still to come: the Send API rows (their feature comes first). Run
+Send API ≥ 1,000 consumer messages/s, every notification delivered; PostgreSQL 2 + 2 at least 1.5 times 1 + 1. Run
 ``python bench/ingest.py``; ``--check`` exits 1 when a target is missed.
 """
 
