@@ -7,7 +7,9 @@ concurrent keep-alive clients, one notification per request. Rows:
 
 * ``SQLite end to end``: from the first publish to the last arrival at the receiver, against the ceiling (this
   process posting the same bodies with aiohttp straight to the receiver, no store) measured just before and just
-  after; the row keeps their mean, as ``webhooks.py`` does. Also p50/p99 publish→arrival and the server's memory.
+  after; the row keeps their mean, as ``webhooks.py`` does. Also p50/p99 publish→arrival, the server's memory, and
+  how busy the machine's cores were meanwhile (every process: clients, receiver, database), as for every end-to-end
+  row: a row at ~100 % was limited by the cores, not by the platform's processes.
 * ``latency at half that rate``: publishes at half the end-to-end rate for about five seconds; p50/p99.
 * ``SQLite publish alone``: the same publishes with the worker off (one subscriber, so each makes a delivery),
   against ``GET /healthz`` of the same server by the same clients; with the server's CPU time per request.
@@ -85,6 +87,7 @@ class Row:
     p99_ms: float | None = None
     cpu_ms: float | None = None  # the server's CPU time per notification (per request but in the batch row)
     memory: tuple[float, float] | None = None  # the server's resident MB before and after
+    machine_busy: float | None = None  # the share of all the machine's cores busy while the row ran (end to end)
 
     @property
     def rate(self) -> float:
@@ -162,8 +165,10 @@ def measure_end_to_end(name: str, servers: list[Server], token: str, receiver: R
     """The ceiling, the publishes (as fast as the clients go) until the last arrival, the ceiling again."""
     before = uvloop.run(ceiling(receiver, count))
     receiver.reset()
+    busy = MachineBusy()
     _, published = uvloop.run(publish(servers, token, count, secrets.token_hex(4)))
     arrivals = arrived(receiver, published, name)
+    machine_busy = busy.share()
     after = uvloop.run(ceiling(receiver, count))
     seconds = max(arrivals[i] for i in published) - min(published.values())
     p50, p99 = delays_ms(published, arrivals)
@@ -175,7 +180,32 @@ def measure_end_to_end(name: str, servers: list[Server], token: str, receiver: R
         (before.rate + after.rate) / 2,
         p50,
         p99,
+        machine_busy=machine_busy,
     )
+
+
+class MachineBusy:
+    """How busy the machine's cores were since this was made (``/proc/stat``: every process, the database's too),
+    to tell a row limited by the cores from one limited by something else; None where ``/proc`` is absent."""
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and waiting for I/O
+        return sum(fields), idle
+
+    def share(self) -> float | None:
+        end = self._read()
+        if self._start is None or end is None or end[0] == self._start[0]:
+            return None
+        total, idle = end[0] - self._start[0], end[1] - self._start[1]
+        return 1 - idle / total
 
 
 def measure_latency(name: str, servers: list[Server], token: str, receiver: Receiver, rate: float) -> Row:
@@ -306,6 +336,7 @@ def report(rows: list[Row], console: Console) -> bool:
         "p50 ms",
         "p99 ms",
         "CPU ms/notif.",
+        "cores busy",
         "RSS MB",
     )
     for column in columns:
@@ -325,6 +356,7 @@ def report(rows: list[Row], console: Console) -> bool:
             number(row.p50_ms, ".0f"),
             number(row.p99_ms, ".0f"),
             number(row.cpu_ms, ".2f"),
+            number(row.machine_busy, ".0%"),
             "" if row.memory is None else f"{row.memory[0]:.0f} → {row.memory[1]:.0f}",
         )
     console.print(table)
