@@ -6,7 +6,7 @@ lost, whatever happens to the process. Sending is the worker's job (``worker.py`
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,8 +28,9 @@ MAX_CONVERSATION_ID = 100
 
 
 def new_delivery_id() -> str:
-    """A Standard Webhooks message id: the same on every attempt of one delivery."""
-    return f"msg_{uuid.uuid4().hex}"
+    """A Standard Webhooks message id: the same on every attempt of one delivery. 128 random bits in 32 hex
+    digits, as a UUID's hex would be, without building the UUID (a batch makes thousands)."""
+    return f"msg_{secrets.token_hex(16)}"
 
 
 async def publish(
@@ -149,7 +150,8 @@ def publish_into(
                 }
             )
             made.append(
-                PublishedDelivery(
+                # Built from values this function made or read, so not validated again (a batch makes thousands).
+                PublishedDelivery.model_construct(
                     id=delivery_id,
                     installation_id=installation_id,
                     event_type=envelope.event_type,
