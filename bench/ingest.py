@@ -43,7 +43,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +64,7 @@ from webhooks import (
     worker_processes,
 )
 
-CLIENTS = 32
+CLIENTS = send_api.CLIENTS  # the load generator is send_api.by_clients
 END_TO_END_TARGET = 0.25
 PUBLISH_TARGET = 0.5
 BATCH_TARGET = 10.0
@@ -98,20 +97,8 @@ class Row:
         return self.rate / self.baseline_rate if self.baseline_rate else None
 
 
-async def _by_clients(count: int, one: Callable[[aiohttp.ClientSession, int], Awaitable[None]], token: str) -> float:
-    """Run ``one(session, index)`` for ``count`` indexes on ``CLIENTS`` keep-alive connections; seconds taken."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=CLIENTS)
-    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
-        queue = iter(range(count))
-
-        async def client() -> None:
-            for index in queue:
-                await one(session, index)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
-        return time.perf_counter() - started
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 async def publish(
@@ -133,7 +120,7 @@ async def publish(
             for delivery in (await response.json())["deliveries"]:
                 published[delivery["id"]] = sent
 
-    seconds = await _by_clients(count, one, token)
+    seconds = await send_api.by_clients(count, one, _headers(token))
     return seconds, published
 
 
@@ -143,7 +130,7 @@ async def health_checks(server: Server, token: str, count: int) -> float:
             assert response.status == 200
             await response.read()
 
-    return await _by_clients(count, one, token)
+    return await send_api.by_clients(count, one, _headers(token))
 
 
 def arrived(receiver: Receiver, published: dict[str, float], name: str) -> dict[str, float]:

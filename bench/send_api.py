@@ -64,9 +64,13 @@ def install_connector(server: Server, token: str, receiver: Receiver) -> tuple[s
         return installed["client_id"], installed["client_secret"]
 
 
-async def _by_clients(count: int, one: Callable[[aiohttp.ClientSession, int], Awaitable[None]]) -> float:
-    """``one(session, index)`` for ``count`` indexes on ``CLIENTS`` keep-alive connections; seconds taken."""
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS)) as session:
+async def by_clients(
+    count: int, one: Callable[[aiohttp.ClientSession, int], Awaitable[None]], headers: dict[str, str] | None = None
+) -> float:
+    """``one(session, index)`` for ``count`` indexes on ``CLIENTS`` keep-alive connections (each request with
+    ``headers``); seconds taken. The load generator of every row of ``ingest.py``, this one's included."""
+    connector = aiohttp.TCPConnector(limit=CLIENTS)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
         queue = iter(range(count))
 
         async def client() -> None:
@@ -107,7 +111,7 @@ async def open_conversations(server: Server, jwt: str, count: int) -> list[tuple
             answers = await _expect(response, 200)
         opened[index] = (jws, answers[1]["body"]["conversationId"])
 
-    await _by_clients(count, one)
+    await by_clients(count, one)
     return [pair for pair in opened if pair is not None]
 
 
@@ -138,7 +142,7 @@ async def send_messages(server: Server, jwt: str, conversations: list[tuple[str,
             answer = await _expect(response, 200)
             assert answer["code"] == "OK", answer
 
-    await _by_clients(count, one)
+    await by_clients(count, one)
     return started
 
 
@@ -147,7 +151,7 @@ async def health_checks(server: Server, count: int) -> float:
         async with session.get(f"{server.url}/healthz") as response:
             await _expect(response, 200)
 
-    return await _by_clients(count, one)
+    return await by_clients(count, one)
 
 
 def last_arrival(receiver: Receiver, expected: int) -> float:
