@@ -22,6 +22,7 @@ from appinstall.http.input_guard import InputGuard
 from appinstall.http.limits import RequestLimits
 from appinstall.http.openapi import openapi_document
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
+from appinstall.http.reference import serve_reference
 from appinstall.http.store_errors import STORE_EXCEPTION_HANDLERS
 from appinstall.registry.views import router as registry_router
 from appinstall.sandbox.agents import SandboxAgents
@@ -110,6 +111,8 @@ def create_app(
         version=__version__,
         summary="Install connector apps from App Install manifests.",
         lifespan=lifespan,
+        docs_url=None,  # served from a package's files instead of a CDN: http/reference.py
+        redoc_url=None,
         exception_handlers={
             **EXCEPTION_HANDLERS,
             **DOMAIN_EXCEPTION_HANDLERS,
@@ -118,6 +121,7 @@ def create_app(
         },
     )
     app.state = state  # the one typed state every route reads (``http.deps``)
+    serve_reference(app)
     # Routes are matched in order, one regular expression each: the most frequent requests come first.
     app.include_router(tokens_router)
     app.include_router(signing_keys_router)

@@ -102,6 +102,7 @@ async def build_world(http: httpx.AsyncClient) -> World:
             "event_type": CONTENT_EVENT,
             "key_id": key.json()["id"],
             "kid": next_key.json()["added"]["kid"],
+            "asset": "swagger-ui.css",  # a file of the API reference's mounted folder
         },
         client_id=installation["client_id"],
         client_secret=installation["client_secret"],

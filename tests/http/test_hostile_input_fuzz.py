@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from appinstall.settings import Settings
 from tests.http.fuzz_world import FORM, OPERATOR, PLACEHOLDER, QUERY_VALUES, World, build_world, form_body, json_body
@@ -60,14 +60,25 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
         yield from _query_names(sub)
 
 
+def _documented_query_names(route: APIRoute) -> Iterator[str]:
+    """Query parameters a route reads by hand (a ``PlainRoute``) and documents in its ``openapi_extra``."""
+    for parameter in (route.openapi_extra or {}).get("parameters", []):
+        if parameter.get("in") == "query":
+            yield str(parameter["name"])
+
+
 def targets(routes: list[BaseRoute]) -> list[Target]:
-    """Every method of every route, the ones that delete or rotate last (so the others still find their ids)."""
+    """Every method of every route, the ones that delete or rotate last (so the others still find their ids); a
+    mounted folder of files (the API reference's) as one route whose file name is a path parameter."""
     found = []
     for route in _leaf_routes(routes):
+        if isinstance(route, Mount):
+            found.append(Target("GET", route.path + "/{asset}", ("asset",), ()))
+            continue
         assert isinstance(route, Route), f"a route the walk does not know: {route!r}"
         query: tuple[str, ...] = ()
         if isinstance(route, APIRoute):
-            query = tuple(dict.fromkeys(_query_names(route.dependant)))
+            query = tuple(dict.fromkeys([*_query_names(route.dependant), *_documented_query_names(route)]))
         for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
             found.append(Target(method, route.path, tuple(route.param_convertors), query))
     return sorted(found, key=lambda target: target.method == "DELETE" or target.path.endswith("/secret"))
