@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Connection, String, bindparam, cast, insert, null, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.errors import Invalid
 from appinstall.registry import service as registry
@@ -88,14 +87,6 @@ def _publish_many(connection: Connection, publications: list[Publication]) -> li
 PUBLISH_MANY: Final = Batched(_publish_many, "publish")
 """Publishing as a batched unit of work (``Store.run_batched``): concurrent publishes share their statements and
 their commit."""
-
-
-async def publish_in(
-    connection: AsyncConnection, account_id: str, routed: list[Routed], now: int
-) -> list[list[PublishedDelivery]]:
-    """Publish inside the caller's transaction: the change that caused the notifications and their deliveries
-    commit together, or not at all (the transactional outbox)."""
-    return await connection.run_sync(publish_into, account_id, routed, now)
 
 
 def publish_into(
@@ -239,6 +230,5 @@ __all__ = [
     "Publication",
     "new_delivery_id",
     "publish",
-    "publish_in",
     "publish_into",
 ]

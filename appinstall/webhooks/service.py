@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from appinstall.webhooks.batch import MAX_BATCH, publish_batch
 from appinstall.webhooks.delivery_log import get_delivery, list_deliveries
-from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, new_delivery_id, publish, publish_in, publish_into
+from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, new_delivery_id, publish, publish_into
 from appinstall.webhooks.repair import recover, retry
 from appinstall.webhooks.sending_state import delivery_state, enable_webhook, health
 
@@ -23,7 +23,6 @@ __all__ = [
     "new_delivery_id",
     "publish",
     "publish_batch",
-    "publish_in",
     "publish_into",
     "recover",
     "retry",

@@ -146,7 +146,7 @@ async def test_a_publish_inside_a_larger_transaction_wakes_only_when_that_commit
     store: Store, installed: str, listener: Listener
 ) -> None:
     async with store.transaction() as connection:
-        await service.publish_in(connection, ACCOUNT, route(message("conv-1", "hi")), store.clock())
+        await connection.run_sync(service.publish_into, ACCOUNT, route(message("conv-1", "hi")), store.clock())
         await asyncio.sleep(0)
         assert not listener.heard.is_set()
     assert listener.heard.is_set()
@@ -157,7 +157,7 @@ async def test_a_rolled_back_publish_wakes_nobody(
 ) -> None:
     with pytest.raises(RuntimeError, match="changed its mind"):
         async with store.transaction() as connection:
-            await service.publish_in(connection, ACCOUNT, route(message("conv-1", "hi")), store.clock())
+            await connection.run_sync(service.publish_into, ACCOUNT, route(message("conv-1", "hi")), store.clock())
             raise RuntimeError("the caller changed its mind")
     await asyncio.sleep(QUIET_FOR)
     assert listener.count == 0
@@ -187,5 +187,5 @@ async def test_each_transaction_wakes_a_listener_once_however_many_deliveries_it
 ) -> None:
     async with store.transaction() as connection:
         for n in range(3):
-            await service.publish_in(connection, ACCOUNT, route(message(f"conv-{n}", "hi")), store.clock())
+            await connection.run_sync(service.publish_into, ACCOUNT, route(message(f"conv-{n}", "hi")), store.clock())
     assert listener.count == 1
