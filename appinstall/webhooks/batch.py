@@ -18,7 +18,7 @@ from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks.envelope import MAX_BATCH, EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery
-from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, PUBLISH_MANY, Publication
+from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, PUBLISH_MANY, Publication, overlong_conversation
 
 
 def _routed(documents: list[Any]) -> tuple[list[Routed], list[int]]:
@@ -35,19 +35,15 @@ def _routed(documents: list[Any]) -> tuple[list[Routed], list[int]]:
             bad += 1
             problems += [replace(problem, pointer=f"/{index}{problem.pointer}") for problem in error.problems]
             continue
-        too_long = [
-            envelope.conversation_id
-            for envelope in routed
-            if envelope.conversation_id is not None and len(envelope.conversation_id) > MAX_CONVERSATION_ID
-        ]
-        if too_long:
+        too_long = overlong_conversation(routed)
+        if too_long is not None:
             bad += 1
             problems.append(
                 Problem(
                     f"/{index}/body/changes",
                     "maxLength",
                     f"conversation ids are at most {MAX_CONVERSATION_ID} characters; "
-                    f"one of these changes has {len(too_long[0])}",
+                    f"one of these changes has {len(too_long)}",
                 )
             )
             continue

@@ -26,6 +26,18 @@ from appinstall.webhooks.tables import deliveries, notifications, retention_stat
 MAX_CONVERSATION_ID = 100
 
 
+def overlong_conversation(routed: list[Routed]) -> str | None:
+    """The first conversation id of ``routed`` longer than ``MAX_CONVERSATION_ID`` (the column's size), if any."""
+    return next(
+        (
+            envelope.conversation_id
+            for envelope in routed
+            if envelope.conversation_id is not None and len(envelope.conversation_id) > MAX_CONVERSATION_ID
+        ),
+        None,
+    )
+
+
 def new_delivery_id() -> str:
     """A Standard Webhooks message id: the same on every attempt of one delivery. 128 random bits in 32 hex
     digits, as a UUID's hex would be, without building the UUID (a batch makes thousands)."""
@@ -48,9 +60,8 @@ async def publish(
             "the body is not a notification in the platform's envelope",
             problems=error.problems,
         ) from None
-    for envelope in routed:
-        if envelope.conversation_id is not None and len(envelope.conversation_id) > MAX_CONVERSATION_ID:
-            raise Invalid("invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters")
+    if overlong_conversation(routed) is not None:
+        raise Invalid("invalid-notification", f"conversation ids are at most {MAX_CONVERSATION_ID} characters")
     if installation_id is not None:
         await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
     publication = Publication(account_id, routed, store.clock(), installation_id)
@@ -229,6 +240,7 @@ __all__ = [
     "PUBLISH_MANY",
     "Publication",
     "new_delivery_id",
+    "overlong_conversation",
     "publish",
     "publish_into",
 ]

@@ -136,7 +136,7 @@ async def publish_batch(
     account: AccountDep,
     installation_id: Annotated[
         str | None,
-        Query(description="Deliver only to this installation of the account (404 if there is none such)."),
+        Query(description=_INSTALLATION_ONLY),
     ] = None,
 ) -> Response:
     """A JSON array of notifications, stored in one transaction: 202 once every delivery of every one is committed,

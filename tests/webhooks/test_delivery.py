@@ -183,6 +183,16 @@ async def test_a_body_that_is_not_a_notification_is_a_problem_with_pointers(
     assert {"/type", "/body/changes"} <= {error["pointer"] for error in response.json()["errors"]}
 
 
+async def test_a_conversation_id_longer_than_a_hundred_characters_is_refused(
+    client: httpx.AsyncClient, account: str
+) -> None:
+    response = await client.post(
+        f"/api/account/{ACCOUNT}/notifications", content=json.dumps(message("c" * 101, "hi")), headers=JSON_TYPE
+    )
+    assert response.status_code == 400
+    assert "at most 100 characters" in response.json()["detail"]
+
+
 async def test_a_body_with_duplicate_keys_is_refused(client: httpx.AsyncClient, account: str) -> None:
     response = await client.post(
         f"/api/account/{ACCOUNT}/notifications", content=b'{"kind": "notification", "kind": "x"}', headers=JSON_TYPE
