@@ -138,3 +138,11 @@ async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tm
         writer.close()
     with sqlite3.connect(database) as reader:  # everything reached the database file (and the WAL)
         assert reader.execute("SELECT count(*) FROM accounts").fetchone()[0] == 5
+
+
+async def test_concurrent_units_of_work_on_a_sqlite_file_share_transactions(store: Store) -> None:
+    results = await asyncio.gather(*(store.run_transaction(_add_accounts, f"account-{n:02}") for n in range(20)))
+    assert results == [1] * 20
+    assert await _account_ids(store) == [f"account-{n:02}" for n in range(20)]
+    groups, units = store.group_commits
+    assert units == 20 and groups < 20  # queued together, committed together
