@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +17,7 @@ from appinstall.accounts.signatures import signatures_of as signatures_of
 from appinstall.accounts.tables import accounts, admin_keys, operator_credentials
 from appinstall.errors import Conflict, NotFound
 from appinstall.store import Store
+from appinstall.store.store import Reading
 
 MAX_KNOWN_ACCOUNTS = 10_000
 """Accounts the authenticator remembers as existing, at most (then it starts again): a bound on its memory."""
@@ -78,7 +77,7 @@ class Authenticator:
             return OPERATOR
         if not token.startswith(credentials.ADMIN_KEY_PREFIX):
             return None
-        rows = await _fetch(self.store, _LIVE_KEY, {"key_hash": digest}, connection)
+        rows = await Reading(self.store, connection).fetch_all(_LIVE_KEY, {"key_hash": digest})
         if not rows:
             return None
         return Principal(actor=f"key:{rows[0].id}", account_id=rows[0].account_id)
@@ -90,15 +89,6 @@ _LIVE_KEY = select(admin_keys.c.id, admin_keys.c.account_id).where(
     admin_keys.c.key_hash == bindparam("key_hash"), admin_keys.c.revoked_at.is_(None)
 )
 _ACCOUNT_EXISTS = select(accounts.c.id).where(accounts.c.id == bindparam("account_id"))
-
-
-async def _fetch(
-    store: Store, statement: Select[Any], parameters: dict[str, Any], connection: AsyncConnection | None
-) -> Sequence[Any]:
-    if connection is None:
-        return await store.fetch_all(statement, parameters)
-    rows: Sequence[Any] = (await connection.execute(statement, parameters)).all()
-    return rows
 
 
 def _not_found(account_id: str) -> NotFound:
@@ -117,7 +107,7 @@ async def require_account(
         raise _not_found(account_id)
     if principal.account_id == account_id:
         return
-    if not await _fetch(store, _ACCOUNT_EXISTS, {"account_id": account_id}, connection):
+    if not await Reading(store, connection).fetch_all(_ACCOUNT_EXISTS, {"account_id": account_id}):
         raise _not_found(account_id)
 
 
