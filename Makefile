@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_VERSION := 26.3
 
-.PHONY: run test lint types unit bench docs clean
+.PHONY: run test lint types unit browser bench docs clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,15 @@ types: $(BIN)/.installed
 ## Two processes (pytest-xdist, one test module each at a time), then a serial pass: the fault suite (its tests kill
 ## processes, drop connections and flood ports, and time what survives, so they get the machine to themselves) and
 ## the `serial` tests (schemathesis's items, which xdist cannot schedule).
-unit: $(BIN)/.installed
+unit: $(BIN)/.installed browser
 	$(BIN)/pytest -q -n 2 --dist loadscope -m "not fault and not serial"
 	$(BIN)/pytest -q -m "fault or serial"
+
+## The console's browser tests drive Debian's Chromium through Playwright, which downloads no browser here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "make: the console's browser tests need Chromium: sudo apt-get install chromium"; fi; }
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/manifest_validation.py

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from appinstall import __version__
 from appinstall.accounts.service import Authenticator
 from appinstall.accounts.views import router as accounts_router
+from appinstall.console import ConsoleHeaders, mount_console
 from appinstall.http.deps import AppState
 from appinstall.http.domain_errors import DOMAIN_EXCEPTION_HANDLERS
 from appinstall.http.input_guard import InputGuard
@@ -130,11 +131,13 @@ def create_app(
     app.include_router(signature_router)
     app.include_router(registry_router)
     app.include_router(accounts_router)
+    mount_console(app)
+    app.add_middleware(ConsoleHeaders)
     app.add_middleware(InputGuard)  # inside RequestLimits: it reads bodies whole, so their size is checked first
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
-        form_path_prefixes=("/sentinel/", "/oauth2/"),
+        form_path_prefixes=("/sentinel/", "/oauth2/", "/console/"),
         path_limits=[(BATCH_PATH_PATTERN, settings.max_batch_body_bytes)],
     )
 

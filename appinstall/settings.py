@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     secret_grace_seconds: int = Field(
         86_400, ge=0, description="How long a rotated client secret keeps working by default."
     )
+    console_session_minutes: int = Field(
+        480,
+        ge=5,
+        le=10_080,
+        description="How long a console sign-in lasts, in minutes (then sign in again); revoking the key ends it "
+        "at once.",
+    )
     mask_client_secret: bool = Field(
         False,
         description="Hide client_secret in GET responses (it is still shown once on create and rotate), and show "

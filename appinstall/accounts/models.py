@@ -37,6 +37,9 @@ class KeyCreated(KeyInfo):
     key: str = Field(description="The bearer key. Shown only in this response; store it now.")
 
 
+KEY_ACTOR_PREFIX = "key:"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the operator (every account) or an admin key of one account."""
@@ -47,6 +50,11 @@ class Principal:
     @property
     def is_operator(self) -> bool:
         return self.account_id is None
+
+    @property
+    def key_id(self) -> str | None:
+        """The admin key's id, for a principal that is one."""
+        return self.actor.removeprefix(KEY_ACTOR_PREFIX) if self.actor.startswith(KEY_ACTOR_PREFIX) else None
 
     def may_access(self, account_id: str) -> bool:
         return self.account_id is None or self.account_id == account_id

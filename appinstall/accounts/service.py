@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
-from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
+from appinstall.accounts.models import KEY_ACTOR_PREFIX, OPERATOR, Account, KeyCreated, KeyInfo, Principal
 from appinstall.accounts.signatures import StoredSignature as StoredSignature
 from appinstall.accounts.signatures import set_signature as set_signature
 from appinstall.accounts.signatures import signature_of as signature_of
@@ -80,13 +80,29 @@ class Authenticator:
         rows = await Reading(self.store, connection).fetch_all(_LIVE_KEY, {"key_hash": digest})
         if not rows:
             return None
-        return Principal(actor=f"key:{rows[0].id}", account_id=rows[0].account_id)
+        return Principal(actor=f"{KEY_ACTOR_PREFIX}{rows[0].id}", account_id=rows[0].account_id)
+
+    async def still_valid(self, principal: Principal, operator_mark: str | None) -> bool:
+        """Whether a principal authenticated earlier (a console session's) may still act: its admin key is not
+        revoked, or, for the operator, the operator credential is the one ``operator_mark`` was made from."""
+        if principal.is_operator:
+            return operator_mark is not None and credentials.same_hash(operator_mark, self.operator_mark)
+        rows = await Reading(self.store, None).fetch_all(_LIVE_KEY_BY_ID, {"key_id": principal.key_id})
+        return bool(rows)
+
+    @property
+    def operator_mark(self) -> str:
+        """A fingerprint of the operator credential, to tell later whether it changed (never the credential)."""
+        return credentials.token_hash("operator mark:" + self.operator_hash)
 
 
 # The two reads of every authenticated request, built once: without a request's connection they run where reads
 # are cheapest (inline on a SQLite file: ``Store.fetch_all``), which was a third of a publish's CPU through the pool.
 _LIVE_KEY = select(admin_keys.c.id, admin_keys.c.account_id).where(
     admin_keys.c.key_hash == bindparam("key_hash"), admin_keys.c.revoked_at.is_(None)
+)
+_LIVE_KEY_BY_ID = select(admin_keys.c.id).where(
+    admin_keys.c.id == bindparam("key_id"), admin_keys.c.revoked_at.is_(None)
 )
 _ACCOUNT_EXISTS = select(accounts.c.id).where(accounts.c.id == bindparam("account_id"))
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from appinstall.accounts import tables as accounts
 from appinstall.audit import tables as audit
+from appinstall.console import tables as console
 from appinstall.registry import tables as registry
 from appinstall.sandbox import tables as sandbox
 from appinstall.store.metadata import metadata
 from appinstall.tokens import tables as tokens
 from appinstall.webhooks import tables as webhooks
 
-DOMAINS = (accounts, audit, registry, sandbox, tokens, webhooks)
+DOMAINS = (accounts, audit, console, registry, sandbox, tokens, webhooks)
 """Each domain's tables module, in alphabetical order: a new domain with tables is added here."""
 
 __all__ = ["DOMAINS", "metadata"]

@@ -1,0 +1,36 @@
+// The console's shared script: same-origin only (the page's Content-Security-Policy allows no inline script).
+// Times are shown in the reader's zone; forms marked data-confirm ask first; consoleFetch sends the CSRF token.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+// fetch() for the console's own JSON endpoints: same origin, the session cookie, and the CSRF token header.
+function consoleFetch(url, options = {}) {
+  const headers = Object.assign({ "X-CSRF-Token": csrfToken() }, options.headers || {});
+  return fetch(url, Object.assign({}, options, { headers, credentials: "same-origin" }));
+}
+window.consoleFetch = consoleFetch;
+
+function showTimes(root) {
+  for (const element of root.querySelectorAll("time[data-ms]")) {
+    const ms = Number(element.dataset.ms);
+    if (!Number.isFinite(ms) || element.dataset.shown) continue;
+    const moment = new Date(ms);
+    element.dateTime = moment.toISOString();
+    element.textContent = moment.toLocaleString();
+    element.dataset.shown = "1";
+  }
+}
+window.showTimes = showTimes;
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => showTimes(document));
