@@ -12,9 +12,12 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from appinstall.console.auth_views import router as auth_router
+from appinstall.console.delivery_views import router as deliveries_router
 from appinstall.console.headers import ConsoleHeaders
 from appinstall.console.installation_views import router as installations_router
+from appinstall.console.key_views import router as keys_router
 from appinstall.console.pages import PREFIX
+from appinstall.console.sandbox_views import router as sandbox_router
 
 __all__ = ["ConsoleHeaders", "mount_console"]
 
@@ -26,4 +29,7 @@ def mount_console(app: FastAPI) -> None:
     the order of the app's middleware)."""
     app.include_router(auth_router)
     app.include_router(installations_router)
+    app.include_router(deliveries_router)
+    app.include_router(sandbox_router)
+    app.include_router(keys_router)
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC_DIR), name="console-static")
