@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.text import Text
 
 from appinstall.accounts import service as accounts
-from appinstall.accounts.models import AccountCreate
+from appinstall.accounts.models import AccountCreate, KeyCreated
 from appinstall.app import ConfigurationError, create_app, open_store
 from appinstall.cli.demo_steps import (
     SEED_MANIFEST,
@@ -49,6 +49,7 @@ from appinstall.cli.signals import stop_on_signals
 from appinstall.cli.startup_errors import load_settings
 from appinstall.connector.receiving import Notification
 from appinstall.connector.tokens import AsyncTokenClient, TokenError
+from appinstall.console import links
 from appinstall.errors import Conflict
 from appinstall.settings import Settings
 from appinstall.store import Store
@@ -95,14 +96,14 @@ async def _start_server(server: uvicorn.Server, sock: socket.socket) -> asyncio.
     return task
 
 
-async def _admin_key(store: Store, account_id: str) -> str:
+async def _admin_key(store: Store, account_id: str) -> KeyCreated:
     """A fresh admin key for the demo account (made if absent); the previous demo run's key is revoked."""
     with contextlib.suppress(Conflict):  # it exists already
         await accounts.create_account(store, account_id)
     for key in await accounts.list_keys(store, account_id):
         if key.name == KEY_NAME and key.revoked_at is None:
             await accounts.revoke_key(store, account_id, key.id)
-    return (await accounts.create_key(store, account_id, KEY_NAME)).key
+    return await accounts.create_key(store, account_id, KEY_NAME)
 
 
 def _install(server: str, key: str, account: str, receiver_url: str) -> tuple[str, dict[str, Any]]:
@@ -150,7 +151,8 @@ class _Demo:
         """Every step, told as it happens: account, app, receiver, agent, conversation, then the notifications."""
         receiver_url = f"http://{HOST}:{receiver_socket.getsockname()[1]}/"
         self.say("server", f"{self.base}  (SQLite in {self.settings.data_dir.resolve()}; API reference at /docs)")
-        key = await _admin_key(store, self.account)
+        made = await _admin_key(store, self.account)
+        key = made.key
         self.say("account", f"{self.account}, with a new admin key (any earlier demo key is revoked)")
         action, installation = await asyncio.to_thread(_install, self.base, key, self.account, receiver_url)
         client_id, secret = str(installation["id"]), str(installation["client_secret"])
@@ -163,6 +165,8 @@ class _Demo:
             agent = await http.put(f"/api/account/{self.account}/sandbox/agent", json={"mode": "echo"}, headers=admin)
             agent.raise_for_status()
             self.say("agent", "echo, for this account: accepts, marks read, types, repeats the consumer's text")
+            link = await links.issue(store, self.account, made.id)
+            self.say("console", f"{self.base}/console/sign-in/link?token={link}  (open it: signs you in, once)")
             self.say("consumer", f'{CONSUMER}: AppJWT, ConsumerJWS, opens a conversation, says "{GREETING}"')
             heading = "\nNotifications, as the connector receives them, each one verified:"
             self.out.print(Text(heading, "bold"), soft_wrap=True)

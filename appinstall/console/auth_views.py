@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from appinstall.accounts import service as accounts
-from appinstall.console import cookies, security, sessions
+from appinstall.console import cookies, links, security, sessions
 from appinstall.console.deps import (
     SECURE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -63,10 +63,17 @@ async def sign_in_page(
     return _sign_in_form(request, next_url)
 
 
-def _sign_in_form(request: Request, next_url: str | None, error: str | None = None, status: int = 200) -> Response:
+def _sign_in_form(
+    request: Request,
+    next_url: str | None,
+    error: str | None = None,
+    status: int = 200,
+    template: str = "sign_in.html",
+    link: str | None = None,
+) -> Response:
     token = cookies.new_token()
     key = cookies.signing_key(app_state(request).store.keyring)
-    page = render(request, "sign_in.html", status, csrf_token=token, next=_safe_next(next_url), error=error)
+    page = render(request, template, status, csrf_token=token, next=_safe_next(next_url), error=error, link=link)
     page.set_cookie(
         _SIGN_IN_COOKIE,
         cookies.sign(key, token),
@@ -93,7 +100,38 @@ async def sign_in(request: Request) -> Response:
         token, session = await sessions.sign_in(state.store, state.authenticator, form.get("key", ""), lifetime)
     except (Unauthorized, Forbidden) as error:
         return _sign_in_form(request, form.get("next"), error.detail, 401 if isinstance(error, Unauthorized) else 403)
-    answer = redirect(_safe_next(form.get("next")) or _home(session))
+    return _signed_in(request, token, session, form.get("next"))
+
+
+@router.get(PREFIX + "/sign-in/link")
+async def sign_in_link_page(request: Request, token: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """A one-time link's page: a button, so only a person's click spends the link (see ``console.links``)."""
+    return _sign_in_form(request, None, template="sign_in_link.html", link=token)
+
+
+@router.post(PREFIX + "/sign-in/link")
+async def sign_in_with_link(request: Request) -> Response:
+    form = await read_form(request)
+    state = app_state(request)
+    key = cookies.signing_key(state.store.keyring)
+    expected = cookies.unsign(key, request.cookies.get(_SIGN_IN_COOKIE, "")) or ""
+    try:
+        if not expected:
+            raise Forbidden("csrf", "the sign-in form has expired; open the link again")
+        check_request_origin(request, expected, form.get(security.CSRF_FIELD))
+        principal = await links.redeem(state.store, state.authenticator, form.get("link", ""))
+    except (Unauthorized, Forbidden) as error:
+        return _sign_in_form(request, None, error.detail, 401 if isinstance(error, Unauthorized) else 403)
+    lifetime = state.settings.console_session_minutes * 60_000
+    token, session = await sessions.start(state.store, state.authenticator, principal, lifetime)
+    return _signed_in(request, token, session, None)
+
+
+def _signed_in(request: Request, token: str, session: sessions.ConsoleSession, next_url: str | None) -> Response:
+    """Home (or where the person was going), with the new session's cookie."""
+    state = app_state(request)
+    key = cookies.signing_key(state.store.keyring)
+    answer = redirect(_safe_next(next_url) or _home(session))
     answer.set_cookie(
         cookie_name(request),
         cookies.sign(key, token),

@@ -45,11 +45,18 @@ async def sign_in(
 ) -> tuple[str, ConsoleSession]:
     """A new session for ``credential`` (an admin key or the operator token) and its token, or ``Unauthorized``.
 
-    Expired sessions are removed here, the one moment sessions are written anyway.
+    Expired sessions are removed when one starts, the one moment sessions are written anyway.
     """
     principal = await authenticator.authenticate(credential.strip()) if credential.strip() else None
     if principal is None:
         raise Unauthorized("unauthorized", "that key is not valid (unknown or revoked)")
+    return await start(store, authenticator, principal, lifetime_ms)
+
+
+async def start(
+    store: Store, authenticator: Authenticator, principal: Principal, lifetime_ms: int
+) -> tuple[str, ConsoleSession]:
+    """A new session for a principal whose credential was just checked, and its token."""
     token = cookies.new_token()
     now = store.clock()
     session = ConsoleSession(principal, secrets.token_urlsafe(32), now + lifetime_ms)

@@ -1,4 +1,4 @@
-"""The console's table: its sign-in sessions, one row each, found by the hash of the cookie's token."""
+"""The console's tables: its sign-in sessions, found by the hash of the cookie's token, and one-time sign-in links."""
 
 from __future__ import annotations
 
@@ -22,4 +22,14 @@ console_sessions = Table(
     Column("expires_at", BigInteger, nullable=False, index=True),
 )
 
-__all__ = ["console_sessions"]
+console_sign_in_links = Table(
+    "console_sign_in_links",
+    metadata,
+    # SHA-256 of a one-time sign-in link's token (``appinstall demo`` prints such a link), for one admin key.
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+__all__ = ["console_sessions", "console_sign_in_links"]

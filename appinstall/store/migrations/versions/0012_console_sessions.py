@@ -1,4 +1,4 @@
-"""The web console's sign-in sessions
+"""The web console's sign-in sessions and one-time sign-in links
 
 Revision 0012, after 0011.
 """
@@ -24,8 +24,16 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_console_sessions_expires_at", "console_sessions", ["expires_at"])
+    op.create_table(
+        "console_sign_in_links",
+        sa.Column("token_hash", sa.String(64), primary_key=True),
+        sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("key_id", sa.String(32), nullable=False),
+        sa.Column("expires_at", sa.BigInteger, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("console_sign_in_links")
     op.drop_index("ix_console_sessions_expires_at", "console_sessions")
     op.drop_table("console_sessions")
