@@ -26,6 +26,8 @@ from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
 from appinstall.store.schema import metadata
 
+pytest_plugins = ("tests.browser",)  # Chromium fixtures, for the console's and the API reference's browser tests
+
 SEED_PATH = Path(__file__).resolve().parent.parent / "appinstall" / "manifest" / "examples" / "seed.json"
 SEED_BYTES = SEED_PATH.read_bytes()
 SEED: dict[str, Any] = json.loads(SEED_BYTES)

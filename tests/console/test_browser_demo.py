@@ -1,4 +1,4 @@
-"""What a new user does first: `make run` (``appinstall demo``), open the printed link, and see it all in the console."""
+"""What a new user does first: `make run` (``appinstall demo``), open the printed link, see it in the console."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
