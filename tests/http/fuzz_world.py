@@ -4,6 +4,7 @@ so that one hostile value, put in one place, is all that is wrong with a probe."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ class World:
     client_secret: str
     app_jwt: str
     consumer_jws: str
+    console: dict[str, str] = field(default_factory=dict)  # the operator's console session: headers that carry it
     counter: list[int] = field(default_factory=lambda: [0])
 
     def fresh(self, prefix: str) -> str:
@@ -93,7 +95,9 @@ async def build_world(http: httpx.AsyncClient) -> World:
     # A signing key that does not sign yet: revoking it (the route's probes do) leaves the tokens above valid.
     next_key = await http.post("/api/signing-keys", json={"activate_in": 3600}, headers=OPERATOR)
     assert next_key.status_code == 201, next_key.text
+    console = await _console_session(http)
     return World(
+        console=console,
         ids={
             "account_id": ACCOUNT,
             "installation_id": installation["id"],
@@ -109,6 +113,27 @@ async def build_world(http: httpx.AsyncClient) -> World:
         app_jwt=app_jwt,
         consumer_jws=consumer_jws,
     )
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def _console_session(http: httpx.AsyncClient) -> dict[str, str]:
+    """The operator signed in to the console as a browser does; the headers a console request then carries (sent
+    by hand, not from the client's cookie jar, so no other route sees them)."""
+    form = await http.get("/console/sign-in")
+    found = _CSRF.search(form.text)
+    assert found, form.text
+    origin = {"Origin": "http://appinstall.test", "Sec-Fetch-Site": "same-origin"}
+    data = {"key": TEST_OPERATOR_TOKEN, "csrf_token": found.group(1)}
+    signed_in = await http.post("/console/sign-in", data=data, headers=origin)
+    assert signed_in.status_code == 303, signed_in.text
+    cookie = http.cookies["appinstall-session"]
+    page = await http.get("/console/accounts")
+    csrf = _CSRF.search(page.text)
+    assert csrf, page.text
+    http.cookies.clear()
+    return {"Cookie": f"appinstall-session={cookie}", "X-CSRF-Token": csrf.group(1), **origin}
 
 
 # --- What each route is sent when nothing is wrong ------------------------------------------------------------
