@@ -21,20 +21,19 @@ from rich.table import Table
 from appinstall.cli.confirm import YesOption, confirm
 from appinstall.cli.manifest import USAGE_ERROR, OutputFormat, print_problems, read_input
 from appinstall.cli.remote import (
-    Change,
     RegistryClient,
     RemoteError,
     ServerUnreachable,
     UnknownInstallation,
     apply_manifest,
     find_installation,
-    plan_changes,
     resolve_installation,
 )
 from appinstall.cli.times import utc_time
 from appinstall.manifest import ValidationResult, validate_document
 from appinstall.manifest.parsing import DocumentError, parse_document
 from appinstall.registry.models import SERVER_FIELDS
+from appinstall.registry.plan import Change, plan_changes
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 FAILURE = 1

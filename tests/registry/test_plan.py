@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from appinstall.cli.remote import Change, plan_changes
 from appinstall.manifest import validate_document
+from appinstall.registry.plan import Change, plan_changes
 from tests.conftest import SEED
 
 CONTENT = "ms.MessagingEventNotification.ContentEvent"
