@@ -1,0 +1,68 @@
+"""One installation's page, as every installation view renders it: its facts, its webhooks' health, its actions
+and the manifest editor (with the editor's text, problems or reviewed changes of the request that renders it)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request, Response
+
+from appinstall.console.deps import ConsoleAccount
+from appinstall.console.manifest_editor import editor_text
+from appinstall.console.pages import PREFIX, render
+from appinstall.registry.models import Installation
+from appinstall.registry.revisions import ExpectedRevision
+from appinstall.webhooks import service as webhooks
+
+INSTALLATIONS = PREFIX + "/accounts/{account_id}/installations"
+INSTALLATION = INSTALLATIONS + "/{installation_id}"
+
+_MAX_REVISION_DIGITS = 18
+
+
+def installations_url(account_id: str) -> str:
+    return f"{PREFIX}/accounts/{quote(account_id, safe='')}/installations"
+
+
+def installation_url(account_id: str, installation_id: str, suffix: str = "", **query: str) -> str:
+    url = f"{installations_url(account_id)}/{quote(installation_id, safe='')}{suffix}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def expected_from(revision: str) -> ExpectedRevision:
+    """The revision a form says its page was read at; one that is not a revision matches none (a 409, not a 500)."""
+    if revision.isascii() and revision.isdigit() and len(revision) <= _MAX_REVISION_DIGITS:
+        return ExpectedRevision(frozenset({int(revision)}))
+    return ExpectedRevision(frozenset())
+
+
+async def detail_page(
+    request: Request,
+    account: ConsoleAccount,
+    installation: Installation,
+    status: int = 200,
+    *,
+    text: str | None = None,
+    revision: str | None = None,
+    **extra: Any,
+) -> Response:
+    """The installation's page. ``text`` and ``revision`` default to the installation as stored (a fresh read);
+    ``extra`` is what the request adds: ``problems``, ``changes``, ``new_secret``, a ``refusal``…"""
+    health = await webhooks.health(account.store, account.account_id, installation.id)
+    return render(
+        request,
+        "installation.html",
+        status,
+        account=account,
+        installation=installation,
+        name=installation.manifest.get("client_name") or installation.id,
+        health=health,
+        url=installation_url(account.account_id, installation.id),
+        deliveries_url=f"{PREFIX}/accounts/{quote(account.account_id, safe='')}/deliveries?"
+        + urlencode({"installation": installation.id}),
+        text=editor_text(installation) if text is None else text,
+        revision=str(installation.revision) if revision is None else revision,
+        saved=request.query_params.get("saved") == "1" and request.method == "GET",
+        **extra,
+    )
