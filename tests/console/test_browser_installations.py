@@ -46,7 +46,7 @@ def test_installing_shows_a_problem_at_its_pointer_while_typing_until_it_is_fixe
     broken["capabilities"]["webhooks"][CONTENT]["endpoint"] = "not a url"
     editor = page.get_by_label("Manifest (JSON)")
     editor.fill(json.dumps(broken, indent=2))
-    problem = page.locator(f'#manifest-problems li.error[data-pointer="{ENDPOINT_POINTER}"]')
+    problem = page.locator(f'#manifest-problems li.is-error[data-pointer="{ENDPOINT_POINTER}"]')
     problem.wait_for()
     assert ENDPOINT_POINTER in problem.inner_text()
     assert editor.get_attribute("aria-invalid") == "true"
@@ -62,7 +62,7 @@ def test_installing_shows_a_problem_at_its_pointer_while_typing_until_it_is_fixe
     editor.fill(json.dumps(SEED, indent=2))
     problem.wait_for(state="detached")
     page.get_by_text("Valid").wait_for()
-    assert page.locator("#manifest-problems li.error").count() == 0
+    assert page.locator("#manifest-problems li.is-error").count() == 0
     assert editor.get_attribute("aria-invalid") is None
 
     page.get_by_role("button", name="Install").click()
@@ -81,7 +81,7 @@ def test_a_manifest_file_is_read_into_the_editor_and_checked(console_server: Con
     page.get_by_label("Read a manifest file").set_input_files(
         files=[{"name": "manifest.json", "mimeType": "application/json", "buffer": b'{"client_name": 5}'}]
     )
-    page.locator('#manifest-problems li.error[data-pointer="/client_name"]').wait_for()
+    page.locator('#manifest-problems li.is-error[data-pointer="/client_name"]').wait_for()
     assert page.get_by_label("Manifest (JSON)").input_value() == '{"client_name": 5}'
 
 

@@ -51,7 +51,7 @@
 
   function problemItem(editor, problem, severity) {
     const item = document.createElement("li");
-    item.className = severity;
+    item.className = `is-${severity}`;
     item.dataset.pointer = problem.pointer;
     if (problem.line) {
       item.dataset.line = String(problem.line);
