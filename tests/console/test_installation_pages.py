@@ -235,7 +235,7 @@ async def test_saving_text_that_is_no_manifest_is_a_400_page(
     for suffix in ("", "/review"):
         answer = await post_form(browserless, console_url(signed_in, f"/{installed['id']}{suffix}"), page.text, fields)
         assert answer.status_code == 400
-        assert "problems" in answer.text
+        assert '<li class="is-error" data-pointer=' in answer.text
 
 
 async def test_saving_over_a_change_made_meanwhile_is_a_409_that_keeps_the_text(
