@@ -10,9 +10,8 @@ would have to allow by hash; here the one line of start-up is a script file of i
 
 from __future__ import annotations
 
-from typing import Final
-
 from html import escape
+from typing import Final
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
