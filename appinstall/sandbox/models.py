@@ -155,3 +155,33 @@ class Appended:
     event: dict[str, Any]
     sequence: int | None
     agent_mode: AgentMode | None = None
+
+
+# --- A conversation as read back (the console's sandbox shows it) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A stored conversation: who is in it and whether it is open."""
+
+    id: str
+    account_id: str
+    consumer_id: str
+    agent_id: str | None
+    state: str  # OPEN or CLOSE
+    close_reason: str | None
+    created_at: int
+    updated_at: int
+    ended_at: int | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event of a conversation as it was committed; ``id`` orders them (and lets a reader ask for newer ones)."""
+
+    id: int
+    sequence: int | None
+    originator_id: str
+    role: str
+    event: dict[str, Any]
+    server_timestamp: int

@@ -20,6 +20,7 @@ from appinstall.errors import Invalid
 from appinstall.sandbox import changes
 from appinstall.sandbox.changes import CONVERSATION_NOT_FOUND, bad_request
 from appinstall.sandbox.echo import is_consumer_text
+from appinstall.sandbox.history import conversation_events_after, get_conversation, recent_conversations
 from appinstall.sandbox.models import (
     DISCOVERABLE_SERVICES,
     Appended,
@@ -184,4 +185,15 @@ async def agent_event(store: Store, account_id: str, conversation_id: str, event
     )
 
 
-__all__ = ["CONVERSATION_NOT_FOUND", "accept", "agent_event", "close", "discover", "open_conversations", "send"]
+__all__ = [
+    "CONVERSATION_NOT_FOUND",
+    "accept",
+    "agent_event",
+    "close",
+    "conversation_events_after",
+    "discover",
+    "get_conversation",
+    "open_conversations",
+    "recent_conversations",
+    "send",
+]

@@ -71,14 +71,15 @@ def _view(key: SigningKey, keys: KeySet, now: int) -> KeyView:
     )
 
 
-def _listing(keys: KeySet, now: int) -> dict[str, Any]:
+def key_listing(keys: KeySet, now: int) -> dict[str, Any]:
+    """The keys that verify now, oldest first, each with its state (the API's list, and the console's)."""
     shown = sorted((key for key in keys.keys if key.verifies_at(now)), key=lambda key: key.created_at)
     return {"keys": [_view(key, keys, now) for key in shown], "jwks_refresh_seconds": KEY_REFRESH_MS // 1000}
 
 
 @router.get("", response_model=KeyList, summary="The signing keys that verify now, and which one signs")
 async def list_signing_keys(tokens: TokensDep, _: OperatorDep) -> KeyList:
-    return KeyList(**_listing(await tokens.reload_keys(), tokens.store.clock()))
+    return KeyList(**key_listing(await tokens.reload_keys(), tokens.store.clock()))
 
 
 @router.post("", status_code=201, response_model=Rotated, summary="Add a signing key; retire the others later")
@@ -88,7 +89,7 @@ async def rotate_signing_key(tokens: TokensDep, _: OperatorDep, body: Rotation |
     assert algorithm in ALGORITHMS
     added = await rotate(tokens.store, algorithm, rotation.activate_in * 1000, tokens.ttl_seconds * 1000)
     keys, now = await tokens.reload_keys(), tokens.store.clock()
-    return Rotated(added=_view(added, keys, now), **_listing(keys, now))
+    return Rotated(added=_view(added, keys, now), **key_listing(keys, now))
 
 
 @router.delete("/{kid}", response_model=Revoked, summary="Revoke a signing key at once")
@@ -103,5 +104,5 @@ async def revoke_signing_key(kid: str, tokens: TokensDep, _: OperatorDep) -> Rev
     return Revoked(
         revoked=kid,
         replacement=None if replacement is None else _view(replacement, keys, now),
-        **_listing(keys, now),
+        **key_listing(keys, now),
     )
