@@ -55,6 +55,7 @@ async def test_the_sandbox_page_opens_for_the_own_account(browserless: httpx.Asy
     page = await browserless.get(SANDBOX)
     assert page.status_code == 200
     assert "<h1>Sandbox" in page.text and "Open a new conversation" in page.text
+    assert f'action="{SANDBOX}/conversations"' in page.text and f'action="{SANDBOX}/agent"' in page.text
 
 
 async def test_another_tenants_sandbox_is_not_found(browserless: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -166,6 +167,10 @@ async def test_each_step_lists_the_deliveries_it_made(browserless: httpx.AsyncCl
     assert delivery["event_id"] == message["id"] and delivery["label"] == "consumer: ContentEvent #0"
     page = await browserless.get(f"{SANDBOX}?conversation={conversation}")
     assert "→ listener: pending" in page.text
+    here = f"{SANDBOX}/conversations/{conversation}"
+    for action in ("/messages", "/agent/accept", "/close"):
+        assert f'action="{here}{action}"' in page.text
+    assert f'data-updates="{here}/updates"' in page.text
 
 
 async def test_another_consumers_conversation_cannot_be_written_as_the_consumer(
