@@ -32,11 +32,11 @@ def event_line(event: StoredEvent) -> dict[str, Any]:
         line = {"kind": "message", "text": "(rich content)"}
     elif kind == "AcceptStatusEvent":
         sequences = ", ".join(str(number) for number in body.get("sequenceList", []))
-        line = {"kind": "note", "text": f"{who}: {str(body.get('status', '')).lower()} message {sequences}"}
+        line = {"kind": "note", "text": f"{str(body.get('status', '')).lower()} message {sequences}"}
     elif kind == "ChatStateEvent":
-        line = {"kind": "note", "text": f"{who}: {str(body.get('chatState', '')).lower()}"}
+        line = {"kind": "note", "text": str(body.get("chatState", "")).lower()}
     else:
-        line = {"kind": "note", "text": f"{who}: {kind}"}
+        line = {"kind": "note", "text": str(kind)}
     return line | {
         "id": event.id,
         "side": side,

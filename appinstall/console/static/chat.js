@@ -5,6 +5,7 @@
 
 (function () {
   const POLL_MS = 1000;
+  const HIDDEN_POLL_MS = 5000; // a tab in the background asks less often
   const section = document.getElementById("conversation");
   if (!section) return;
   const chat = document.getElementById("chat");
@@ -121,7 +122,7 @@
     } catch (error) {
       say("Cannot reach the server; trying again.");
     }
-    schedule(POLL_MS);
+    schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
   }
 
   function schedule(delay) {
@@ -163,5 +164,8 @@
     schedule(0);
   });
 
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && !stopped) schedule(0);
+  });
   schedule(0);
 })();
