@@ -133,3 +133,19 @@ async def test_an_admin_key_cannot_see_or_change_signing_keys(browserless: httpx
     assert rotated.status_code == 403
     revoked = await browserless.post(f"{SIGNING_KEYS}/any/revoke", data={"csrf_token": csrf}, headers=SAME_ORIGIN)
     assert revoked.status_code == 403
+
+
+@pytest.mark.parametrize("key_id", ["%00", "%C3%A9", "%20"])
+async def test_strange_characters_in_a_key_id_are_refused(
+    browserless: httpx.AsyncClient, tenant: Tenant, key_id: str
+) -> None:
+    await sign_in(browserless, tenant.key)
+    assert (await _revoke(browserless, key_id)).status_code in (400, 404)
+
+
+async def test_strange_characters_in_a_kid_are_refused(browserless: httpx.AsyncClient) -> None:
+    await sign_in(browserless, TEST_OPERATOR_TOKEN)
+    csrf = csrf_of((await browserless.get(SIGNING_KEYS)).text)
+    for kid in ("%00", "x" * 500):
+        answer = await browserless.post(f"{SIGNING_KEYS}/{kid}/revoke", data={"csrf_token": csrf}, headers=SAME_ORIGIN)
+        assert answer.status_code in (400, 404)

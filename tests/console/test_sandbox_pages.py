@@ -210,3 +210,35 @@ async def test_odd_conversation_ids_and_positions_are_clear_refusals(
     answer = await browserless.get(SANDBOX + path)
     assert answer.status_code in (400, 404), answer.text
     assert answer.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("conversation", ["%00", "%C3%A9t%C3%A9", "a%2Fb", "%20"])
+async def test_strange_characters_in_a_conversation_id_are_not_found(
+    browserless: httpx.AsyncClient, tenant: Tenant, conversation: str
+) -> None:
+    csrf = await _signed_in(browserless, tenant)
+    for answer in (
+        await browserless.get(f"{SANDBOX}?conversation={conversation}"),
+        await browserless.get(f"{SANDBOX}/conversations/{conversation}/updates"),
+        await browserless.post(
+            f"{SANDBOX}/conversations/{conversation}/messages",
+            data={"csrf_token": csrf, "message": "hi"},
+            headers=SAME_ORIGIN,
+        ),
+    ):
+        assert answer.status_code in (400, 404), answer.text
+
+
+@pytest.mark.parametrize("message", ["", "   ", "x" * 4001, "a\x00b"])
+async def test_an_empty_huge_or_odd_message_is_refused_and_not_sent(
+    browserless: httpx.AsyncClient, tenant: Tenant, message: str
+) -> None:
+    csrf = await _signed_in(browserless, tenant)
+    conversation = await _open(browserless, csrf)
+    answer = await browserless.post(
+        f"{SANDBOX}/conversations/{conversation}/messages",
+        data={"message": message},
+        headers=JSON | {"X-CSRF-Token": csrf},
+    )
+    assert answer.status_code == 400, answer.text
+    assert (await _updates(browserless, conversation))["events"] == []
