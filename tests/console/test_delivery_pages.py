@@ -271,3 +271,24 @@ async def test_a_webhook_disabled_by_410_is_shown_with_its_history_and_re_enable
     api = f"/api/account/{ACCOUNT}/configuration/app-install/installations/{installation['id']}/webhooks"
     [health] = (await client.get(api)).json()
     assert health["enabled"] is True
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/console/accounts/{ACCOUNT}/installations/{'x' * 5000}/deliveries/{'y' * 5000}",
+        f"/console/accounts/{ACCOUNT}/installations/no-such-installation/webhooks",
+        f"/console/accounts/{ACCOUNT}/installations/%E2%80%AE/deliveries/%20",
+    ],
+)
+async def test_odd_ids_in_a_path_are_a_404_page(browserless: httpx.AsyncClient, signed_in: Tenant, path: str) -> None:
+    page = await browserless.get(path)
+    assert page.status_code == 404
+    assert "Not found" in page.text
+
+
+@pytest.mark.parametrize("query", ["", "?after=%21%21", "?after=MQ&watch=" + "&watch=".join(["d"] * 201)])
+async def test_updates_without_a_good_cursor_or_with_too_many_watched_are_refused(
+    browserless: httpx.AsyncClient, signed_in: Tenant, query: str
+) -> None:
+    assert (await browserless.get(f"{LIST}/updates{query}")).status_code == 400

@@ -72,6 +72,7 @@ function startLive(tbody) {
   const source = new URL(tbody.dataset.liveUrl, window.location.href);
   const status = document.getElementById("live-status");
   const empty = document.getElementById("no-deliveries");
+  const usual = status ? status.textContent : "";
   let after = source.searchParams.get("after");
   let timer = null;
   let busy = false;
@@ -99,6 +100,7 @@ function startLive(tbody) {
       }
       const update = await answer.json();
       after = update.newest;
+      if (status && status.textContent !== usual) status.textContent = usual;
       for (const row of update.rows.slice().reverse()) {
         if (tbody.querySelector(`tr[data-id="${CSS.escape(row.id)}"]`)) continue;
         const tr = rowElement(row);
