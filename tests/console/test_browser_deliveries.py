@@ -76,7 +76,8 @@ def test_a_delivery_published_while_the_list_is_open_appears_on_top_without_a_re
     expect(rows).to_have_count(2, timeout=WAIT_MS)
     expect(rows.first).to_contain_text("conv-live")
     expect(rows.first).to_have_attribute("data-id", delivery_id)
-    expect(rows.first.locator("td.status")).to_have_text("failed", timeout=WAIT_MS)  # kept current too
+    expect(page.locator("#live-status")).to_have_text("1 new delivery since the page was opened.")
+    expect(rows.first.locator("td.status")).to_have_text("failed", timeout=WAIT_MS)  # nothing listens at its endpoint
     assert page.evaluate("window.sameDocument") is True
 
 

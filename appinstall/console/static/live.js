@@ -72,7 +72,8 @@ function startLive(tbody) {
   const source = new URL(tbody.dataset.liveUrl, window.location.href);
   const status = document.getElementById("live-status");
   const empty = document.getElementById("no-deliveries");
-  const usual = status ? status.textContent : "";
+  let usual = status ? status.textContent : "";
+  let arrived = 0;
   let after = source.searchParams.get("after");
   let timer = null;
   let busy = false;
@@ -100,13 +101,15 @@ function startLive(tbody) {
       }
       const update = await answer.json();
       after = update.newest;
-      if (status && status.textContent !== usual) status.textContent = usual;
       for (const row of update.rows.slice().reverse()) {
         if (tbody.querySelector(`tr[data-id="${CSS.escape(row.id)}"]`)) continue;
         const tr = rowElement(row);
         tbody.prepend(tr);
         showTimes(tr);
+        arrived += 1;
       }
+      if (arrived) usual = `${arrived} new ${arrived === 1 ? "delivery" : "deliveries"} since the page was opened.`;
+      if (status && status.textContent !== usual) status.textContent = usual;  // read out by screen readers too
       if (update.rows.length && empty) empty.hidden = true;
       for (const state of update.states) {
         const tr = tbody.querySelector(`tr[data-id="${CSS.escape(state.id)}"]`);
