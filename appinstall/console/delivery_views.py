@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -73,17 +74,21 @@ async def deliveries_page(request: Request, account: AccountDep) -> Response:
 
 @router.get(DELIVERIES + "/updates")
 async def deliveries_updates(request: Request, account: AccountDep) -> Response:
-    """What the open list needs to stay current: deliveries after ``after`` (its filters applied) and where the
-    ones it still shows unfinished (``watch``, repeated) stand now. JSON, for ``live.js``."""
+    """What an open page needs to stay current: deliveries after ``after`` (the list's filters applied; none
+    without it, for a delivery's own page) and where the unfinished ones it shows (``watch``, repeated) stand now.
+    JSON, for ``live.js``."""
     after = request.query_params.get("after", "")
-    if not after:
-        raise Invalid("invalid-cursor", "updates need the cursor the page gave out (after)")
     filters = read_filters(request.query_params)
-    page = await webhooks.deliveries_after(account.store, account.account_id, filters.wanted, after, limit=PAGE_SIZE)
     watched = await webhooks.current_states(account.store, account.account_id, request.query_params.getlist("watch"))
-    names = await installation_names(account, {item.installation_id for item in page.items})
-    base = _account_url(account)
-    rows = [row_of(item, names, base) for item in page.items]
+    rows: list[dict[str, Any]] = []
+    newest = None
+    if after:
+        page = await webhooks.deliveries_after(
+            account.store, account.account_id, filters.wanted, after, limit=PAGE_SIZE
+        )
+        names = await installation_names(account, {item.installation_id for item in page.items})
+        rows = [row_of(item, names, _account_url(account)) for item in page.items]
+        newest = page.newest
     states = [
         {
             "id": item.id,
@@ -94,7 +99,7 @@ async def deliveries_updates(request: Request, account: AccountDep) -> Response:
         }
         for item in watched
     ]
-    return JSONResponse({"newest": page.newest, "rows": rows, "states": states}, headers={"Cache-Control": "no-store"})
+    return JSONResponse({"newest": newest, "rows": rows, "states": states}, headers={"Cache-Control": "no-store"})
 
 
 @router.get(DELIVERY)
@@ -113,6 +118,7 @@ async def delivery_page(request: Request, account: AccountDep, installation_id: 
         body=json.dumps(view.notification, indent=2, ensure_ascii=False, sort_keys=False),
         headers=sorted(masked_headers(view.request_headers or {}).items()),
         finished=view.status not in UNFINISHED,
+        watch_url=f"{base}/deliveries/updates?{urlencode({'watch': view.id})}",
         retried=request.query_params.get("retried") == "1",
         webhooks_url=f"{base}/installations/{installation_id}/webhooks",
     )

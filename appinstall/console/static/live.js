@@ -1,6 +1,6 @@
-// The delivery list kept live: while the page is visible, ask the server every LIVE_MS for deliveries published
-// since the page was read (the page's own filters applied) and put them on top, and for where the rows still on
-// their way stand now. Rows are built with DOM calls and textContent: nothing from the server becomes markup.
+// The delivery pages kept live. The list: while the page is visible, ask the server every LIVE_MS for deliveries
+// published since the page was read (the page's own filters applied) and put them on top, and for where the rows
+// still on their way stand now. Rows are built with DOM calls and textContent: nothing from the server becomes markup.
 "use strict";
 
 const LIVE_MS = 1500;
@@ -138,7 +138,35 @@ function startLive(tbody) {
   start();
 }
 
+// A delivery's own page, while the delivery is on its way: once it has succeeded or failed, show the page again
+// (without the "queued again" notice), with its new attempts and its Retry button.
+function watchDelivery(status) {
+  const url = new URL(status.dataset.watchUrl, window.location.href);
+  const timer = window.setInterval(async () => {
+    if (document.visibilityState !== "visible") return;
+    try {
+      const answer = await consoleFetch(url.toString(), { headers: { Accept: "application/json" } });
+      if (!answer.ok || !(answer.headers.get("content-type") || "").startsWith("application/json")) {
+        window.clearInterval(timer);
+        return;
+      }
+      const [state] = (await answer.json()).states;
+      if (state && !UNFINISHED.has(state.status)) {
+        window.clearInterval(timer);
+        window.location.replace(window.location.pathname);
+      } else if (state && state.status !== status.textContent) {
+        status.textContent = state.status;
+        status.className = state.status_class;
+      }
+    } catch (error) {
+      // the server did not answer: ask again at the next tick
+    }
+  }, LIVE_MS);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const tbody = document.getElementById("delivery-rows");
   if (tbody && tbody.dataset.liveUrl) startLive(tbody);
+  const status = document.getElementById("delivery-status");
+  if (status && status.dataset.watchUrl) watchDelivery(status);
 });
