@@ -292,3 +292,13 @@ async def test_updates_without_a_good_cursor_or_with_too_many_watched_are_refuse
     browserless: httpx.AsyncClient, signed_in: Tenant, query: str
 ) -> None:
     assert (await browserless.get(f"{LIST}/updates{query}")).status_code == 400
+
+
+async def test_updates_without_a_cursor_say_only_where_the_watched_deliveries_stand(
+    browserless: httpx.AsyncClient, client: httpx.AsyncClient, signed_in: Tenant, receiver: Receiver
+) -> None:
+    installation = await install(client, receiver)
+    [delivery] = await deliver(client, installation, "c-1")
+    answer = (await browserless.get(f"{LIST}/updates", params={"watch": delivery})).json()
+    assert answer["rows"] == [] and answer["newest"] is None
+    assert [(state["id"], state["status"]) for state in answer["states"]] == [(delivery, "succeeded")]
