@@ -1,4 +1,5 @@
-"""Reading the delivery log: an installation's deliveries, newest first, and one delivery as it is sent."""
+"""Reading the delivery log: an installation's deliveries, newest first, and one delivery as it is sent (the
+account-wide list is ``account_log``'s)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.errors import Invalid, NotFound
@@ -19,12 +20,12 @@ from appinstall.webhooks.request import MASK, masked, request_headers
 from appinstall.webhooks.tables import deliveries, delivery_attempts, notifications
 
 
-def _cursor(seq: int) -> str:
+def cursor_at(seq: int) -> str:
     return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
 
 
-def _after(cursor: str) -> int:
-    """The sequence number in a cursor ``_cursor`` made: digits that fit a BIGINT, or 400."""
+def seq_of(cursor: str) -> int:
+    """The sequence number in a cursor ``cursor_at`` made: digits that fit a BIGINT, or 400."""
     try:
         digits = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except ValueError:
@@ -34,7 +35,7 @@ def _after(cursor: str) -> int:
     return int(digits)
 
 
-def _view(row: Any, attempts: list[AttemptView] | None) -> DeliveryView:
+def delivery_view(row: Any, attempts: list[AttemptView] | None) -> DeliveryView:
     return DeliveryView(
         id=row.id,
         installation_id=row.installation_id,
@@ -49,6 +50,29 @@ def _view(row: Any, attempts: list[AttemptView] | None) -> DeliveryView:
         last_error=row.last_error,
         attempt_log=attempts,
     )
+
+
+def narrowed(
+    query: Select[Any],
+    *,
+    status: Status | None,
+    event_type: str | None,
+    conversation_id: str | None,
+    since: int | None,
+    until: int | None,
+) -> Select[Any]:
+    """``query`` on deliveries, kept to those the filters given (not None) allow: one meaning for every list."""
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    if event_type is not None:
+        query = query.where(deliveries.c.event_type == event_type)
+    if conversation_id is not None:
+        query = query.where(deliveries.c.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(deliveries.c.created_at >= since)
+    if until is not None:
+        query = query.where(deliveries.c.created_at < until)
+    return query
 
 
 async def _attempts(connection: AsyncConnection, seqs: list[int]) -> dict[int, list[AttemptView]]:
@@ -88,26 +112,22 @@ async def list_deliveries(
 ) -> DeliveryPage:
     """Deliveries of one installation, newest first, each with its attempts."""
     await registry.get(store, account_id, installation_id, with_secret=False)
-    query = select(deliveries).where(
-        deliveries.c.account_id == account_id, deliveries.c.installation_id == installation_id
+    installation_only = deliveries.c.account_id == account_id, deliveries.c.installation_id == installation_id
+    query = narrowed(
+        select(deliveries).where(*installation_only),
+        status=status,
+        event_type=event_type,
+        conversation_id=conversation_id,
+        since=since,
+        until=until,
     )
-    if status is not None:
-        query = query.where(deliveries.c.status == status)
-    if event_type is not None:
-        query = query.where(deliveries.c.event_type == event_type)
-    if conversation_id is not None:
-        query = query.where(deliveries.c.conversation_id == conversation_id)
-    if since is not None:
-        query = query.where(deliveries.c.created_at >= since)
-    if until is not None:
-        query = query.where(deliveries.c.created_at < until)
     if cursor is not None:
-        query = query.where(deliveries.c.seq < _after(cursor))
+        query = query.where(deliveries.c.seq < seq_of(cursor))
     async with store.read() as connection:
         rows = (await connection.execute(query.order_by(deliveries.c.seq.desc()).limit(limit + 1))).all()
         attempts = await _attempts(connection, [row.seq for row in rows[:limit]])
-    items = [_view(row, attempts[row.seq]) for row in rows[:limit]]
-    return DeliveryPage(items=items, next_cursor=_cursor(rows[limit - 1].seq) if len(rows) > limit else None)
+    items = [delivery_view(row, attempts[row.seq]) for row in rows[:limit]]
+    return DeliveryPage(items=items, next_cursor=cursor_at(rows[limit - 1].seq) if len(rows) > limit else None)
 
 
 async def delivery_row(connection: AsyncConnection, account_id: str, installation_id: str, delivery_id: str) -> Any:
@@ -153,10 +173,18 @@ async def get_delivery(
         algorithm=setting.algorithm,
         encoding=setting.encoding,
     )
-    view = _view(row, log)
+    view = delivery_view(row, log)
     view.notification = json.loads(body)
     view.request_headers = masked(headers)
     return view
 
 
-__all__ = ["delivery_row", "get_delivery", "list_deliveries"]
+__all__ = [
+    "cursor_at",
+    "delivery_row",
+    "delivery_view",
+    "get_delivery",
+    "list_deliveries",
+    "narrowed",
+    "seq_of",
+]

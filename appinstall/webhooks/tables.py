@@ -61,6 +61,8 @@ deliveries = Table(
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_conversation", "installation_id", "conversation_id", "status", "seq"),
     Index("ix_deliveries_installation", "installation_id", "seq"),
+    # The account's list across its installations, newest first (the console's).
+    Index("ix_deliveries_account", "account_id", "seq"),
     # Pruning the delivery log asks, per old notification, whether any of its deliveries is left.
     Index("ix_deliveries_notification", "notification_id"),
 )
