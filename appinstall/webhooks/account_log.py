@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.errors import Invalid, NotFound
 from appinstall.registry import service as registry
@@ -18,6 +19,12 @@ from appinstall.store import Store
 from appinstall.webhooks.delivery_log import cursor_at, delivery_view, narrowed, seq_of
 from appinstall.webhooks.models import DeliveryView, Status
 from appinstall.webhooks.tables import deliveries
+
+SETTLE_MS = 5_000
+"""How long after its ``created_at`` a delivery is taken to be committed, for a live list's cursor. On PostgreSQL a
+sequence number is taken when the row is written, not when it commits: a transaction that took 100 may commit after
+one that took 101, and a cursor moved past 101 at once would never show 100. So a live cursor moves only past rows
+older than this; newer ones are sent again on the next question (a live list skips ids it shows already)."""
 
 MAX_WATCHED = 200
 """The most deliveries one ``current_states`` call reads: what a page of the list shows, with room to spare."""
@@ -81,11 +88,29 @@ async def list_account_deliveries(
     if cursor is not None:
         query = query.where(deliveries.c.seq < seq_of(cursor))
     async with store.read() as connection:
-        end = (await connection.execute(select(func.max(deliveries.c.seq)))).scalar_one()
+        settled = await _settled_end(connection, account_id, 0, store.clock())
         rows = (await connection.execute(query.order_by(deliveries.c.seq.desc()).limit(limit + 1))).all()
     items = [delivery_view(row, None) for row in rows[:limit]]
     older = cursor_at(rows[limit - 1].seq) if len(rows) > limit else None
-    return AccountLogPage(items=items, older=older, newest=cursor_at(end or 0))
+    return AccountLogPage(items=items, older=older, newest=cursor_at(settled))
+
+
+async def _settled_end(connection: AsyncConnection, account_id: str, start: int, now: int) -> int:
+    """The account's newest delivery after ``start`` that is surely committed (see ``SETTLE_MS``), else ``start``.
+
+    Walks the account's index from its end: only the last few seconds' rows are passed over."""
+    newest = (
+        select(deliveries.c.seq)
+        .where(
+            deliveries.c.account_id == account_id,
+            deliveries.c.seq > start,
+            deliveries.c.created_at < now - SETTLE_MS,
+        )
+        .order_by(deliveries.c.seq.desc())
+        .limit(1)
+    )
+    found = (await connection.execute(newest)).scalar()
+    return start if found is None else int(found)
 
 
 async def deliveries_after(
@@ -98,12 +123,11 @@ async def deliveries_after(
     query = _query(account_id, wanted).where(deliveries.c.seq > start)
     async with store.read() as connection:
         rows = (await connection.execute(query.order_by(deliveries.c.seq).limit(limit))).all()
-        if len(rows) < limit:  # caught up: the next question may start at the log's end (past what was filtered out)
-            end = (await connection.execute(select(func.max(deliveries.c.seq)))).scalar_one()
-        else:
-            end = rows[-1].seq
+        # Caught up, the cursor may pass what the filters left out, never a row that may not be committed yet; behind
+        # (a full page), it moves to the page's last row: progress first, when more came than a page shows.
+        end = rows[-1].seq if len(rows) == limit else await _settled_end(connection, account_id, start, store.clock())
     items = [delivery_view(row, None) for row in reversed(rows)]
-    return AccountLogPage(items=items, older=None, newest=cursor_at(max(end or 0, start)))
+    return AccountLogPage(items=items, older=None, newest=cursor_at(end))
 
 
 async def current_states(store: Store, account_id: str, delivery_ids: list[str]) -> list[DeliveryView]:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from appinstall.errors import Invalid
 from appinstall.store import Store
 from appinstall.webhooks import service
-from appinstall.webhooks.account_log import MAX_WATCHED
+from appinstall.webhooks.account_log import MAX_WATCHED, SETTLE_MS
 from appinstall.webhooks.service import DeliveryFilter
 from tests.webhooks.flow import ACCOUNT, CONTENT, JSON_TYPE, install, message, publish
 from tests.webhooks.receiver import Receiver
@@ -92,9 +92,32 @@ async def test_what_came_after_a_page_is_read_from_its_newest_cursor_and_then_no
     await publish_elsewhere(client, receiver, "c-9")
     first = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), page.newest, limit=2)
     rest = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), first.newest, limit=2)
-    assert [item.id for item in rest.items + first.items] == list(reversed(later))
-    done = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), rest.newest)
+    assert [item.id for item in rest.items + first.items][:3] == list(reversed(later))  # c-0 follows: not settled
+    _settle(store)
+    settled = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), rest.newest)
+    done = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), settled.newest)
     assert done.items == []
+
+
+def _settle(store: Store) -> None:
+    """Let time pass beyond ``SETTLE_MS``: what was written is then surely committed."""
+    later = store.clock() + SETTLE_MS + 1
+    store.clock = lambda: later
+
+
+async def test_a_live_cursor_does_not_pass_a_delivery_that_may_not_be_committed_yet(
+    app: FastAPI, client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    await install(client, receiver)
+    store = store_of(app)
+    page = await service.list_account_deliveries(store, ACCOUNT, DeliveryFilter())
+    [fresh] = await publish(client, message("c-1", "hi"))
+    first = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), page.newest)
+    again = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), first.newest)
+    assert [item.id for item in first.items] == [item.id for item in again.items] == [fresh["id"]]
+    _settle(store)
+    settled = await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), again.newest)
+    assert (await service.deliveries_after(store, ACCOUNT, DeliveryFilter(), settled.newest)).items == []
 
 
 async def test_what_came_after_keeps_to_the_filters(
