@@ -45,8 +45,17 @@ def demo_link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-def test_the_demos_link_opens_the_console_on_its_installation(demo_link: str, page: Any) -> None:
+def test_the_demos_link_shows_its_installation_deliveries_and_conversation(demo_link: str, page: Any) -> None:
     page.goto(demo_link)
     page.get_by_role("button", name="Continue to the console").click()
     page.wait_for_url("**/console/accounts/demo/installations")
     assert page.get_by_role("link", name=SEED["client_name"]).is_visible()
+    page.get_by_role("link", name="Deliveries").click()
+    page.wait_for_url("**/console/accounts/demo/deliveries")
+    rows = page.locator("tbody tr[data-id]")
+    assert rows.count() >= 6  # the demo's six notifications, each delivered to its one app
+    assert "succeeded" in rows.first.inner_text()
+    page.get_by_role("link", name="Sandbox").click()
+    page.locator("a[href*='sandbox?conversation=']").first.click()  # the demo's conversation, the only one
+    page.wait_for_url("**/sandbox?conversation=*")
+    assert page.get_by_text("hello", exact=True).first.is_visible()
