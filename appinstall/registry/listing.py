@@ -96,3 +96,10 @@ async def history(
     async with store.read(connection) as reader:
         await load(store, reader, account_id, installation_id, include_deleted=True, with_secret=False)
         return await audit.trail(reader, account_id, installation_id)
+
+
+async def installation_ids(store: Store, account_id: str) -> list[str]:
+    """The ids of every installation the account has had, deleted ones too (their deliveries are still logged)."""
+    async with store.read() as reader:
+        rows = await reader.execute(select(installations.c.id).where(installations.c.account_id == account_id))
+        return [row.id for row in rows]

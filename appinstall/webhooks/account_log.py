@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.errors import Invalid, NotFound
+from appinstall.registry import listing as registry_listing
 from appinstall.registry import service as registry
 from appinstall.store import Store
 from appinstall.webhooks.delivery_log import cursor_at, delivery_view, narrowed, seq_of
@@ -63,10 +64,19 @@ async def _check_installation(store: Store, account_id: str, wanted: DeliveryFil
         ) from None
 
 
-def _query(account_id: str, wanted: DeliveryFilter) -> Select[Any]:
-    query = select(deliveries).where(deliveries.c.account_id == account_id)
+async def _query(store: Store, account_id: str, wanted: DeliveryFilter) -> Select[Any]:
+    """The filtered deliveries, from the index that finds them fastest.
+
+    One conversation of any installation is asked of the conversation index, by the account's installations, not
+    of the account index, which would be walked to its end (for a conversation of five deliveries among 100,000:
+    about 60 ms instead of well under one)."""
     if wanted.installation_id is not None:
-        query = query.where(deliveries.c.installation_id == wanted.installation_id)
+        query = select(deliveries).where(deliveries.c.installation_id == wanted.installation_id)
+    elif wanted.conversation_id is not None:
+        ids = await registry_listing.installation_ids(store, account_id)
+        query = select(deliveries).where(deliveries.c.installation_id.in_(ids))
+    else:
+        query = select(deliveries).where(deliveries.c.account_id == account_id)
     return narrowed(
         query,
         status=wanted.status,
@@ -84,15 +94,23 @@ async def list_account_deliveries(
 
     An installation that is not the account's is ``Invalid`` (a filter value, not a missing page)."""
     await _check_installation(store, account_id, wanted)
-    query = _query(account_id, wanted)
+    query = await _query(store, account_id, wanted)
     if cursor is not None:
         query = query.where(deliveries.c.seq < seq_of(cursor))
     async with store.read() as connection:
         settled = await _settled_end(connection, account_id, 0, store.clock())
-        rows = (await connection.execute(query.order_by(deliveries.c.seq.desc()).limit(limit + 1))).all()
+        rows = (await connection.execute(query.order_by(_seq(wanted).desc()).limit(limit + 1))).all()
     items = [delivery_view(row, None) for row in rows[:limit]]
     older = cursor_at(rows[limit - 1].seq) if len(rows) > limit else None
     return AccountLogPage(items=items, older=older, newest=cursor_at(settled))
+
+
+def _seq(wanted: DeliveryFilter) -> ColumnElement[int]:
+    """What to order by: ``seq``, or for one conversation ``seq + 0``, which no index provides, so that SQLite's
+    planner picks the index that finds the conversation (the few rows are then sorted) over one in seq order."""
+    if wanted.conversation_id is not None:
+        return deliveries.c.seq + 0
+    return deliveries.c.seq
 
 
 async def _settled_end(connection: AsyncConnection, account_id: str, start: int, now: int) -> int:
@@ -120,9 +138,9 @@ async def deliveries_after(
     ``limit`` oldest of them, so asking again from the answer's ``newest`` continues without a gap."""
     await _check_installation(store, account_id, wanted)
     start = seq_of(after)
-    query = _query(account_id, wanted).where(deliveries.c.seq > start)
+    query = (await _query(store, account_id, wanted)).where(deliveries.c.seq > start)
     async with store.read() as connection:
-        rows = (await connection.execute(query.order_by(deliveries.c.seq).limit(limit))).all()
+        rows = (await connection.execute(query.order_by(_seq(wanted)).limit(limit))).all()
         # Caught up, the cursor may pass what the filters left out, never a row that may not be committed yet; behind
         # (a full page), it moves to the page's last row: progress first, when more came than a page shows.
         end = rows[-1].seq if len(rows) == limit else await _settled_end(connection, account_id, start, store.clock())
