@@ -53,3 +53,14 @@ def test_the_keyboard_reaches_the_sign_in_form_and_submits_it(console_server: Co
     page.keyboard.type(tenant.key)  # the key field has focus when the page opens
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/accounts/browser-keys/installations")
+
+
+def test_a_form_sent_without_its_csrf_token_is_refused_in_the_browser(console_server: ConsoleServer, page: Any) -> None:
+    tenant = console_server.tenant("browser-csrf")
+    browser_sign_in(page, console_server.url, tenant.key)
+    page.wait_for_url("**/installations")
+    page.evaluate("document.querySelector('form.who input[name=csrf_token]').remove()")
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    page.goto(f"{console_server.url}/console/accounts/browser-csrf/installations")
+    assert page.get_by_role("heading", name="Installations").is_visible()  # still signed in: nothing was done
