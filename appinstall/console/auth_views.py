@@ -19,7 +19,7 @@ from appinstall.console.deps import (
     is_https,
     session_token,
 )
-from appinstall.console.forms import read_form
+from appinstall.console.forms import Form, read_form
 from appinstall.console.pages import PREFIX, ConsoleRoute, redirect, render
 from appinstall.errors import Forbidden, Unauthorized
 from appinstall.http.deps import app_state
@@ -86,16 +86,21 @@ def _sign_in_form(
     return page
 
 
+def _check_sign_in_form(request: Request, form: Form) -> None:
+    """``Forbidden`` unless the form carries the token its short-lived cookie pairs it with, from this origin."""
+    key = cookies.signing_key(app_state(request).store.keyring)
+    expected = cookies.unsign(key, request.cookies.get(_SIGN_IN_COOKIE, "")) or ""
+    if not expected:
+        raise Forbidden("csrf", "the sign-in form has expired; open it again")
+    check_request_origin(request, expected, form.get(security.CSRF_FIELD))
+
+
 @router.post(PREFIX + "/sign-in")
 async def sign_in(request: Request) -> Response:
     form = await read_form(request)
     state = app_state(request)
-    key = cookies.signing_key(state.store.keyring)
-    expected = cookies.unsign(key, request.cookies.get(_SIGN_IN_COOKIE, "")) or ""
     try:
-        if not expected:
-            raise Forbidden("csrf", "the sign-in form has expired; try again")
-        check_request_origin(request, expected, form.get(security.CSRF_FIELD))
+        _check_sign_in_form(request, form)
         lifetime = state.settings.console_session_minutes * 60_000
         token, session = await sessions.sign_in(state.store, state.authenticator, form.get("key", ""), lifetime)
     except (Unauthorized, Forbidden) as error:
@@ -113,12 +118,8 @@ async def sign_in_link_page(request: Request, token: Annotated[str, Query(max_le
 async def sign_in_with_link(request: Request) -> Response:
     form = await read_form(request)
     state = app_state(request)
-    key = cookies.signing_key(state.store.keyring)
-    expected = cookies.unsign(key, request.cookies.get(_SIGN_IN_COOKIE, "")) or ""
     try:
-        if not expected:
-            raise Forbidden("csrf", "the sign-in form has expired; open the link again")
-        check_request_origin(request, expected, form.get(security.CSRF_FIELD))
+        _check_sign_in_form(request, form)
         principal = await links.redeem(state.store, state.authenticator, form.get("link", ""))
     except (Unauthorized, Forbidden) as error:
         return _sign_in_form(request, None, error.detail, 401 if isinstance(error, Unauthorized) else 403)
