@@ -213,7 +213,10 @@ class Worker:
             due = await self._next_due()
             if due is not None:
                 seconds = min(seconds, max(0.0, (due - self.store.clock()) / 1000))
-            elif self._look_past.wanted and self._free() > 0:
+            elif self._unclaimable and self._look_past.wanted and self._free() > 0:
+                # Something may be due past what it cannot take: look again as soon as a look may be taken. With
+                # nothing skipped there is nothing to look past, and nothing pending: sleep until woken (this
+                # term once made an idle worker claim without pause, a core's worth of empty claims).
                 seconds = min(seconds, max(0.0, self._look_past.next_at - self._loop_time()))
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
