@@ -67,11 +67,13 @@ def shoot(page: Any, name: str, url: str, before: Callable[[Any], None] | None =
 
 
 def chat(page: Any) -> None:
-    box = page.get_by_label("Message")
-    if box.count():
-        box.fill("Is my order on its way?")
-        box.press("Enter")
-        page.wait_for_timeout(1500)
+    """Open a conversation as the console's consumer and write: the echo agent answers, the webhooks go out."""
+    page.get_by_role("button", name="Open a new conversation").click()
+    box = page.get_by_label("Message as the consumer")
+    box.fill("Is my order on its way?")
+    box.press("Enter")
+    page.get_by_text("Is my order on its way?").nth(1).wait_for(timeout=15_000)  # the echo agent's reply
+    page.wait_for_timeout(2500)  # its deliveries recorded and polled
 
 
 def main() -> None:
