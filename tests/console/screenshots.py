@@ -25,13 +25,15 @@ from tests.live_server import free_port
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "console"
 _LINK = re.compile(r"console\s+(http://\S+/console/sign-in/link\?token=\S+)")
+_OPERATOR = re.compile(r"APPINSTALL_OPERATOR_TOKEN=(aio_\S+)")
 _INSTALLATION = re.compile(r'href="(/console/accounts/demo/installations/[0-9a-f-]{36})"')
 _DELIVERY = re.compile(r'href="(/console/accounts/demo/[^"]*deliveries/msg_[0-9a-f]+)"')
 
 
 @contextmanager
-def demo() -> Iterator[tuple[str, str]]:
-    """``appinstall demo`` on a fresh data folder: its server URL and the console link it printed."""
+def demo() -> Iterator[tuple[str, str, str]]:
+    """``appinstall demo`` on a fresh data folder: its server URL, the console link and the operator token it
+    printed (a first start prints the token it generated)."""
     with tempfile.TemporaryDirectory(prefix="appinstall-screenshots-") as folder:
         port = free_port()
         environment = {name: value for name, value in os.environ.items() if not name.startswith("APPINSTALL_")}
@@ -49,9 +51,9 @@ def demo() -> Iterator[tuple[str, str]]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the demo did not start:\n{log.read_text()}")
                 time.sleep(0.2)
-            found = _LINK.search(log.read_text())
-            assert found, log.read_text()
-            yield f"http://127.0.0.1:{port}", found.group(1)
+            found, operator = _LINK.search(log.read_text()), _OPERATOR.search(log.read_text())
+            assert found and operator, log.read_text()
+            yield f"http://127.0.0.1:{port}", found.group(1), operator.group(1)
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -78,7 +80,7 @@ def chat(page: Any) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with demo() as (server, link), sync_playwright() as playwright:
+    with demo() as (server, link, operator_token), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         shoot(page, "sign-in", f"{server}/console/sign-in")
@@ -98,6 +100,13 @@ def main() -> None:
             shoot(page, "delivery", server + delivery.group(1))
         shoot(page, "sandbox", f"{base}/sandbox", chat)
         shoot(page, "keys", f"{base}/keys")
+        operator = browser.new_page(viewport={"width": 1280, "height": 800})
+        operator.goto(f"{server}/console/sign-in")
+        operator.get_by_label("Admin key or operator token").fill(operator_token)
+        operator.get_by_role("button", name="Sign in").click()
+        operator.wait_for_url("**/console/accounts")
+        shoot(operator, "accounts", f"{server}/console/accounts")
+        shoot(operator, "signing-keys", f"{server}/console/signing-keys")
         browser.close()
 
 
