@@ -40,7 +40,7 @@ async def installation_names(account: Any, installation_ids: Iterable[str]) -> d
         except NotFound:
             names[installation_id] = installation_id
             continue
-        names[installation_id] = str(installation.manifest.get("client_name") or installation_id)
+        names[installation_id] = installation.display_name
     return names
 
 

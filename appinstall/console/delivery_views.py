@@ -42,7 +42,7 @@ def _account_url(account: Any) -> str:
 @router.get(DELIVERIES)
 async def deliveries_page(request: Request, account: AccountDep) -> Response:
     menu = await listing.search(account.store, account.account_id, InstallationFilter(), None, MENU_LIMIT)
-    names = {item.id: item.manifest.get("client_name") or item.id for item in menu.items}
+    names = {item.id: item.display_name for item in menu.items}
     context: dict[str, Any] = {
         "account": account,
         "installations": sorted(names.items(), key=lambda pair: str(pair[1]).casefold()),
@@ -146,7 +146,7 @@ async def webhooks_page(request: Request, account: AccountDep, installation_id: 
         "webhooks.html",
         account=account,
         installation=installation,
-        name=installation.manifest.get("client_name") or installation.id,
+        name=installation.display_name,
         webhooks=[
             {"event_type": event, "short": short_event_name(event), "health": health.get(event)}
             for event in event_types

@@ -72,7 +72,7 @@ async def delete_page(request: Request, account: AccountDep, installation_id: st
         "installation_delete.html",
         account=account,
         installation=installation,
-        name=installation.manifest.get("client_name") or installation.id,
+        name=installation.display_name,
     )
 
 

@@ -56,7 +56,7 @@ async def detail_page(
         status,
         account=account,
         installation=installation,
-        name=installation.manifest.get("client_name") or installation.id,
+        name=installation.display_name,
         health=health,
         url=installation_url(account.account_id, installation.id),
         deliveries_url=f"{PREFIX}/accounts/{quote(account.account_id, safe='')}/deliveries?"

@@ -49,7 +49,7 @@ async def installations_page(request: Request, account: AccountDep) -> Response:
         rows.append(
             {
                 "installation": installation,
-                "name": installation.manifest.get("client_name") or installation.id,
+                "name": installation.display_name,
                 "event_types": installation.routes.event_types,
                 "disabled": [entry.event_type for entry in health if not entry.enabled],
                 "failing": [entry.event_type for entry in health if entry.enabled and entry.consecutive_failures],

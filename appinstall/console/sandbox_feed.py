@@ -78,12 +78,12 @@ def delivery_rows(
     rows = []
     for delivery in sorted(deliveries, key=lambda item: (item.created_at, item.id)):
         installation = installations.get(delivery.installation_id)
-        name = installation.manifest.get("client_name") if installation is not None else None
+        name = installation.display_name if installation is not None else delivery.installation_id
         rows.append(
             {
                 "id": delivery.id,
                 "installation_id": delivery.installation_id,
-                "installation": str(name or delivery.installation_id),
+                "installation": name,
                 "event_type": short_event_name(delivery.event_type),
                 "status": str(delivery.status),
                 "attempts": delivery.attempts,

@@ -38,6 +38,11 @@ class Installation:
     client_secret: str | None = None
 
     @property
+    def display_name(self) -> str:
+        """What to call it where people read: its ``client_name`` (required by the manifest), else its id."""
+        return str(self.manifest.get("client_name") or self.id)
+
+    @property
     def client_id(self) -> str:
         return self.id
 
