@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from appinstall.console.deliveries_shown import installation_names, masked_headers, row_of, shown_time, status_class
 from appinstall.console.delivery_filters import moment, read_filters, unfiltered
 from appinstall.console.deps import AccountDep, FormDep
+from appinstall.console.installation_pages import installation_url
 from appinstall.console.pages import PREFIX, ConsoleRoute, redirect, render
 from appinstall.errors import Invalid
 from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
@@ -36,7 +37,7 @@ HISTORY_SHOWN = 50
 
 
 def _account_url(account: Any) -> str:
-    return f"{PREFIX}/accounts/{account.account_id}"
+    return f"{PREFIX}/accounts/{quote(account.account_id, safe='')}"
 
 
 @router.get(DELIVERIES)
@@ -127,7 +128,8 @@ async def delivery_page(request: Request, account: AccountDep, installation_id: 
 @router.post(DELIVERY + "/retry")
 async def retry_delivery(account: AccountDep, form: FormDep, installation_id: str, delivery_id: str) -> Response:
     await webhooks.retry(account.store, account.account_id, installation_id, delivery_id, account.actor)
-    return redirect(f"{_account_url(account)}/installations/{installation_id}/deliveries/{delivery_id}?retried=1")
+    suffix = f"/deliveries/{quote(delivery_id, safe='')}"
+    return redirect(installation_url(account.account_id, installation_id, suffix, retried="1"))
 
 
 @router.get(WEBHOOKS)
@@ -167,8 +169,9 @@ async def enable_webhook(account: AccountDep, form: FormDep, installation_id: st
     if event_type is None:
         raise Invalid("unknown-event-type", "choose the webhook to re-enable by its event type")
     await webhooks.enable_webhook(account.store, account.account_id, installation_id, event_type, account.actor)
-    url = f"{_account_url(account)}/installations/{installation_id}/webhooks?enabled={short_event_name(event_type)}"
-    return redirect(url)
+    return redirect(
+        installation_url(account.account_id, installation_id, "/webhooks", enabled=short_event_name(event_type))
+    )
 
 
 @router.post(WEBHOOKS + "/recover")
@@ -179,4 +182,4 @@ async def recover_deliveries(account: AccountDep, form: FormDep, installation_id
     count = await webhooks.recover(
         account.store, account.account_id, installation_id, moment(since, "since"), account.actor
     )
-    return redirect(f"{_account_url(account)}/installations/{installation_id}/webhooks?requeued={count}")
+    return redirect(installation_url(account.account_id, installation_id, "/webhooks", requeued=str(count)))
