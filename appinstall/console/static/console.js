@@ -33,4 +33,15 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-document.addEventListener("DOMContentLoaded", () => showTimes(document));
+// An answer to a form that shows something once (a new key, a new secret) names the page's own address: the
+// address bar goes there, so a reload is a plain GET of that page, not the form sent again.
+function showCanonicalAddress() {
+  // Replaced even when the address is the same: the new entry is a GET's, without the form's data.
+  const canonical = document.querySelector("[data-canonical-url]");
+  if (canonical) window.history.replaceState(null, "", canonical.dataset.canonicalUrl);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  showTimes(document);
+  showCanonicalAddress();
+});

@@ -158,9 +158,5 @@
   document.addEventListener("DOMContentLoaded", () => {
     for (const editor of document.querySelectorAll("textarea[data-check-url]")) setUpEditor(editor);
     for (const input of document.querySelectorAll("input[type=file][data-editor]")) setUpFileInput(input);
-    const canonical = document.querySelector("[data-canonical-url]");
-    if (canonical && window.location.pathname + window.location.search !== canonical.dataset.canonicalUrl) {
-      window.history.replaceState(null, "", canonical.dataset.canonicalUrl);
-    }
   });
 })();
