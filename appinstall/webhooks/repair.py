@@ -37,7 +37,10 @@ def _requeue(connection: Connection, rows: list[Any], now: int) -> None:
 
 
 async def retry(store: Store, account_id: str, installation_id: str, delivery_id: str, actor: str) -> DeliveryView:
-    """Send a finished delivery again (a failed one, or a succeeded one to replay it), with the same id."""
+    """Send a finished delivery again (a failed one, or a succeeded one to replay it), with the same id. Not for a
+    deleted installation's (it would only fail again, as "the installation was deleted"): that is not found, as in
+    ``recover``."""
+    await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
     now = store.clock()
     async with store.transaction() as connection:
         row = await delivery_row(connection, account_id, installation_id, delivery_id)
@@ -59,8 +62,9 @@ async def retry(store: Store, account_id: str, installation_id: str, delivery_id
 
 
 async def recover(store: Store, account_id: str, installation_id: str, since: int, actor: str) -> int:
-    """Queue again every delivery of the installation that failed at or after ``since`` (ms); how many."""
-    await registry.get(store, account_id, installation_id, with_secret=False)
+    """Queue again every delivery of the installation that failed at or after ``since`` (ms); how many. Not for a
+    deleted installation: that is not found."""
+    await registry.get(store, account_id, installation_id, include_deleted=False, with_secret=False)
     now = store.clock()
     async with store.transaction() as connection:
         rows = (

@@ -253,6 +253,19 @@ async def test_a_retry_by_hand_goes_on_counting_the_deliverys_attempts(
     assert [r.headers["webhook-attempt"] for r in receiver.received] == ["1", "2"]
 
 
+async def test_a_deleted_installations_delivery_is_not_retried(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    assert (await client.delete(f"{BASE}/{installed['id']}", headers={"If-Match": "*"})).status_code == 204
+    answer = await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")
+    assert answer.status_code == 404
+    assert len(receiver.received) == 1
+
+
 async def test_timeouts_resets_and_stalled_bodies_are_failures_that_are_retried(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
