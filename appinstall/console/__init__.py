@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from appinstall.console.auth_views import router as auth_router
 from appinstall.console.delivery_views import router as deliveries_router
+from appinstall.console.fallback import router as fallback_router
 from appinstall.console.headers import ConsoleHeaders
 from appinstall.console.installation_views import router as installations_router
 from appinstall.console.key_views import router as keys_router
@@ -33,3 +34,4 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(sandbox_router)
     app.include_router(keys_router)
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(fallback_router)  # last: what nothing above matched

@@ -49,7 +49,11 @@ async def detail_page(
 ) -> Response:
     """The installation's page. ``text`` and ``revision`` default to the installation as stored (a fresh read);
     ``extra`` is what the request adds: ``problems``, ``changes``, ``new_secret``, a ``refusal``…"""
-    health = await webhooks.health(account.store, account.account_id, installation.id)
+    entries = await webhooks.health(account.store, account.account_id, installation.id)
+    tried = {entry.event_type: entry for entry in entries}
+    # Every subscribed type, tried or not (health exists once a webhook was tried), then any it no longer subscribes.
+    health = [(event_type, tried.pop(event_type, None)) for event_type in installation.routes.event_types]
+    health += sorted(tried.items())
     return render(
         request,
         "installation.html",

@@ -7,6 +7,7 @@ would give (``http.domain_errors.status_of``), and a request without a live sess
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +36,14 @@ def static_url(name: str) -> str:
     return f"{PREFIX}/static/{name}?v={quote(__version__)}"
 
 
+def json_text(value: Any) -> str:
+    """A value as JSON text to read (characters as they are; the template escapes it for HTML). Jinja's ``tojson``
+    is for values inside a script: it writes ``\u2014`` for "—"."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 _templates.globals["static_url"] = static_url
+_templates.filters["json_text"] = json_text
 _templates.globals["PREFIX"] = PREFIX
 
 

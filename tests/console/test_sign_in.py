@@ -183,3 +183,13 @@ async def test_every_console_answer_carries_the_security_headers(browserless: ht
         assert "script-src 'self'" in answer.headers["content-security-policy"], path
         assert answer.headers["x-content-type-options"] == "nosniff", path
         assert answer.headers["x-frame-options"] == "DENY", path
+
+
+async def test_an_unknown_console_address_is_the_consoles_not_found_page(
+    browserless: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await sign_in(browserless, tenant.key)
+    answer = await browserless.get("/console/accounts/acme/no-such-page")
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+    assert "Not found" in answer.text and "Sign out" in answer.text  # the signed-in page, with its session
+    assert (await browserless.get("/console/static/console.css")).status_code == 200

@@ -107,6 +107,7 @@ async def build_world(http: httpx.AsyncClient) -> World:
             "key_id": key.json()["id"],
             "kid": next_key.json()["added"]["kid"],
             "asset": "swagger-ui.css",  # a file of the API reference's mounted folder
+            "rest": "no/such/page",  # the console's "not found" page answers any other path under /console
         },
         client_id=installation["client_id"],
         client_secret=installation["client_secret"],

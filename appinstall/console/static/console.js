@@ -20,7 +20,9 @@ function showTimes(root) {
     if (!Number.isFinite(ms) || element.dataset.shown) continue;
     const moment = new Date(ms);
     element.dateTime = moment.toISOString();
-    element.textContent = moment.toLocaleString();
+    // With its zone: the filters' times are UTC, and a reader should see which zone a time is in.
+    element.textContent = moment.toLocaleString(undefined, { timeZoneName: "short" });
+    element.title = moment.toISOString();
     element.dataset.shown = "1";
   }
 }

@@ -32,6 +32,13 @@
     return { start, end: Math.min(start + 1, text.length) };
   }
 
+  // A textarea does not scroll to a selection set by script: bring its line to the middle of the view.
+  function scrollToOffset(editor, offset) {
+    const line = editor.value.slice(0, offset).split("\n").length - 1;
+    const height = parseFloat(window.getComputedStyle(editor).lineHeight) || 18;
+    editor.scrollTop = Math.max(0, line * height - editor.clientHeight / 2);
+  }
+
   function showButton(editor, item) {
     const button = document.createElement("button");
     button.type = "button";
@@ -45,6 +52,7 @@
         : pointerRange(editor.value, item.dataset.pointer || "");
       editor.focus();
       editor.setSelectionRange(range.start, range.end);
+      scrollToOffset(editor, range.start);
     });
     return button;
   }
