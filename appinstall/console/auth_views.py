@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
 from appinstall.accounts import service as accounts
+from appinstall.accounts.models import ACCOUNT_ID_PATTERN
 from appinstall.console import cookies, links, security, sessions
 from appinstall.console.deps import (
     SECURE_SESSION_COOKIE,
     SESSION_COOKIE,
+    FormDep,
     SessionDep,
     check_request_origin,
     cookie_name,
@@ -21,7 +24,7 @@ from appinstall.console.deps import (
 )
 from appinstall.console.forms import Form, read_form
 from appinstall.console.pages import PREFIX, ConsoleRoute, redirect, render
-from appinstall.errors import Forbidden, Unauthorized
+from appinstall.errors import Forbidden, Invalid, Unauthorized
 from appinstall.http.deps import app_state
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -165,6 +168,20 @@ async def accounts_page(request: Request, session: SessionDep) -> Response:
     if not session.principal.is_operator:
         return redirect(_home(session))
     return render(request, "accounts.html", accounts=await accounts.list_accounts(app_state(request).store))
+
+
+@router.post(PREFIX + "/accounts")
+async def create_account(request: Request, session: SessionDep, form: FormDep) -> Response:
+    """The operator makes an account (its admin keys are then made on the account's Keys page)."""
+    if not session.principal.is_operator:
+        raise Forbidden("forbidden", "only the operator may create accounts")
+    account_id = form.get("id", "").strip()
+    if not re.fullmatch(ACCOUNT_ID_PATTERN, account_id):
+        raise Invalid(
+            "invalid-account-id", "an account id is 1-64 letters, digits, '-' or '_', starting with one of the first"
+        )
+    await accounts.create_account(app_state(request).store, account_id)
+    return redirect(f"{PREFIX}/accounts/{quote(account_id, safe='')}/keys")
 
 
 @router.get(PREFIX + "/accounts/{account_id}")

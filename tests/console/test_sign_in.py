@@ -193,3 +193,36 @@ async def test_an_unknown_console_address_is_the_consoles_not_found_page(
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
     assert "Not found" in answer.text and "Sign out" in answer.text  # the signed-in page, with its session
     assert (await browserless.get("/console/static/console.css")).status_code == 200
+
+
+async def _accounts_form(client: httpx.AsyncClient, account_id: str) -> httpx.Response:
+    page = await client.get("/console/accounts")
+    return await client.post(
+        "/console/accounts", data={"id": account_id, "csrf_token": csrf_of(page.text)}, headers=SAME_ORIGIN
+    )
+
+
+async def test_the_operator_creates_an_account_and_lands_on_its_keys(browserless: httpx.AsyncClient) -> None:
+    await sign_in(browserless, TEST_OPERATOR_TOKEN)
+    answer = await _accounts_form(browserless, "initech")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/accounts/initech/keys"
+    assert "initech" in (await browserless.get("/console/accounts")).text
+    again = await _accounts_form(browserless, "initech")
+    assert again.status_code == 409
+
+
+async def test_an_account_id_that_is_not_one_is_refused(browserless: httpx.AsyncClient) -> None:
+    await sign_in(browserless, TEST_OPERATOR_TOKEN)
+    answer = await _accounts_form(browserless, "not an id")
+    assert answer.status_code == 400 and "letters, digits" in answer.text
+
+
+async def test_an_admin_key_may_not_create_accounts(browserless: httpx.AsyncClient, tenant: Tenant) -> None:
+    await sign_in(browserless, tenant.key)
+    page = await browserless.get("/console/accounts/acme/installations")
+    answer = await browserless.post(
+        "/console/accounts", data={"id": "sneaky", "csrf_token": csrf_of(page.text)}, headers=SAME_ORIGIN
+    )
+    assert answer.status_code == 403
+    operator = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}
+    assert (await browserless.get("/api/accounts/sneaky", headers=operator)).status_code == 404
