@@ -110,4 +110,7 @@ def test_a_user_answers_as_the_agent_when_the_echo_agent_is_off(console_server: 
     page.get_by_role("button", name="Close the conversation").click()
     page.locator("#conversation-state", has_text="Closed by the agent").wait_for(timeout=WAIT_MS)
     assert page.get_by_label("Message as the consumer").is_hidden()
+    listed = page.locator("tr[data-conversation-id]")  # the conversations list, drawn with the page, follows
+    listed.locator("td.conversation-state", has_text="closed").wait_for(timeout=WAIT_MS)
+    assert listed.locator("td.conversation-agent").inner_text() == "sandbox-agent"
     assert page.evaluate("window.notReloaded") is True

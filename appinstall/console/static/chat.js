@@ -93,6 +93,18 @@
       assigned: Boolean(conversation.agent_id),
     };
     for (const part of section.querySelectorAll("[data-show-when]")) part.hidden = !shown[part.dataset.showWhen];
+    showInList(conversation);
+  }
+
+  // The conversations list above is drawn with the page: keep the open conversation's row in step with the chat.
+  function showInList(conversation) {
+    const row = document.querySelector(`tr[data-conversation-id="${CSS.escape(section.dataset.conversationId)}"]`);
+    if (!row) return;
+    const state = document.createElement("span");
+    state.className = conversation.open ? "ok" : "muted";
+    state.textContent = conversation.open ? "open" : "closed";
+    row.querySelector("td.conversation-state").replaceChildren(state);
+    row.querySelector("td.conversation-agent").textContent = conversation.agent_id || "—";
   }
 
   async function poll() {
