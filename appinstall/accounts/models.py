@@ -51,6 +51,11 @@ class Principal:
     def is_operator(self) -> bool:
         return self.account_id is None
 
+    @classmethod
+    def of_key(cls, key_id: str, account_id: str) -> Principal:
+        """The principal an admin key of ``account_id`` stands for (``key_id`` is the inverse)."""
+        return cls(actor=KEY_ACTOR_PREFIX + key_id, account_id=account_id)
+
     @property
     def key_id(self) -> str | None:
         """The admin key's id, for a principal that is one."""

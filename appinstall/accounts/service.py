@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from appinstall.accounts import credentials
-from appinstall.accounts.models import KEY_ACTOR_PREFIX, OPERATOR, Account, KeyCreated, KeyInfo, Principal
+from appinstall.accounts.models import OPERATOR, Account, KeyCreated, KeyInfo, Principal
 from appinstall.accounts.signatures import StoredSignature as StoredSignature
 from appinstall.accounts.signatures import set_signature as set_signature
 from appinstall.accounts.signatures import signature_of as signature_of
@@ -80,7 +80,7 @@ class Authenticator:
         rows = await Reading(self.store, connection).fetch_all(_LIVE_KEY, {"key_hash": digest})
         if not rows:
             return None
-        return Principal(actor=f"{KEY_ACTOR_PREFIX}{rows[0].id}", account_id=rows[0].account_id)
+        return Principal.of_key(rows[0].id, rows[0].account_id)
 
     async def still_valid(self, principal: Principal, operator_mark: str | None) -> bool:
         """Whether a principal authenticated earlier (a console session's) may still act: its admin key is not

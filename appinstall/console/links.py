@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert
 
-from appinstall.accounts.models import KEY_ACTOR_PREFIX, Principal
+from appinstall.accounts.models import Principal
 from appinstall.accounts.service import Authenticator
 from appinstall.console import cookies
 from appinstall.console.tables import console_sign_in_links
@@ -44,7 +44,7 @@ async def redeem(store: Store, authenticator: Authenticator, token: str) -> Prin
                 .returning(link.account_id, link.key_id)
             )
         ).first()
-    principal = None if row is None else Principal(actor=KEY_ACTOR_PREFIX + row.key_id, account_id=row.account_id)
+    principal = None if row is None else Principal.of_key(row.key_id, row.account_id)
     if principal is None or not await authenticator.still_valid(principal, None):
         raise Unauthorized("unauthorized", "this sign-in link was used already or has expired; sign in with the key")
     return principal

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from appinstall.accounts.models import KEY_ACTOR_PREFIX, OPERATOR, Principal
+from appinstall.accounts.models import OPERATOR, Principal
 from appinstall.accounts.service import Authenticator
 from appinstall.console import cookies
 from appinstall.console.tables import console_sessions
@@ -82,10 +82,7 @@ async def find(store: Store, authenticator: Authenticator, token: str) -> Consol
     if not rows:
         return None
     row = rows[0]
-    if row.key_id is None:
-        principal = OPERATOR
-    else:
-        principal = Principal(actor=KEY_ACTOR_PREFIX + row.key_id, account_id=row.account_id)
+    principal = OPERATOR if row.key_id is None else Principal.of_key(row.key_id, row.account_id)
     if not await authenticator.still_valid(principal, row.operator_mark):
         return None
     return ConsoleSession(principal, row.csrf_token, row.expires_at)
