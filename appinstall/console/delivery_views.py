@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from appinstall.console.deliveries_shown import installation_names, masked_headers, row_of, shown_time, status_class
 from appinstall.console.delivery_filters import moment, read_filters, unfiltered
 from appinstall.console.deps import AccountDep, FormDep
-from appinstall.console.installation_pages import installation_url
+from appinstall.console.installation_pages import deliveries_url, installation_url, webhook_health
 from appinstall.console.pages import PREFIX, ConsoleRoute, redirect, render
 from appinstall.errors import Invalid
 from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
@@ -135,14 +135,10 @@ async def retry_delivery(account: AccountDep, form: FormDep, installation_id: st
 @router.get(WEBHOOKS)
 async def webhooks_page(request: Request, account: AccountDep, installation_id: str) -> Response:
     installation = await registry.get(account.store, account.account_id, installation_id, with_secret=False)
-    tried = await webhooks.health(account.store, account.account_id, installation_id)
-    health = {entry.event_type: entry for entry in tried}
     state = await webhooks.delivery_state(account.store, account.account_id, installation_id)
     trail = await listing.history(account.store, account.account_id, installation_id)
     history = [event for event in reversed(trail) if event["action"] in HISTORY_ACTIONS][:HISTORY_SHOWN]
-    event_types = list(installation.routes.event_types) + sorted(health.keys() - set(installation.routes.event_types))
     requeued = request.query_params.get("requeued", "")
-    base = _account_url(account)
     return render(
         request,
         "webhooks.html",
@@ -150,14 +146,14 @@ async def webhooks_page(request: Request, account: AccountDep, installation_id: 
         installation=installation,
         name=installation.display_name,
         webhooks=[
-            {"event_type": event, "short": short_event_name(event), "health": health.get(event)}
-            for event in event_types
+            {"event_type": event, "short": short_event_name(event), "health": health}
+            for event, health in await webhook_health(account, installation)
         ],
         state=state,
         history=[{**event, "atshown_time": shown_time(event["at"])} for event in history],
         requeued=int(requeued) if requeued.isascii() and requeued.isdigit() and len(requeued) < 10 else None,
         enabled=event_type_named(request.query_params.get("enabled", "")),
-        deliveries_url=f"{base}/deliveries?installation={installation.id}",
+        deliveries_url=deliveries_url(account.account_id, installation.id),
         short_event_name=short_event_name,
         iso=shown_time,
     )

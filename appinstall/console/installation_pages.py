@@ -14,6 +14,7 @@ from appinstall.console.pages import PREFIX, render
 from appinstall.registry.models import Installation
 from appinstall.registry.revisions import ExpectedRevision
 from appinstall.webhooks import service as webhooks
+from appinstall.webhooks.models import WebhookHealthView
 
 INSTALLATIONS = PREFIX + "/accounts/{account_id}/installations"
 INSTALLATION = INSTALLATIONS + "/{installation_id}"
@@ -28,6 +29,22 @@ def installations_url(account_id: str) -> str:
 def installation_url(account_id: str, installation_id: str, suffix: str = "", **query: str) -> str:
     url = f"{installations_url(account_id)}/{quote(installation_id, safe='')}{suffix}"
     return f"{url}?{urlencode(query)}" if query else url
+
+
+def deliveries_url(account_id: str, installation_id: str) -> str:
+    """The account's delivery list, filtered to one installation."""
+    return f"{PREFIX}/accounts/{quote(account_id, safe='')}/deliveries?" + urlencode({"installation": installation_id})
+
+
+async def webhook_health(
+    account: ConsoleAccount, installation: Installation
+) -> list[tuple[str, WebhookHealthView | None]]:
+    """Each webhook and its health: every type the installation subscribes to, tried or not (health exists once a
+    webhook was tried, else None), then any tried that it no longer subscribes to."""
+    entries = await webhooks.health(account.store, account.account_id, installation.id)
+    tried = {entry.event_type: entry for entry in entries}
+    health = [(event_type, tried.pop(event_type, None)) for event_type in installation.routes.event_types]
+    return health + sorted(tried.items())
 
 
 def expected_from(revision: str) -> ExpectedRevision:
@@ -49,11 +66,6 @@ async def detail_page(
 ) -> Response:
     """The installation's page. ``text`` and ``revision`` default to the installation as stored (a fresh read);
     ``extra`` is what the request adds: ``problems``, ``changes``, ``new_secret``, a ``refusal``…"""
-    entries = await webhooks.health(account.store, account.account_id, installation.id)
-    tried = {entry.event_type: entry for entry in entries}
-    # Every subscribed type, tried or not (health exists once a webhook was tried), then any it no longer subscribes.
-    health = [(event_type, tried.pop(event_type, None)) for event_type in installation.routes.event_types]
-    health += sorted(tried.items())
     return render(
         request,
         "installation.html",
@@ -61,10 +73,9 @@ async def detail_page(
         account=account,
         installation=installation,
         name=installation.display_name,
-        health=health,
+        health=await webhook_health(account, installation),
         url=installation_url(account.account_id, installation.id),
-        deliveries_url=f"{PREFIX}/accounts/{quote(account.account_id, safe='')}/deliveries?"
-        + urlencode({"installation": installation.id}),
+        deliveries_url=deliveries_url(account.account_id, installation.id),
         text=editor_text(installation) if text is None else text,
         revision=str(installation.revision) if revision is None else revision,
         saved=request.query_params.get("saved") == "1" and request.method == "GET",
