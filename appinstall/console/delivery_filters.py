@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from appinstall.errors import Invalid
 from appinstall.manifest.vocabulary import EVENT_TYPES, event_type_named, short_event_name
 from appinstall.webhooks.models import Status
+from appinstall.webhooks.moments import NotATimeError, PastLatestError, moment_ms
 from appinstall.webhooks.service import MAX_CONVERSATION_ID, DeliveryFilter
 
 FIELDS = ("installation", "status", "event_type", "conversation", "since", "until")
 MAX_INSTALLATION_ID = 36
-LATEST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, as the API bounds a time
 
 
 @dataclass(frozen=True)
@@ -36,22 +35,14 @@ class FilterForm:
 def moment(text: str, name: str) -> int:
     """Milliseconds since the epoch from what a person types: a ``datetime-local`` field's value (read as UTC), an
     RFC 3339 time with its zone, or milliseconds."""
-    if text.isascii() and text.isdigit():
-        if len(text) > len(str(LATEST_MS)) or int(text) > LATEST_MS:
-            raise Invalid("invalid-time", f"{name} is past 9999-12-31")
-        return int(text)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return moment_ms(text, zoneless_as_utc=True)
+    except PastLatestError:
+        raise Invalid("invalid-time", f"{name} is past 9999-12-31") from None
+    except NotATimeError:
         raise Invalid(
             "invalid-time", f"{name} must be a time such as 2026-12-05T09:30 (UTC) or 2026-12-05T09:30:00+01:00"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return int(parsed.timestamp() * 1000)
-    except (OverflowError, ValueError):  # year 1 at a zone east of UTC falls before what a timestamp can be
-        raise Invalid("invalid-time", f"{name} is out of range") from None
 
 
 def _status(text: str) -> Status:

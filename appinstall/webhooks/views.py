@@ -3,7 +3,6 @@ recover, webhook health."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -27,6 +26,7 @@ from appinstall.webhooks.models import (
     Status,
     WebhookHealthView,
 )
+from appinstall.webhooks.moments import LATEST_MOMENT_MS, NotATimeError, PastLatestError, moment_ms
 
 router = APIRouter(tags=["webhooks"])
 
@@ -36,30 +36,21 @@ Moment = Annotated[
 ]
 
 
-LATEST_MOMENT_MS = 253_402_300_799_999
-"""9999-12-31T23:59:59.999Z, the latest time RFC 3339 can write: a bound far inside a BIGINT column's range."""
-
-
 def _moment(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if value.isascii() and value.isdigit():  # not str.isdigit alone: it also takes "¹", which int() refuses
-        if len(value) > len(str(LATEST_MOMENT_MS)) or int(value) > LATEST_MOMENT_MS:
-            raise ProblemError(
-                400,
-                "invalid-parameter",
-                f"{name} is past 9999-12-31: send milliseconds since the epoch from 0 to {LATEST_MOMENT_MS}",
-            )
-        return int(value)
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        return moment_ms(value)
+    except PastLatestError:
+        raise ProblemError(
+            400,
+            "invalid-parameter",
+            f"{name} is past 9999-12-31: send milliseconds since the epoch from 0 to {LATEST_MOMENT_MS}",
+        ) from None
+    except NotATimeError:
         raise ProblemError(
             400, "invalid-parameter", f"{name} must be milliseconds since the epoch or an RFC 3339 time with a zone"
-        )
-    return int(moment.timestamp() * 1000)
+        ) from None
 
 
 _NOTIFICATION_BODY: dict[str, Any] = {
