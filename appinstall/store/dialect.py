@@ -50,6 +50,9 @@ class Dialect(abc.ABC):
     # The driver takes a batch as SQL and plain tuples, with no conversion of the values the hot statements carry
     # (text, integers, bytes, None): ``store.batch`` then skips SQLAlchemy's work for every row.
     plain_batches: ClassVar[bool]
+    # A table's new integer key is the largest it holds plus one, and one writer at a time: the rows a transaction
+    # inserts get consecutive keys in the order inserted (``store.batch.insert_keyed`` reads them off that).
+    consecutive_keys: ClassVar[bool]
     # Processes can tell one another that work is due through the database (``notify``, ``listen``).
     notifies: ClassVar[bool] = False
 
@@ -95,6 +98,7 @@ class SQLite(Dialect):
     name = "sqlite"
     single_writer = True
     plain_batches = True
+    consecutive_keys = True  # SQLite's rowid: "one larger than the largest ROWID in the table prior to the insert"
 
     def create_engine(self, url: str) -> AsyncEngine:
         """The database file and its folder are created if missing, private, and the file put in WAL mode."""
@@ -144,6 +148,7 @@ class PostgreSQL(Dialect):
     name = "postgresql"
     single_writer = False
     plain_batches = False
+    consecutive_keys = False  # a sequence's numbers interleave between concurrent transactions
     notifies = True
 
     def create_engine(self, url: str) -> AsyncEngine:

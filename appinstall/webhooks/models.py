@@ -102,7 +102,10 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None
 
 
-class PublishedDelivery(BaseModel):
+# The publish answers are dataclasses, not models: a batch makes a thousand of each, built from values the service
+# made or read (nothing to validate), and a model's construction cost more than the notification's insert.
+@dataclass(frozen=True, slots=True)
+class PublishedDelivery:
     id: str
     installation_id: str
     event_type: str
@@ -110,7 +113,8 @@ class PublishedDelivery(BaseModel):
     status: Status
 
 
-class PublishResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PublishResult:
     deliveries: list[PublishedDelivery]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, String, bindparam, cast, insert, null, select
 from appinstall.errors import Invalid
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.store.batch import execute_many
+from appinstall.store.batch import execute_many, insert_keyed
 from appinstall.store.group_commit import Batched
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery, Status
@@ -38,10 +38,17 @@ def overlong_conversation(routed: list[Routed]) -> str | None:
     )
 
 
+def new_delivery_ids(count: int) -> list[str]:
+    """``count`` Standard Webhooks message ids, each the same on every attempt of its delivery: 128 random bits in
+    32 hex digits, as a UUID's hex would be, from one read of the system's random source (a batch makes
+    thousands; a read each was a twentieth of its time)."""
+    digits = secrets.token_hex(16 * count)
+    return [f"msg_{digits[start : start + 32]}" for start in range(0, 32 * count, 32)]
+
+
 def new_delivery_id() -> str:
-    """A Standard Webhooks message id: the same on every attempt of one delivery. 128 random bits in 32 hex
-    digits, as a UUID's hex would be, without building the UUID (a batch makes thousands)."""
-    return f"msg_{secrets.token_hex(16)}"
+    """One message id (``new_delivery_ids``)."""
+    return new_delivery_ids(1)[0]
 
 
 async def publish(
@@ -120,19 +127,21 @@ def publish_into(
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
     notification_ids = _insert_notifications(connection, account_id, routed, now)
+    fanned = [(envelope, subscribers.get(envelope.event_type, [])) for envelope in routed]
+    delivery_ids = iter(new_delivery_ids(sum(len(found) for _, found in fanned)))
     created: list[list[PublishedDelivery]] = []
     rows: list[dict[str, Any]] = []
-    for envelope, notification_id in zip(routed, notification_ids, strict=True):
+    for (envelope, found), notification_id in zip(fanned, notification_ids, strict=True):
         made: list[PublishedDelivery] = []
         created.append(made)
-        for installation_id, disabled_reason, held in subscribers.get(envelope.event_type, []):
+        for installation_id, disabled_reason, held in found:
             if disabled_reason is not None:
                 status = Status.FAILED  # finished at once: it holds nothing back
             else:
                 status = take_turn(unfinished, (installation_id, envelope.conversation_id))
                 if status is Status.PENDING and held:
                     status = Status.HELD  # retention mode: kept until the installation recovers
-            delivery_id = new_delivery_id()
+            delivery_id = next(delivery_ids)
             rows.append(
                 {
                     "id": delivery_id,
@@ -152,14 +161,7 @@ def publish_into(
                 }
             )
             made.append(
-                # Built from values this function made or read, so not validated again (a batch makes thousands).
-                PublishedDelivery.model_construct(
-                    id=delivery_id,
-                    installation_id=installation_id,
-                    event_type=envelope.event_type,
-                    conversation_id=envelope.conversation_id,
-                    status=status,
-                )
+                PublishedDelivery(delivery_id, installation_id, envelope.event_type, envelope.conversation_id, status)
             )
     execute_many(connection, _INSERT_DELIVERY, rows)
     if rows:
@@ -167,11 +169,8 @@ def publish_into(
     return created
 
 
-_INSERT_NOTIFICATION = insert(notifications).returning(notifications.c.id, sort_by_parameter_order=True)
-
-
 def _insert_notifications(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[int]:
-    """The new notifications' ids, in order: one statement for all of them (SQLAlchemy's "insertmanyvalues")."""
+    """The new notifications' ids, in order."""
     rows = [
         {
             "account_id": account_id,
@@ -182,9 +181,7 @@ def _insert_notifications(connection: Connection, account_id: str, routed: list[
         }
         for envelope in routed
     ]
-    if len(rows) == 1:
-        return [connection.execute(_INSERT_NOTIFICATION, rows[0]).scalar_one()]
-    return list(connection.scalars(_INSERT_NOTIFICATION, rows))
+    return insert_keyed(connection, notifications, rows)
 
 
 _INSERT_DELIVERY = insert(deliveries)
@@ -240,6 +237,7 @@ __all__ = [
     "PUBLISH_MANY",
     "Publication",
     "new_delivery_id",
+    "new_delivery_ids",
     "overlong_conversation",
     "publish",
     "publish_into",
