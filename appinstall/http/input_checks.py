@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -106,45 +105,58 @@ _LONG_DIGITS = b"0" * _MAX_INT_DIGITS
 _RISKY_ESCAPES = (b"\\u0000", *(b"\\ud" + bytes([digit]) for digit in b"89abcdef"))
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
-_OPENING = frozenset(b"[{")
 
 
-def _could_nest_too_deep(body: bytes) -> bool:
-    """Whether a body may nest arrays and objects more than ``MAX_JSON_DEPTH`` deep: never fewer than that many
-    brackets; else its brackets outside strings, counted. A batch of a thousand notifications has thousands of
-    brackets but is five deep: counted, its check takes about a millisecond instead of a walk of the whole
-    document. Never too few: an unterminated string's brackets still count, and what is not JSON the route
-    refuses anyway."""
-    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
-        return False
-    depth = deepest = 0
-    for bracket in _JSON_STRING.sub(b"", body).translate(None, _NOT_A_BRACKET):
-        if bracket in _OPENING:
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest > MAX_JSON_DEPTH
+def _outside_strings(body: bytes) -> bytes:
+    """The body without what its strings hold (each string left as ``""``).
+
+    Byte operations in C, not a regular expression (four times slower on a batch of a thousand notifications):
+    escaped backslashes, then escaped quotes, are dropped (left to right, as a parser pairs them), and every other
+    quote then opens or closes a string. Exact for JSON; what is not JSON the route refuses anyway."""
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b'""'.join(body.split(b'"')[0::2])
 
 
-def _could_hold_any(body: bytes) -> bool:
+def _nests_deeper(outside: bytes) -> bool:
+    """Whether brackets (of a body without its strings) may nest more than ``MAX_JSON_DEPTH`` deep, or do not pair
+    up.
+
+    Each replace takes out the pairs of one kind that are empty when it starts (it does not look at what it makes),
+    so it lowers the deepest nesting by one at most: brackets left after ``MAX_JSON_DEPTH`` replaces may nest
+    deeper (the parse then decides). A batch of a thousand notifications, thousands of brackets alternating arrays
+    and objects five deep, takes ten replaces in C instead of a loop over each bracket."""
+    brackets = outside.translate(None, _NOT_A_BRACKET)
+    for call in range(MAX_JSON_DEPTH):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"{}" if call % 2 else b"[]", b"")
+    return bool(brackets)
+
+
+def _could_be_refused(body: bytes) -> bool:
     """Whether a body could hold a NUL or surrogate escape (``\\u0000``, ``\\ud800``; an emoji's escaped pair
-    too), a non-JSON constant, as many digits in a row as a 64-bit integer has, or a three-digit exponent (``1e999``).
+    too), a non-JSON constant, as many digits in a row as a 64-bit integer has, a three-digit exponent (``1e999``),
+    or arrays and objects nested more than ``MAX_JSON_DEPTH`` deep.
 
     Substring searches, with the digits mapped to ``0``: a regular expression trying each alternative at each byte
     took several times longer. Escapes of other characters (``\\u00e9``) do not count: Python's ``json.dumps``
-    writes every non-ASCII character so by default.
+    writes every non-ASCII character so by default. Never fewer than ``MAX_JSON_DEPTH`` brackets cannot nest too
+    deep.
     """
     if b"\\u" in body:
         lowered = body.lower()
         if any(escape in lowered for escape in _RISKY_ESCAPES):
             return True
-    # Numbers and constants stand outside strings, where the platform's hex ids (``"0ab3e000…"``) look like long
-    # numbers or exponents to these searches: when the whole body matches, the body without its strings is asked
-    # again (what is not JSON keeps its strings, and so is looked at more, never less).
-    return _number_risk(body) and _number_risk(_JSON_STRING.sub(b'""', body))
+    many_brackets = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    if not many_brackets and not _number_risk(body):  # a small body's own risk, asked before stripping it
+        return False
+    # Numbers, constants and brackets count outside strings, where the platform's hex ids (``"0ab3e000…"``) look
+    # like long numbers or exponents to these searches, and a message's brackets are text: what the whole body
+    # raised is asked again of the body without its strings.
+    outside = _outside_strings(body)
+    return _number_risk(outside) or (many_brackets and _nests_deeper(outside))
 
 
 def _number_risk(body: bytes) -> bool:
@@ -253,7 +265,7 @@ def json_body_problem(body: bytes) -> Finding | None:
         except UnicodeDecodeError as error:
             message = f"is not UTF-8 (bad byte at offset {error.start})"
             return Finding(Problem("/body", "invalid_utf8", message, TEXT_HINT))
-    if not _could_hold_any(body) and not _could_nest_too_deep(body):
+    if not _could_be_refused(body):
         return None
     try:
         document = json.loads(

@@ -149,3 +149,35 @@ def test_a_notification_whose_hex_ids_look_like_numbers_is_passed_without_a_pars
 def test_a_number_out_of_range_beside_hex_ids_is_still_refused() -> None:
     body = f'{{"originatorId": "{_HEX_ID}", "sequence": 1e999}}'.encode()
     assert _code_and_pointer(body) == ("number_out_of_range", "/body/sequence")
+
+
+def test_nesting_that_alternates_arrays_and_objects_is_refused_one_past_the_limit() -> None:
+    def nested(depth: int) -> object:
+        return [] if depth == 1 else ([nested(depth - 1)] if depth % 2 else {"a": nested(depth - 1)})
+
+    assert json_body_problem(json.dumps(nested(MAX_JSON_DEPTH)).encode()) is None
+    assert _code_and_pointer(json.dumps(nested(MAX_JSON_DEPTH + 1)).encode())[0] == "too_deep"
+
+
+def test_a_batch_of_notifications_is_passed_without_a_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    parses: list[str] = []
+    monkeypatch.setattr("appinstall.http.input_checks.json.loads", lambda text, **_: parses.append(text))
+    one = {"body": {"changes": [{"originatorId": _HEX_ID, "event": {"message": "[{ 1e999 NaN", "type": "X"}}]}}
+    assert json_body_problem(json.dumps([one] * 1000).encode()) is None
+    assert parses == []  # its thousands of brackets are five deep, and the risky text is inside strings
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": "ends in a backslash \\\\", "n": 1e999}',  # the escaped backslash does not escape the quote
+        b'{"a": "an escaped quote \\" then 1e999 inside", "n": 1e999}',
+        b'{"a": "\\\\\\"", "n": NaN}',  # a backslash, then a quote, both escaped
+    ],
+)
+def test_escapes_in_strings_do_not_hide_what_follows_them(body: bytes) -> None:
+    assert _code_and_pointer(body)[0] == "number_out_of_range"
+
+
+def test_escaped_quotes_do_not_end_a_string_early() -> None:
+    assert json_body_problem(b'{"a": "say \\"1e999\\" and \\\\\\"NaN\\\\\\" please"}') is None
