@@ -38,17 +38,20 @@ def overlong_conversation(routed: list[Routed]) -> str | None:
     )
 
 
-def new_delivery_ids(count: int) -> list[str]:
-    """``count`` Standard Webhooks message ids, each the same on every attempt of its delivery: 128 random bits in
-    32 hex digits, as a UUID's hex would be, from one read of the system's random source (a batch makes
-    thousands; a read each was a twentieth of its time)."""
-    digits = secrets.token_hex(16 * count)
-    return [f"msg_{digits[start : start + 32]}" for start in range(0, 32 * count, 32)]
+def new_delivery_ids(count: int, now_ms: int) -> list[str]:
+    """``count`` Standard Webhooks message ids, each the same on every attempt of its delivery: 128 bits in 32 hex
+    digits, as a UUID's hex would be, the first 48 the time in milliseconds and the other 80 random.
+
+    Time first, as Svix's (KSUIDs) and UUIDv7 are: each new id sorts after the ones before it, so the unique index
+    on ids grows at its end instead of changing a page at random for every delivery (a batch publish wrote about a
+    tenth less). The random part comes from one read of the system's random source for them all (a read each was
+    a twentieth of a batch's time)."""
+    stamp = f"{now_ms & _MS_MASK:012x}"
+    digits = secrets.token_hex(10 * count)
+    return [f"msg_{stamp}{digits[start : start + 20]}" for start in range(0, 20 * count, 20)]
 
 
-def new_delivery_id() -> str:
-    """One message id (``new_delivery_ids``)."""
-    return new_delivery_ids(1)[0]
+_MS_MASK = (1 << 48) - 1  # 48 bits of milliseconds last until the year 10889
 
 
 async def publish(
@@ -128,7 +131,7 @@ def publish_into(
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
     notification_ids = _insert_notifications(connection, account_id, routed, now)
     fanned = [(envelope, subscribers.get(envelope.event_type, [])) for envelope in routed]
-    delivery_ids = iter(new_delivery_ids(sum(len(found) for _, found in fanned)))
+    delivery_ids = iter(new_delivery_ids(sum(len(found) for _, found in fanned), now))
     created: list[list[PublishedDelivery]] = []
     rows: list[dict[str, Any]] = []
     for (envelope, found), notification_id in zip(fanned, notification_ids, strict=True):
@@ -236,7 +239,6 @@ __all__ = [
     "MAX_CONVERSATION_ID",
     "PUBLISH_MANY",
     "Publication",
-    "new_delivery_id",
     "new_delivery_ids",
     "overlong_conversation",
     "publish",

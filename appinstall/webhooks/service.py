@@ -16,7 +16,7 @@ from appinstall.webhooks.account_log import (
 )
 from appinstall.webhooks.batch import MAX_BATCH, publish_batch
 from appinstall.webhooks.delivery_log import get_delivery, list_deliveries
-from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, new_delivery_id, publish, publish_into
+from appinstall.webhooks.publishing import MAX_CONVERSATION_ID, publish, publish_into
 from appinstall.webhooks.repair import recover, retry
 from appinstall.webhooks.sending_state import delivery_state, enable_webhook, health
 
@@ -33,7 +33,6 @@ __all__ = [
     "health",
     "list_account_deliveries",
     "list_deliveries",
-    "new_delivery_id",
     "publish",
     "publish_batch",
     "publish_into",

@@ -46,6 +46,22 @@ def test_the_body_is_the_compact_json_of_the_envelope() -> None:
     assert b": " not in routed.body and b", " not in routed.body
 
 
+@pytest.mark.parametrize("name", ["platform_conversation_close.json", "platform_chat_state_pause.json"])
+def test_the_compact_json_is_what_json_dumps_writes_for_the_platforms_payloads(name: str) -> None:
+    document = _fixture(name)
+    assert encode(document) == json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_text_beyond_ascii_and_escapes_are_written_as_json_dumps_writes_them() -> None:
+    document = _messaging(_message({"type": "ContentEvent", "message": 'é ✓ 😀 "q" \\ \n \t \u001f /'}))
+    assert encode(document) == json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_an_integer_past_64_bits_is_still_encoded() -> None:
+    document = _messaging({**_message({"type": "ContentEvent", "message": "hi"}), "sequence": 2**70})
+    assert json.loads(encode(document))["body"]["changes"][0]["sequence"] == 2**70
+
+
 def test_the_dialog_id_stands_in_for_a_missing_conversation_id() -> None:
     change = {"event": {"type": "ContentEvent", "message": "hi"}, "dialogId": "d1"}
     [routed] = route(_messaging(change))
