@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, String, bindparam, cast, insert, null, select, union_all
+from sqlalchemy import Connection, String, bindparam, cast, null, select, union_all
 
 from appinstall.errors import Invalid
 from appinstall.registry import service as registry
 from appinstall.store import Store
-from appinstall.store.batch import execute_many, insert_keyed
+from appinstall.store.batch import insert_keyed, insert_many
 from appinstall.store.group_commit import Batched
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
 from appinstall.webhooks.models import PublishedDelivery, Status
@@ -133,40 +133,40 @@ def publish_into(
     fanned = [(envelope, subscribers.get(envelope.event_type, [])) for envelope in routed]
     delivery_ids = iter(new_delivery_ids(sum(len(found) for _, found in fanned), now))
     created: list[list[PublishedDelivery]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for (envelope, found), notification_id in zip(fanned, notification_ids, strict=True):
         made: list[PublishedDelivery] = []
         created.append(made)
+        event_type, conversation_id = envelope.event_type, envelope.conversation_id
         for installation_id, disabled_reason, held in found:
             if disabled_reason is not None:
                 status = Status.FAILED  # finished at once: it holds nothing back
             else:
-                status = take_turn(unfinished, (installation_id, envelope.conversation_id))
+                status = take_turn(unfinished, (installation_id, conversation_id))
                 if status is Status.PENDING and held:
                     status = Status.HELD  # retention mode: kept until the installation recovers
             delivery_id = next(delivery_ids)
-            rows.append(
-                {
-                    "id": delivery_id,
-                    "account_id": account_id,
-                    "installation_id": installation_id,
-                    "notification_id": notification_id,
-                    "event_type": envelope.event_type,
-                    "conversation_id": envelope.conversation_id,
-                    "status": status,
-                    "attempts": 0,
-                    "round_attempts": 0,
-                    "round_started_at": now,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                    "last_error": f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None,
-                }
+            error = f"not sent: the webhook is disabled ({disabled_reason})" if disabled_reason else None
+            rows.append(  # in the order of _DELIVERY_COLUMNS
+                (
+                    delivery_id,
+                    account_id,
+                    installation_id,
+                    notification_id,
+                    event_type,
+                    conversation_id,
+                    status,
+                    0,
+                    0,
+                    now,
+                    now,
+                    now,
+                    now,
+                    error,
+                )
             )
-            made.append(
-                PublishedDelivery(delivery_id, installation_id, envelope.event_type, envelope.conversation_id, status)
-            )
-    execute_many(connection, _INSERT_DELIVERY, rows)
+            made.append(PublishedDelivery(delivery_id, installation_id, event_type, conversation_id, status))
+    insert_many(connection, deliveries, _DELIVERY_COLUMNS, rows)
     if rows:
         wake_workers(connection)
     return created
@@ -174,20 +174,27 @@ def publish_into(
 
 def _insert_notifications(connection: Connection, account_id: str, routed: list[Routed], now: int) -> list[int]:
     """The new notifications' ids, in order."""
-    rows = [
-        {
-            "account_id": account_id,
-            "event_type": envelope.event_type,
-            "conversation_id": envelope.conversation_id,
-            "body": envelope.body,
-            "created_at": now,
-        }
-        for envelope in routed
-    ]
-    return insert_keyed(connection, notifications, rows)
+    rows = [(account_id, envelope.event_type, envelope.conversation_id, envelope.body, now) for envelope in routed]
+    return insert_keyed(connection, notifications, _NOTIFICATION_COLUMNS, rows)
 
 
-_INSERT_DELIVERY = insert(deliveries)
+_NOTIFICATION_COLUMNS = ("account_id", "event_type", "conversation_id", "body", "created_at")
+_DELIVERY_COLUMNS = (
+    "id",
+    "account_id",
+    "installation_id",
+    "notification_id",
+    "event_type",
+    "conversation_id",
+    "status",
+    "attempts",
+    "round_attempts",
+    "round_started_at",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+    "last_error",
+)
 
 
 # What holds a subscriber's new deliveries back, in one statement over this domain's tables: its installation

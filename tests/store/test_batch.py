@@ -1,5 +1,5 @@
-"""execute_many: one statement for many rows, the rows' values and the statement's own; insert_keyed: many rows and
-the keys they were given, in order; on both engines."""
+"""execute_many: one statement for many rows, the rows' values and the statement's own; insert_many: rows as tuples;
+insert_keyed: many rows and the keys they were given, in order; on both engines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from appinstall.accounts.tables import accounts
 from appinstall.store import Keyring, Store, create_engine
-from appinstall.store.batch import execute_many, insert_keyed
+from appinstall.store.batch import execute_many, insert_keyed, insert_many
 from appinstall.store.migrate import upgrade
 from appinstall.tokens.tables import auth_failures
 from appinstall.webhooks.tables import notifications
@@ -64,19 +64,28 @@ async def test_no_rows_is_no_statement(store: Store) -> None:
     assert work.queries == 0
 
 
-def _note(index: int) -> dict[str, object]:
-    return {
-        "account_id": "a",
-        "event_type": "ms.MessagingEventNotification.ContentEvent",
-        "conversation_id": f"c{index}",
-        "body": f"body {index}".encode(),
-        "created_at": index,
-    }
+NOTE_COLUMNS = ("account_id", "event_type", "conversation_id", "body", "created_at")
+
+
+def _note(index: int) -> tuple[object, ...]:
+    return ("a", "ms.MessagingEventNotification.ContentEvent", f"c{index}", f"body {index}".encode(), index)
+
+
+async def test_rows_given_as_tuples_are_stored_under_their_columns(store: Store) -> None:
+    await store.run_transaction(insert_many, notifications, NOTE_COLUMNS, [_note(1), _note(2)])
+    async with store.read() as connection:
+        rows = (await connection.execute(select(notifications).order_by(notifications.c.created_at))).all()
+    assert [(row.conversation_id, row.body, row.created_at) for row in rows] == [
+        ("c1", b"body 1", 1),
+        ("c2", b"body 2", 2),
+    ]
 
 
 async def test_keyed_rows_get_their_keys_in_the_order_given(store: Store) -> None:
-    first = await store.run_transaction(insert_keyed, notifications, [_note(0)])
-    keys = await store.run_transaction(insert_keyed, notifications, [_note(index) for index in range(1, 40)])
+    first = await store.run_transaction(insert_keyed, notifications, NOTE_COLUMNS, [_note(0)])
+    keys = await store.run_transaction(
+        insert_keyed, notifications, NOTE_COLUMNS, [_note(index) for index in range(1, 40)]
+    )
     async with store.read() as connection:
         stored = dict((await connection.execute(select(notifications.c.id, notifications.c.conversation_id))).all())
     assert len(set(first + keys)) == 40
@@ -85,18 +94,20 @@ async def test_keyed_rows_get_their_keys_in_the_order_given(store: Store) -> Non
 
 async def test_keyed_rows_take_one_statement_for_many_rows(store: Store) -> None:
     with counting(store) as work:
-        await store.run_transaction(insert_keyed, notifications, [_note(index) for index in range(500)])
+        await store.run_transaction(insert_keyed, notifications, NOTE_COLUMNS, [_note(index) for index in range(500)])
     assert work.queries <= 3  # the insert, and on SQLite the largest key before it and the check after it
 
 
 def _insert_at_the_largest_key(connection: Connection) -> None:
-    connection.execute(insert(notifications), [{**_note(0), "id": 2**63 - 1}])
+    connection.execute(insert(notifications), [{**dict(zip(NOTE_COLUMNS, _note(0), strict=True)), "id": 2**63 - 1}])
 
 
 async def test_keys_that_are_not_consecutive_are_refused_rather_than_guessed(sqlite_store: Store) -> None:
     # Past the largest possible rowid SQLite picks free ones at random: the keys cannot be read off the largest.
     await sqlite_store.run_transaction(_insert_at_the_largest_key)
     with pytest.raises(RuntimeError, match="notifications: 3 rows inserted above key"):
-        await sqlite_store.run_transaction(insert_keyed, notifications, [_note(index) for index in range(3)])
+        await sqlite_store.run_transaction(
+            insert_keyed, notifications, NOTE_COLUMNS, [_note(index) for index in range(3)]
+        )
     async with sqlite_store.read() as connection:
         assert (await connection.execute(select(func.count()).select_from(notifications))).scalar_one() == 1
