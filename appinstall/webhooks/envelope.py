@@ -10,8 +10,7 @@ changes that share both. The body sent, and signed, is the compact JSON of that 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -34,9 +33,9 @@ class EnvelopeError(ValueError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class Routed:
-    """One envelope to deliver: its subscription key, its conversation (if any) and its exact bytes."""
+class Routed(NamedTuple):
+    """One envelope to deliver: its subscription key, its conversation (if any) and its exact bytes. A named tuple:
+    made for every notification of a batch, it costs a third of a frozen dataclass."""
 
     event_type: str
     conversation_id: str | None
@@ -70,14 +69,19 @@ def _route_change(kind: str, change: Any, index: int) -> tuple[str, str | None] 
         return CONVERSATION_CHANGE, conversation
     event = change.get("event")
     event_type = event.get("type") if isinstance(event, dict) else None
-    if event_type not in MESSAGING_EVENTS:
+    key = _MESSAGING_KEYS.get(event_type) if isinstance(event_type, str) else None
+    if key is None:
         return Problem(
             f"{at}/event/type",
             "enum",
             f"must be one of {', '.join(MESSAGING_EVENTS)}",
             "messaging notifications carry the event's type in changes[].event.type",
         )
-    return f"{MESSAGING}.{event_type}", _text(change.get("conversationId")) or _text(change.get("dialogId"))
+    return key, _text(change.get("conversationId")) or _text(change.get("dialogId"))
+
+
+_MESSAGING_KEYS: Final = {event_type: f"{MESSAGING}.{event_type}" for event_type in MESSAGING_EVENTS}
+"""Each messaging event type's subscription key, made once (``route`` runs for every notification)."""
 
 
 def route(document: Any) -> list[Routed]:
@@ -108,15 +112,15 @@ def route(document: Any) -> list[Routed]:
     if problems:
         raise EnvelopeError(problems)
 
+    if len(set(keys)) == 1:  # one event type and conversation (most notifications): the document as it came
+        event_type, conversation = keys[0]
+        return [Routed(event_type, conversation, encode(document))]
     runs: list[tuple[tuple[str, str | None], list[Any]]] = []
     for key, change in zip(keys, changes, strict=True):
         if runs and runs[-1][0] == key:
             runs[-1][1].append(change)
         else:
             runs.append((key, [change]))
-    if len(runs) == 1:
-        (event_type, conversation), _ = runs[0]
-        return [Routed(event_type, conversation, encode(document))]
     return [
         Routed(event_type, conversation, encode({**document, "body": {**body, "changes": run}}))
         for (event_type, conversation), run in runs

@@ -1,12 +1,27 @@
+"""Strict JSON reading: duplicate keys, non-standard numbers and broken documents, as text and as bytes (read by
+orjson first)."""
+
+from __future__ import annotations
+
+import pytest
+
 from appinstall.manifest.parsing import DocumentError, parse_document
 
 
-def _problems(text: str | bytes) -> list[tuple[str, str]]:
+def _problems_of(data: str | bytes) -> list[tuple[str, str]]:
     try:
-        parse_document(text)
+        parse_document(data)
     except DocumentError as error:
         return [(problem.pointer, problem.code) for problem in error.problems]
     return []
+
+
+def _problems(text: str | bytes) -> list[tuple[str, str]]:
+    """The problems found, the same whether the document comes as text or as the bytes a request body is."""
+    found = _problems_of(text)
+    if isinstance(text, str):
+        assert _problems_of(text.encode()) == found
+    return found
 
 
 def test_a_duplicated_top_level_key_is_an_error_at_its_pointer() -> None:
@@ -57,3 +72,33 @@ def test_absurdly_deep_nesting_is_an_error_not_a_crash() -> None:
 
 def test_an_empty_document_is_invalid_json() -> None:
     assert _problems("") == [("", "invalid_json")]
+
+
+def test_a_key_given_twice_in_two_spellings_is_an_error() -> None:
+    assert _problems('{"ab": 1, "\\u0061b": 2}') == [("/ab", "duplicate_key")]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'{"a\\u003ab": "c\\u003Ad"}', {"a:b": "c:d"}),  # escaped colons: as many pairs as before
+        (b'{"a": "text \\\\u003a"}', {"a": "text \\u003a"}),  # a backslash, then letters: no escape
+        (b'{"a": ":", "b": {"c": "::"}}', {"a": ":", "b": {"c": "::"}}),
+    ],
+)
+def test_colons_in_text_and_escapes_are_read_as_they_are(data: bytes, expected: object) -> None:
+    assert parse_document(data) == expected
+
+
+def test_nesting_deeper_than_orjson_writes_is_read() -> None:
+    found = parse_document(b"[" * 300 + b"]" * 300)
+    depth = 1
+    while found:
+        [found] = found
+        depth += 1
+    assert depth == 300
+
+
+def test_a_document_without_a_key_twice_is_read_without_the_strict_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("appinstall.manifest.parsing.json.loads", lambda *_, **__: pytest.fail("read strictly"))
+    assert parse_document(b'[{"a": 1, "b": [true, null, 1.5, "x"]}]') == [{"a": 1, "b": [True, None, 1.5, "x"]}]
