@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, select
 from appinstall.registry.header_values import open_values
 from appinstall.registry.models import WEBHOOK_KIND
 from appinstall.registry.tables import client_secrets, installation_capabilities, installations
+from appinstall.store import fetch_in
 from appinstall.store.store import Reading
 
 _SUBSCRIBERS = (
@@ -46,7 +47,7 @@ def subscribers(
     if only is not None:
         parameters["only"] = only
     found: dict[str, list[str]] = defaultdict(list)
-    for installation_id, event_type in connection.execute(query, parameters):
+    for installation_id, event_type in fetch_in(connection, query, parameters):
         found[event_type].append(installation_id)
     return found
 

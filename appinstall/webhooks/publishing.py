@@ -14,7 +14,7 @@ from sqlalchemy import Connection, String, bindparam, cast, null, select, union_
 
 from appinstall.errors import Invalid
 from appinstall.registry import service as registry
-from appinstall.store import Store
+from appinstall.store import Store, fetch_in
 from appinstall.store.batch import insert_keyed, insert_many
 from appinstall.store.group_commit import Batched
 from appinstall.webhooks.envelope import EnvelopeError, Routed, route
@@ -228,7 +228,7 @@ def _subscribers(
         return {}
     held: set[str] = set()
     disabled: dict[tuple[str, str], str] = {}
-    for row in connection.execute(_HELD_BACK, {"installations": ids, "event_types": sorted(event_types)}):
+    for row in fetch_in(connection, _HELD_BACK, {"installations": ids, "event_types": sorted(event_types)}):
         if row.event_type is None:
             held.add(row.installation_id)
         else:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from appinstall.store import Store
+from appinstall.store import Store, fetch_in
 from appinstall.store.batch import execute_many
 from appinstall.store.dialect import dialect_of
 from appinstall.store.wakeup import wake_after_commit
@@ -78,7 +78,7 @@ def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | No
             "conversations": conversations[start : start + _CONVERSATIONS_PER_QUERY],
             "installations": installations,
         }
-        for installation_id, conversation_id in connection.execute(_UNFINISHED_IN_CONVERSATIONS, parameters):
+        for installation_id, conversation_id in fetch_in(connection, _UNFINISHED_IN_CONVERSATIONS, parameters):
             if (installation_id, conversation_id) in wanted:
                 found.add((installation_id, conversation_id))
     return found

@@ -1,0 +1,62 @@
+"""fetch_in: a unit of work's reads, on the writer's own connection on SQLite, through SQLAlchemy elsewhere; on both
+engines they see what the transaction wrote before them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from appinstall.accounts.tables import accounts
+from appinstall.store import Keyring, Store, create_engine, fetch_in
+from appinstall.store.migrate import upgrade
+from tests.conftest import TEST_MASTER_KEY
+from tests.database_work import counting
+
+pytestmark = pytest.mark.anyio
+
+SINCE = (
+    select(accounts.c.id, accounts.c.created_at)
+    .where(accounts.c.id.in_(bindparam("ids", expanding=True)), accounts.c.created_at >= bindparam("since"))
+    .order_by(accounts.c.id)
+)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY))
+    await upgrade(store.engine)
+    yield store
+    await store.close()
+
+
+def _write_then_read(connection: Connection) -> list[Any]:
+    connection.execute(insert(accounts), [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 5}])
+    return list(fetch_in(connection, SINCE, {"ids": ["a", "b", "c"], "since": 2}))
+
+
+async def test_a_read_sees_what_its_transaction_wrote_before_it(store: Store) -> None:
+    [row] = await store.run_transaction(_write_then_read)
+    assert (row.id, row.created_at) == ("b", 5)  # by name
+    assert tuple(row) == ("b", 5)  # and by position
+
+
+NOWHERE = Table("no_such_table", MetaData(), Column("id", String))
+
+
+def _read_a_missing_table(connection: Connection) -> None:
+    fetch_in(connection, select(NOWHERE.c.id), {})
+
+
+async def test_a_failing_read_raises_sqlalchemys_error_naming_the_statement(store: Store) -> None:
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        await store.run_transaction(_read_a_missing_table)
+
+
+async def test_reads_are_counted_by_whoever_watches_the_engine(store: Store) -> None:
+    with counting(store) as work:
+        await store.run_transaction(_write_then_read)
+    assert work.queries == 2  # the insert and the read
