@@ -23,6 +23,8 @@ from appinstall.errors import Conflict
 from appinstall.sandbox.models import AgentMode
 from appinstall.sandbox.notifications import Conversation, conversation_upsert, messaging, ttr_type
 from appinstall.sandbox.tables import conversation_events, conversations, sandbox_agents
+from appinstall.store import fetch_in
+from appinstall.store.batch import execute_many
 from appinstall.tokens.errors import BAD_REQUEST_BODY, PlatformError
 from appinstall.webhooks.envelope import route
 from appinstall.webhooks.service import publish_into
@@ -101,9 +103,10 @@ def locked_open_row(connection: Connection, account_id: str, conversation_id: st
     (None: it follows the server's)."""
     parameters = {"conversation_id": conversation_id, "account_id": account_id}
     if consumer_id is None:
-        row = connection.execute(_LOCKED, parameters).first()
+        rows = fetch_in(connection, _LOCKED, parameters)
     else:
-        row = connection.execute(_CONSUMERS_LOCKED, parameters | {"consumer_id": consumer_id}).first()
+        rows = fetch_in(connection, _CONSUMERS_LOCKED, parameters | {"consumer_id": consumer_id})
+    row = rows[0] if rows else None
     if row is None:
         raise PlatformError(404, CONVERSATION_NOT_FOUND, "Not Found", f"no conversation {conversation_id}")
     if row.state != "OPEN":
@@ -117,7 +120,7 @@ def _append(
     """Store one event of the conversation and publish it; its sequence number (None for a chat state)."""
     sequence = None if event["type"] == "ChatStateEvent" else row.next_sequence
     next_sequence = row.next_sequence + (0 if sequence is None else 1)
-    connection.execute(_APPEND, {"conversation_id": row.id, "sequence_after": next_sequence, "now": now})
+    execute_many(connection, _APPEND, [{"conversation_id": row.id, "sequence_after": next_sequence, "now": now}])
     connection.execute(
         _INSERT_EVENT,
         {

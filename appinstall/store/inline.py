@@ -46,6 +46,9 @@ class _Prepared:
     types: list[Any] | None  # the result columns' SQLAlchemy types, where the statement declares them
     processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None  # by column: its type's conversion
     row_type: Any = None
+    # Without expanding parameters: each placeholder's name, the statement's own value and its type's conversion;
+    # () when the SQL is rendered per call instead (filled on first use).
+    slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] | None = None
 
     def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
         if self.row_type is None:
@@ -82,9 +85,34 @@ def _prepare(statement: Executable) -> _Prepared:
     return prepared
 
 
+_REQUIRED = object()  # a placeholder the caller must give a value for
+
+
 def _bound(prepared: _Prepared, parameters: Mapping[str, Any]) -> tuple[str, Sequence[Any]]:
-    """The SQL and its values: expanding parameters (``IN`` lists) rendered, bound values converted by type."""
-    state = prepared.compiled.construct_expanded_state(dict(parameters))
+    """The SQL and its values: expanding parameters (``IN`` lists) rendered, bound values converted by type.
+
+    A statement without expanding parameters has one SQL text: its values are put in order here (SQLAlchemy's
+    expanded state, built for every call, was 7 µs of a 10 µs read)."""
+    compiled = prepared.compiled
+    if prepared.slots is None:
+        if compiled.post_compile_params or compiled.literal_execute_params or compiled.positiontup is None:
+            prepared.slots = ()
+        else:
+            prepared.slots = tuple(
+                (
+                    name,
+                    _REQUIRED if compiled.binds[name].required else compiled.binds[name].effective_value,
+                    compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT),
+                )
+                for name in compiled.positiontup
+            )
+    if prepared.slots:
+        ordered: list[Any] = []
+        for name, default, convert in prepared.slots:
+            value = parameters[name] if default is _REQUIRED else parameters.get(name, default)
+            ordered.append(value if convert is None else convert(value))
+        return compiled.string, ordered
+    state = compiled.construct_expanded_state(dict(parameters))
     values = state.positional_parameters
     if state.processors:
         names = state.positiontup or ()
