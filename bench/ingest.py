@@ -15,8 +15,9 @@ concurrent keep-alive clients, one notification per request. Rows:
   against ``GET /healthz`` of the same server by the same clients; with the server's CPU time per request.
 * ``SQLite batch publish``: on that same server, just after, notifications in batches of ``BATCH`` through
   ``POST /api/account/{id}/notifications:batch``, each in its own conversation, sent by one client one batch after
-  another (as ``appinstall publish`` sends a file), at least ``BATCH_ROUNDS`` batches; notifications per second
-  against the single publishes of the row above, with the server's CPU time per notification.
+  another (as ``appinstall publish`` sends a file), at least ``BATCH_ROUNDS`` batches, their bodies written before
+  the clock starts; notifications per second against the single publishes of the row above, with the server's CPU
+  time per notification.
 * ``SQLite Send API (consumer messages)`` (``send_api.py``): a connector's load test against the sandbox. An AppJWT,
   ``--count / 5`` consumers each with a ConsumerJWS and a conversation opened before the clock starts, then
   ``--count`` consumer messages (``ms.PublishEvent``, both tokens on every request, as a client keeps them), one per
