@@ -3,18 +3,14 @@ insert_keyed: many rows and the keys they were given, in order; on both engines.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from appinstall.accounts.tables import accounts
-from appinstall.store import Keyring, Store, create_engine
+from appinstall.store import Store
 from appinstall.store.batch import execute_many, insert_keyed, insert_many
-from appinstall.store.migrate import upgrade
 from appinstall.tokens.tables import auth_failures
 from appinstall.webhooks.tables import notifications
-from tests.conftest import TEST_MASTER_KEY
 from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
@@ -29,12 +25,9 @@ ADD_ACCOUNT = insert(accounts)
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
+def store(store_on_both_engines: Store) -> Store:
     """Here on both engines (this replaces the SQLite-only ``store`` of ``tests/store/conftest.py``)."""
-    store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY))
-    await upgrade(store.engine)
-    yield store
-    await store.close()
+    return store_on_both_engines
 
 
 def _seed_and_bump(connection: Connection) -> None:

@@ -3,7 +3,6 @@ engines they see what the transaction wrote before them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,9 +10,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, bindparam, i
 from sqlalchemy.exc import DBAPIError
 
 from appinstall.accounts.tables import accounts
-from appinstall.store import Keyring, Store, create_engine, fetch_in
-from appinstall.store.migrate import upgrade
-from tests.conftest import TEST_MASTER_KEY
+from appinstall.store import Store, fetch_in
 from tests.database_work import counting
 
 pytestmark = pytest.mark.anyio
@@ -26,11 +23,9 @@ SINCE = (
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    store = Store(create_engine(database_url), Keyring.parse(TEST_MASTER_KEY))
-    await upgrade(store.engine)
-    yield store
-    await store.close()
+def store(store_on_both_engines: Store) -> Store:
+    """Here on both engines."""
+    return store_on_both_engines
 
 
 def _write_then_read(connection: Connection) -> list[Any]:
