@@ -181,3 +181,11 @@ def test_escapes_in_strings_do_not_hide_what_follows_them(body: bytes) -> None:
 
 def test_escaped_quotes_do_not_end_a_string_early() -> None:
     assert json_body_problem(b'{"a": "say \\"1e999\\" and \\\\\\"NaN\\\\\\" please"}') is None
+
+
+@pytest.mark.parametrize("number", [str(INT64_MAX + 1), str(2**64), "1e400", "NaN"])
+def test_a_number_out_of_range_in_a_batch_of_notifications_is_found_where_it_is(number: str) -> None:
+    one = {"body": {"changes": [{"originatorId": _HEX_ID, "id": "1234567890123456789012", "sequence": 0}]}}
+    batch = json.dumps([one] * 100).replace('"sequence": 0', f'"sequence": {number}', 1)
+    [code, pointer] = _code_and_pointer(batch.encode())
+    assert (code, pointer) == ("number_out_of_range", "/body/0/body/changes/0/sequence")
