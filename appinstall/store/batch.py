@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
     Executable,
     Insert,
@@ -129,8 +128,7 @@ class _TableInserts:
 
     table: Table
     plain: Insert
-    key: Column[Any] | None  # the one integer key column, if the table has one
-    returning: Insert | None  # the insert returning that key, in the rows' order
+    returning: Insert | None  # the insert returning the table's one integer key, in the rows' order
     largest: Select[Any] | None  # the largest key (0 when empty)
     above: Select[Any, Any, Any] | None  # how many keys above ``:before``, the lowest and the highest
 
@@ -146,7 +144,6 @@ def _inserts_of(table: Table) -> _TableInserts:
         found = _TableInserts(
             table,
             insert(table),
-            key,
             None if key is None else insert(table).returning(key, sort_by_parameter_order=True),
             None if key is None else select(func.coalesce(func.max(key), 0)),
             None
