@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Executable
@@ -38,6 +38,28 @@ BUSY_TIMEOUT_MS = 50
 _DIALECT = SQLiteDialect_pysqlite()
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    """A statement's SQL for one shape of its lists, and each placeholder's source: ``(name, index)`` for an item
+    of the caller's list ``name``, ``(name, None)`` for the caller's value ``name``, ``(None, value)`` for one of
+    the statement's own; with the type's conversion."""
+
+    sql: str
+    sources: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+
+    def values(self, parameters: Mapping[str, Any], *, converted: bool = True) -> list[Any]:
+        values = []
+        for name, where, convert in self.sources:
+            if name is None:
+                value = where
+            elif where is None:
+                value = parameters[name]
+            else:
+                value = parameters[name][where]
+            values.append(value if convert is None or not converted else convert(value))
+        return values
+
+
 @dataclass
 class _Prepared:
     """A statement compiled for SQLite once, with what turns its rows into values (filled on first use)."""
@@ -49,6 +71,9 @@ class _Prepared:
     # Without expanding parameters: each placeholder's name, the statement's own value and its type's conversion;
     # () when the SQL is rendered per call instead (filled on first use).
     slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] | None = None
+    # With them: the SQL rendered for each shape (the lengths of the caller's lists), and where each value comes
+    # from; None for a shape whose recipe did not reproduce SQLAlchemy's values (rendered per call).
+    shapes: dict[tuple[Any, ...], _Rendered | None] = field(default_factory=dict)
 
     def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
         if self.row_type is None:
@@ -112,6 +137,12 @@ def _bound(prepared: _Prepared, parameters: Mapping[str, Any]) -> tuple[str, Seq
             value = parameters[name] if default is _REQUIRED else parameters.get(name, default)
             ordered.append(value if convert is None else convert(value))
         return compiled.string, ordered
+    lists = tuple(bind.key for bind in compiled.post_compile_params if bind.value is None and bind.key in parameters)
+    # The names given count too: a recipe reads the caller's values by name, the statement's own where none is.
+    shape = (frozenset(parameters), *(len(parameters[name]) for name in lists))
+    rendered = prepared.shapes.get(shape, _UNSEEN)
+    if isinstance(rendered, _Rendered):
+        return rendered.sql, rendered.values(parameters)
     state = compiled.construct_expanded_state(dict(parameters))
     values = state.positional_parameters
     if state.processors:
@@ -120,7 +151,45 @@ def _bound(prepared: _Prepared, parameters: Mapping[str, Any]) -> tuple[str, Seq
             state.processors[name](value) if name in state.processors else value
             for name, value in zip(names, values, strict=True)
         )
+    if rendered is _UNSEEN and len(prepared.shapes) < _SHAPES_KEPT:
+        prepared.shapes[shape] = _rendering(compiled, state, parameters, lists)
     return state.statement, values
+
+
+_UNSEEN = object()
+_SHAPES_KEPT = 64  # per statement: the few shapes a hot path asks (a publish's one event type, its few conversations)
+
+
+def _rendering(
+    compiled: SQLCompiler, state: Any, parameters: Mapping[str, Any], lists: tuple[str, ...]
+) -> _Rendered | None:
+    """How to put this shape's values in order without SQLAlchemy, if that provably gives SQLAlchemy's.
+
+    SQLAlchemy names the placeholders of a list ``name_1``, ``name_2``…; a placeholder named like none of the
+    caller's lists or values is taken for the statement's own, kept as rendered. Proved before it is kept: the same
+    shape rendered again with every value of the caller's replaced by a new object must put exactly those objects
+    where the recipe says, and the statement's own values where it keeps them."""
+    items = {f"{name}_{index + 1}": (name, index) for name in lists for index in range(len(parameters[name]))}
+    processors = state.processors or {}
+    sources: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    for name, raw in zip(state.positiontup or (), state.positional_parameters, strict=True):
+        convert = processors.get(name)
+        if name in items:
+            sources.append((items[name][0], items[name][1], convert))
+        elif name in parameters:
+            sources.append((name, None, convert))
+        else:
+            sources.append((None, raw, convert))
+    rendered = _Rendered(state.statement, tuple(sources))
+    probe = {name: [object() for _ in value] if name in lists else object() for name, value in parameters.items()}
+    try:
+        again = compiled.construct_expanded_state(probe)
+        expected = rendered.values(probe, converted=False)
+    except (LookupError, TypeError):  # a list given as something that cannot be indexed (a set)
+        return None
+    found = list(again.positional_parameters)
+    same = again.statement == rendered.sql and len(found) == len(expected)
+    return rendered if same and all(a is b or a == b for a, b in zip(found, expected, strict=False)) else None
 
 
 def fetch_in(connection: Connection, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Any]:

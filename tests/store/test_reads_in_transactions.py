@@ -55,3 +55,22 @@ async def test_reads_are_counted_by_whoever_watches_the_engine(store: Store) -> 
     with counting(store) as work:
         await store.run_transaction(_write_then_read)
     assert work.queries == 2  # the insert and the read
+
+
+def _accounts_then_reads(connection: Connection) -> list[list[str]]:
+    connection.execute(insert(accounts), [{"id": name, "created_at": 9} for name in "abcdef"])
+    asked = [["a", "b", "c"], ["d", "e", "f"], ["a", "f", "x"], ["b"], ["c", "d"]]
+    return [[row.id for row in fetch_in(connection, SINCE, {"ids": ids, "since": 0})] for ids in asked]
+
+
+async def test_reads_of_one_shape_with_other_values_find_those_values(store: Store) -> None:
+    # The SQL for a shape of the lists is kept: the values must be each call's own.
+    found = await store.run_transaction(_accounts_then_reads)
+    assert found == [["a", "b", "c"], ["d", "e", "f"], ["a", "f"], ["b"], ["c", "d"]]
+
+
+async def test_inline_reads_of_one_shape_with_other_values_find_those_values(store: Store) -> None:
+    await store.run_transaction(_write_then_read)
+    first = await store.fetch_all(SINCE, {"ids": ["a", "b"], "since": 0})
+    second = await store.fetch_all(SINCE, {"ids": ["b", "zz"], "since": 2})
+    assert ([row.id for row in first], [row.id for row in second]) == (["a", "b"], ["b"])
