@@ -102,6 +102,11 @@ def route(document: Any) -> list[Routed]:
         raise EnvelopeError(problems)
     assert isinstance(kind, str) and isinstance(changes, list) and isinstance(body, dict)
 
+    if len(changes) == 1:  # most notifications: one change, the document as it came
+        routed = _route_change(kind, changes[0], 0)
+        if isinstance(routed, Problem):
+            raise EnvelopeError([routed])
+        return [Routed(routed[0], routed[1], encode(document))]
     keys: list[tuple[str, str | None]] = []
     for index, change in enumerate(changes):
         routed = _route_change(kind, change, index)
@@ -112,7 +117,7 @@ def route(document: Any) -> list[Routed]:
     if problems:
         raise EnvelopeError(problems)
 
-    if len(set(keys)) == 1:  # one event type and conversation (most notifications): the document as it came
+    if len(set(keys)) == 1:  # one event type and conversation: the document as it came
         event_type, conversation = keys[0]
         return [Routed(event_type, conversation, encode(document))]
     runs: list[tuple[tuple[str, str | None], list[Any]]] = []
