@@ -42,6 +42,11 @@ log = logging.getLogger("appinstall.store")
 T = TypeVar("T")
 
 CHECKPOINT_INTERVAL_SECONDS: Final = 0.1
+WRITER_CACHE_KIB: Final = 32 * 1024
+"""The writer's page cache (SQLite's default is 2 MiB). Every delivery updates seven b-trees; with conversations
+named by UUIDs, one of them changes at random places, and at 80,000 deliveries an insert found its pages outside
+the default cache: 32 MiB made a batch's inserts 12 % cheaper there. One connection's worth: the readers keep the
+default."""
 
 
 class InlineWriter:
@@ -77,6 +82,7 @@ class InlineWriter:
             self._connection = self._engine.connect()
             driver: Any = self._connection.connection.driver_connection
             driver.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on the thread instead
+            driver.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         return self._connection
 
     def _checkpoint(self) -> None:

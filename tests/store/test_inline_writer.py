@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select
 from appinstall.accounts.tables import accounts
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
-from appinstall.store.writer import CHECKPOINT_INTERVAL_SECONDS, InlineWriter
+from appinstall.store.writer import CHECKPOINT_INTERVAL_SECONDS, WRITER_CACHE_KIB, InlineWriter
 from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio
@@ -138,6 +138,20 @@ async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tm
         writer.close()
     with sqlite3.connect(database) as reader:  # everything reached the database file (and the WAL)
         assert reader.execute("SELECT count(*) FROM accounts").fetchone()[0] == 5
+
+
+async def test_the_inline_connection_keeps_a_larger_page_cache(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    await upgrade(engine)
+    await engine.dispose()
+    writer = InlineWriter(str(database))
+    try:
+        await writer.run(_add_accounts, "account")
+        with writer.engine.connect() as inline:  # (the writer's one connection: its pool holds just that)
+            assert inline.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITER_CACHE_KIB
+    finally:
+        writer.close()
 
 
 async def test_concurrent_units_of_work_on_a_sqlite_file_share_transactions(store: Store) -> None:
