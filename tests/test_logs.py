@@ -85,3 +85,30 @@ def test_an_exceptions_text_is_scrubbed_too(capsys: pytest.CaptureFixture[str]) 
     line = json.loads(capsys.readouterr().err)
     assert "aik_AbCdEf0123456789" not in json.dumps(line)
     assert "ValueError" in line["exception"]
+
+
+def _access_record(path: str) -> logging.LogRecord:
+    """A request's line as uvicorn logs it (``httptools_impl``: client, method, path, HTTP version, status)."""
+    arguments = ("127.0.0.1:5555", "POST", path, "1.1", 202)
+    return logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', arguments, None
+    )
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.parametrize("path", ["/api/account/a1/notifications", "/sentinel/api/account/a1/aio_secret12345/x"])
+def test_an_access_line_is_the_line_the_whole_chain_makes(log_format: str, path: str) -> None:
+    configure_logging(log_format)  # type: ignore[arg-type]
+    [handler] = logging.getLogger().handlers
+    formatter = handler.formatter
+    assert formatter is not None
+    fast = formatter.format(_access_record(path))
+    chained = super(type(formatter), formatter).format(_access_record(path))  # structlog's own, every step
+    without_time = (
+        (lambda line: {key: value for key, value in json.loads(line).items() if key != "timestamp"})
+        if log_format == "json"
+        else (lambda line: line.split(" ", 1)[1])
+    )
+    assert without_time(fast) == without_time(chained)
+    assert "aio_secret12345" not in fast
