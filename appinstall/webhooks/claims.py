@@ -25,7 +25,7 @@ from appinstall.connector.signing import Algorithm, Encoding
 from appinstall.manifest.routes import Routes, routes_of
 from appinstall.registry import service as registry
 from appinstall.settings import Settings
-from appinstall.store import Store
+from appinstall.store import Store, fetch_in
 from appinstall.store.dialect import dialect_of
 from appinstall.store.outage import is_store_outage, retried_while_out_of_reach
 from appinstall.webhooks import fairness, queue
@@ -240,12 +240,12 @@ def _lease(
     with how long that look took."""
     dialect = dialect_of(connection)
     dialect.lock(connection, [_CLAIM_LOCK_KEY])
-    claimed = {row.installation_id: int(row.claimed) for row in connection.execute(_CLAIMED_COUNTS)}
+    claimed = {row.installation_id: int(row.claimed) for row in fetch_in(connection, _CLAIMED_COUNTS, {})}
     full = fairness.at_cap(claimed, cap)
     if limit <= 0:
         return [], full, (False, 0.0)
     window = fairness.window(limit)
-    rows = connection.execute(_DUE, {"now": now, "window": window}).all()
+    rows = fetch_in(connection, _DUE, {"now": now, "window": window})
     candidates = [(row.seq, row.installation_id) for row in rows if row.installation_id not in skip]
     chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
     looked = (False, 0.0)
@@ -253,7 +253,7 @@ def _lease(
         # The window was full and gave too little: the earliest due are of installations it cannot take.
         started = time.perf_counter()
         parameters = {"now": now, "window": window, "skip": sorted(full | skip)}
-        candidates = [(row.seq, row.installation_id) for row in connection.execute(_DUE_OF_OTHERS, parameters)]
+        candidates = [(row.seq, row.installation_id) for row in fetch_in(connection, _DUE_OF_OTHERS, parameters)]
         looked = (not candidates, time.perf_counter() - started)
         chosen = fairness.choose(candidates, claimed, cap=cap, limit=limit)
     if not chosen:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
+from appinstall.store import fetch_in
 from appinstall.store.dialect import dialect_of
 from appinstall.webhooks.models import Completion
 from appinstall.webhooks.retention import DeliveryState, after_attempt
@@ -45,7 +46,7 @@ def states_of(connection: Connection, installation_ids: Iterable[str]) -> dict[s
         return {}
     return {
         row.installation_id: StoredState(DeliveryState(row.state), row.since, row.reason)
-        for row in connection.execute(_STATES, {"installations": ids})
+        for row in fetch_in(connection, _STATES, {"installations": ids})
     }
 
 

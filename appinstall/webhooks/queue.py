@@ -194,7 +194,7 @@ def _complete(
     disabled.clear()  # a transaction run again (SQLite busy) starts over
     lock_conversations(connection, [(c.job.installation_id, c.job.conversation_id) for c in completions])
     seqs = [c.job.seq for c in completions]
-    mine = set(connection.execute(_STILL_MINE, {"seqs": seqs, "owner": owner}).scalars())
+    mine = {row.seq for row in fetch_in(connection, _STILL_MINE, {"seqs": seqs, "owner": owner})}
     attempts = [_attempt_row(c.job, c.result) for c in completions if c.result is not None]
     execute_many(connection, _INSERT_ATTEMPT, attempts)
     kept = [c for c in completions if c.job.seq in mine]
