@@ -120,12 +120,16 @@ async def test_a_cancelled_caller_stops_waiting_but_its_unit_of_work_still_commi
     assert rows == ["started"]  # the transaction could not be stopped half-way: it committed
 
 
-async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite"
+async def _writer_on_a_migrated_file(database: Path) -> InlineWriter:
     engine = create_engine(f"sqlite+aiosqlite:///{database}")
     await upgrade(engine)
     await engine.dispose()
-    writer = InlineWriter(str(database))
+    return InlineWriter(str(database))
+
+
+async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite"
+    writer = await _writer_on_a_migrated_file(database)
     try:
         for number in range(5):
             await writer.run(_add_accounts, f"account-{number}")
@@ -141,11 +145,7 @@ async def test_the_inline_connection_leaves_checkpoints_to_the_writers_thread(tm
 
 
 async def test_the_inline_connection_keeps_a_larger_page_cache(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite"
-    engine = create_engine(f"sqlite+aiosqlite:///{database}")
-    await upgrade(engine)
-    await engine.dispose()
-    writer = InlineWriter(str(database))
+    writer = await _writer_on_a_migrated_file(tmp_path / "db.sqlite")
     try:
         await writer.run(_add_accounts, "account")
         with writer.engine.connect() as inline:  # (the writer's one connection: its pool holds just that)
