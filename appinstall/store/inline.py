@@ -140,7 +140,9 @@ def _bound(prepared: _Prepared, parameters: Mapping[str, Any]) -> tuple[str, Seq
     lists = tuple(bind.key for bind in compiled.post_compile_params if bind.value is None and bind.key in parameters)
     # The names given count too: a recipe reads the caller's values by name, the statement's own where none is.
     shape = (frozenset(parameters), *(len(parameters[name]) for name in lists))
-    rendered = prepared.shapes.get(shape, _UNSEEN)
+    # Lists only: a recipe takes items by position (a set, say, goes SQLAlchemy's way each time).
+    indexed = all(isinstance(parameters[name], (list, tuple)) for name in lists)
+    rendered = prepared.shapes.get(shape, _UNSEEN) if indexed else None
     if isinstance(rendered, _Rendered):
         return rendered.sql, rendered.values(parameters)
     state = compiled.construct_expanded_state(dict(parameters))
@@ -151,7 +153,8 @@ def _bound(prepared: _Prepared, parameters: Mapping[str, Any]) -> tuple[str, Seq
             state.processors[name](value) if name in state.processors else value
             for name, value in zip(names, values, strict=True)
         )
-    if rendered is _UNSEEN and len(prepared.shapes) < _SHAPES_KEPT:
+    # A value rendered into the SQL itself (``literal_execute``) would be kept with it: such statements are not.
+    if rendered is _UNSEEN and len(prepared.shapes) < _SHAPES_KEPT and not compiled.literal_execute_params:
         prepared.shapes[shape] = _rendering(compiled, state, parameters, lists)
     return state.statement, values
 
@@ -185,7 +188,7 @@ def _rendering(
     try:
         again = compiled.construct_expanded_state(probe)
         expected = rendered.values(probe, converted=False)
-    except (LookupError, TypeError):  # a list given as something that cannot be indexed (a set)
+    except Exception:  # a list given as something that cannot be indexed (a set), a value it cannot render: no recipe
         return None
     found = list(again.positional_parameters)
     same = again.statement == rendered.sql and len(found) == len(expected)

@@ -74,3 +74,28 @@ async def test_inline_reads_of_one_shape_with_other_values_find_those_values(sto
     first = await store.fetch_all(SINCE, {"ids": ["a", "b"], "since": 0})
     second = await store.fetch_all(SINCE, {"ids": ["b", "zz"], "since": 2})
     assert ([row.id for row in first], [row.id for row in second]) == (["a", "b"], ["b"])
+
+
+LITERAL = (
+    select(accounts.c.id)
+    .where(
+        accounts.c.id.in_(bindparam("ids", expanding=True)),
+        accounts.c.created_at > bindparam("after", literal_execute=True),
+    )
+    .order_by(accounts.c.id)
+)
+
+
+def _reads_with_a_literal_and_a_set(connection: Connection) -> list[list[str]]:
+    connection.execute(insert(accounts), [{"id": "a", "created_at": 1}, {"id": "b", "created_at": 5}])
+    ids = ["a", "b"]
+    return [
+        [row.id for row in fetch_in(connection, LITERAL, {"ids": ids, "after": 0})],
+        [row.id for row in fetch_in(connection, LITERAL, {"ids": ids, "after": 2})],  # the value written into the SQL
+        [row.id for row in fetch_in(connection, SINCE, {"ids": {"a", "b"}, "since": 0})],  # a set, not a list
+        [row.id for row in fetch_in(connection, SINCE, {"ids": {"b", "c"}, "since": 0})],
+    ]
+
+
+async def test_values_written_into_the_sql_and_sets_are_read_anew_each_time(store: Store) -> None:
+    assert await store.run_transaction(_reads_with_a_literal_and_a_set) == [["a", "b"], ["b"], ["a", "b"], ["b"]]
