@@ -374,9 +374,11 @@ async def test_with_a_retention_time_a_failing_delivery_is_retried_beyond_max_re
     receiver.then("/hook", *[Reply(500)] * 100)
     await publish(client, message("conv-1", "hi"))
     [delivery] = await settled(client, installed["id"], 1)
-    # Waits double from 50 ms: six of them (3.15 s in all) fit in 4 s, with 0.85 s to spare for the attempts
-    # themselves; the seventh (3.2 s more) would end after it. So seven attempts, whatever the machine's load.
-    assert (delivery["status"], delivery["attempts"]) == ("failed", 7)
+    # Waits double from 50 ms: six of them (3.15 s in all) fit in 4 s, the seventh (3.2 s more) would end after
+    # it: seven attempts on an idle machine, six when the attempts themselves take more than the 0.85 s to spare
+    # (seen in CI on PostgreSQL beside the rest of the suite). Either way well beyond max_retries (2 attempts).
+    assert delivery["status"] == "failed"
+    assert delivery["attempts"] in (6, 7)
     assert "retention" in delivery["last_error"]
 
 
