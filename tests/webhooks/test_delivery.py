@@ -29,6 +29,15 @@ pytestmark = pytest.mark.anyio
 # --- What arrives ----------------------------------------------------------------------------------------------
 
 
+async def _one_failed_delivery(client: httpx.AsyncClient, receiver: Receiver) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An installation whose endpoint answers 500, and the one delivery of a message to it, settled as failed."""
+    installed = await install(client, receiver)
+    receiver.then("/hook", Reply(500))
+    await publish(client, message("conv-1", "hi"))
+    [delivery] = await settled(client, installed["id"], 1)
+    return installed, delivery
+
+
 async def test_a_notification_arrives_as_the_exact_compact_json_published(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
@@ -242,10 +251,7 @@ async def test_a_retried_delivery_arrives_as_attempt_1_then_2(
 async def test_a_retry_by_hand_goes_on_counting_the_deliverys_attempts(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
-    installed = await install(client, receiver)
-    receiver.then("/hook", Reply(500))
-    await publish(client, message("conv-1", "hi"))
-    [delivery] = await settled(client, installed["id"], 1)
+    installed, delivery = await _one_failed_delivery(client, receiver)
     (await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")).raise_for_status()
     async with asyncio.timeout(15):
         while len(receiver.received) < 2:
@@ -256,10 +262,7 @@ async def test_a_retry_by_hand_goes_on_counting_the_deliverys_attempts(
 async def test_a_deleted_installations_delivery_is_not_retried(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
-    installed = await install(client, receiver)
-    receiver.then("/hook", Reply(500))
-    await publish(client, message("conv-1", "hi"))
-    [delivery] = await settled(client, installed["id"], 1)
+    installed, delivery = await _one_failed_delivery(client, receiver)
     assert (await client.delete(f"{BASE}/{installed['id']}", headers={"If-Match": "*"})).status_code == 204
     answer = await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")
     assert answer.status_code == 404
@@ -323,10 +326,7 @@ async def test_an_endpoint_whose_certificate_is_not_trusted_is_a_tls_failure(
 async def test_an_answer_is_no_failure_and_has_no_error_detail(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
-    installed = await install(client, receiver)
-    receiver.then("/hook", Reply(500))
-    await publish(client, message("conv-1", "hi"))
-    [delivery] = await settled(client, installed["id"], 1)
+    _, delivery = await _one_failed_delivery(client, receiver)
     [attempt] = delivery["attempt_log"]
     assert (attempt["status_code"], attempt["error"], attempt["error_detail"]) == (500, None, None)
 
@@ -569,10 +569,7 @@ async def test_deliveries_are_listed_newest_first_with_filters_and_cursor_paging
 async def test_a_failed_delivery_can_be_retried_by_hand_with_the_same_id(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
-    installed = await install(client, receiver)
-    receiver.then("/hook", Reply(500))
-    await publish(client, message("conv-1", "hi"))
-    [delivery] = await settled(client, installed["id"], 1)
+    installed, delivery = await _one_failed_delivery(client, receiver)
     response = await client.post(f"{BASE}/{installed['id']}/deliveries/{delivery['id']}/retry")
     assert response.status_code == 200
     [again] = await settled(client, installed["id"], 1)
