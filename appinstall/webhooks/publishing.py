@@ -119,15 +119,11 @@ def publish_into(
     unfinished delivery in each conversation, and one insert of every delivery.
     """
     subscribers = _subscribers(connection, account_id, {envelope.event_type for envelope in routed}, only)
-    pairs = [
-        (installation, envelope.conversation_id)
-        for envelope in routed
-        for installation, _, _ in subscribers.get(envelope.event_type, [])
-    ]
+    fanned = [(envelope, subscribers.get(envelope.event_type, [])) for envelope in routed]
+    pairs = [(installation, envelope.conversation_id) for envelope, found in fanned for installation, _, _ in found]
     lock_conversations(connection, pairs)
     unfinished = unfinished_pairs(connection, pairs)  # and, as they are made, the pairs of this publish
     notification_ids = _insert_notifications(connection, account_id, routed, now)
-    fanned = [(envelope, subscribers.get(envelope.event_type, [])) for envelope in routed]
     delivery_ids = iter(new_delivery_ids(sum(len(found) for _, found in fanned), now))
     created: list[list[PublishedDelivery]] = []
     rows: list[tuple[Any, ...]] = []
