@@ -156,7 +156,8 @@ def worker(
     ] = False,
     log_format: LogFormatOption = None,
 ) -> None:
-    """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines."""
+    """Deliver webhooks (no HTTP API). On PostgreSQL, run as many as you like, on any machines; on SQLite, beside
+    `serve --no-worker` on the same machine."""
     from appinstall.app import freeze_startup_objects
     from appinstall.webhooks.worker import Worker
 

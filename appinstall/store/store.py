@@ -180,6 +180,7 @@ class Store:
 
     async def close(self) -> None:
         await self._group.wait_idle()
+        self.wakeup.close()
         if self._writer is not None:
             self._writer.close()
         if self._inline is not None:

@@ -11,7 +11,9 @@ The seam is here, in the store, because the store owns the transactions (``Store
 when it is opened (``wakeup_for``):
 
 * ``LocalWakeup``, in-process: the workers of this process that listen are called right after the commit
-  (SQLite, where the worker shares the server's process);
+  (a SQLite database in memory, which no other process can open);
+* ``SocketWakeup``, on a SQLite file: the same, and a datagram to every other process on the file that listens
+  (``store/wake_sockets.py``), so that ``appinstall worker`` beside ``serve --no-worker`` hears at once;
 * ``NotifyWakeup``, where the dialect can notify (PostgreSQL): the same, and a ``NOTIFY`` in the transaction, which
   the database delivers to every listening process when, and only if, it commits; workers ``LISTEN`` on a
   connection of their own, and pass over the notices of their own process (already called, without the round
@@ -23,6 +25,7 @@ Waking workers through something outside the database (Redis pub/sub, say) is on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +37,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from appinstall.store.dialect import Dialect, Listening
+from appinstall.store.wake_sockets import Listener, Sender, wake_folder
 
 log = logging.getLogger("appinstall.store")
 
@@ -56,6 +60,9 @@ class Wakeup(Protocol):
 
     async def subscribe(self, wake: Wake) -> Subscription:
         """Call ``wake`` (on the event loop) whenever work may have become due, until the subscription closes."""
+
+    def close(self) -> None:
+        """Let go of what it holds (the store closes)."""
 
 
 @dataclass
@@ -91,6 +98,9 @@ class LocalWakeup:
         self.subscribers.add(wake)
         return _LocalSubscription(self, wake)
 
+    def close(self) -> None:
+        return None
+
 
 @dataclass(kw_only=True)
 class NotifyWakeup(LocalWakeup):
@@ -117,10 +127,63 @@ class NotifyWakeup(LocalWakeup):
         return _LocalSubscription(self, wake, listening)
 
 
+@dataclass
+class _SocketSubscription:
+    wakeup: SocketWakeup
+    wake: Wake
+    listener: Listener
+
+    async def close(self) -> None:
+        self.wakeup.subscribers.discard(self.wake)
+        self.wakeup.sender.own.discard(str(self.listener.path))
+        self.listener.close()
+
+
+@dataclass(kw_only=True)
+class SocketWakeup(LocalWakeup):
+    """This process's workers after the commit, and those of every other process on the same SQLite file by a
+    datagram each (``wake_sockets``): SQLite cannot notify."""
+
+    database: str
+    sender: Sender = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = Sender(wake_folder(self.database))
+
+    def fire(self) -> None:
+        super().fire()
+        try:
+            self.sender.send()
+        except OSError as error:  # the folder cannot be read: the other processes' workers poll instead
+            log.warning("cannot wake the other processes on %s (%s); their workers will poll", self.database, error)
+
+    async def subscribe(self, wake: Wake) -> Subscription:
+        try:
+            listener = Listener(wake_folder(self.database), wake)
+        except OSError as error:
+            log.warning(
+                "cannot listen for other processes' commits beside %s (%s): this worker hears only its own "
+                "process's at once and polls for the rest",
+                self.database,
+                error,
+            )
+            return await super().subscribe(wake)
+        listener.start(asyncio.get_running_loop())
+        self.sender.own.add(str(listener.path))
+        self.subscribers.add(wake)
+        return _SocketSubscription(self, wake, listener)
+
+    def close(self) -> None:
+        self.sender.close()
+
+
 def wakeup_for(dialect: Dialect, engine: AsyncEngine) -> Wakeup:
     """The store's wakeup, chosen once when it is opened."""
     if dialect.notifies:
         return NotifyWakeup(dialect=dialect, engine=engine)
+    database = dialect.inline_database(engine.url)
+    if database is not None:
+        return SocketWakeup(database=database)
     return LocalWakeup()
 
 
@@ -159,6 +222,7 @@ __all__ = [
     "CHANNEL",
     "LocalWakeup",
     "NotifyWakeup",
+    "SocketWakeup",
     "Subscription",
     "Wake",
     "Wakeup",

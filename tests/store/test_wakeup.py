@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Connection
 
-from appinstall.store import Store
-from appinstall.store.wakeup import LocalWakeup, wake_after_commit
+from appinstall.store import Keyring, Store, create_engine
+from appinstall.store.wake_sockets import wake_folder
+from appinstall.store.wakeup import LocalWakeup, SocketWakeup, wake_after_commit
+from tests.conftest import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.anyio
 
@@ -28,8 +36,116 @@ def _wake_and_fail(connection: Connection) -> None:
     raise RuntimeError("the work failed")
 
 
-async def test_a_sqlite_store_wakes_its_own_process_only(store: Store) -> None:
-    assert type(store.wakeup) is LocalWakeup
+@pytest.fixture
+async def other_process(store: Store) -> AsyncIterator[Store]:
+    """A second store on the same SQLite file, as another process (``appinstall worker``) would open it."""
+    other = Store(create_engine(str(store.engine.url)), Keyring.parse(TEST_MASTER_KEY))
+    yield other
+    await other.close()
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.count = 0
+        self.event = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.event.set()
+
+
+def _database(store: Store) -> str:
+    database = store.engine.url.database
+    assert database is not None
+    return database
+
+
+async def test_a_sqlite_file_store_also_wakes_the_other_processes_on_the_file(store: Store) -> None:
+    assert type(store.wakeup) is SocketWakeup
+
+
+async def test_a_sqlite_store_in_memory_wakes_its_own_process_only() -> None:
+    in_memory = Store(create_engine("sqlite+aiosqlite:///:memory:"), Keyring.parse(TEST_MASTER_KEY))
+    try:
+        assert type(in_memory.wakeup) is LocalWakeup
+    finally:
+        await in_memory.close()
+
+
+async def test_a_commit_wakes_a_worker_of_another_process_on_the_same_file(store: Store, other_process: Store) -> None:
+    heard = Heard()
+    await other_process.wakeup.subscribe(heard)
+    await store.run_transaction(_wake)
+    await asyncio.wait_for(heard.event.wait(), timeout=5)
+    assert heard.count == 1
+
+
+async def test_a_rolled_back_transaction_wakes_no_other_process(store: Store, other_process: Store) -> None:
+    heard = Heard()
+    await other_process.wakeup.subscribe(heard)
+    with pytest.raises(RuntimeError, match="the work failed"):
+        await store.run_transaction(_wake_and_fail)
+    await store.run_transaction(lambda connection: None)  # a commit that made nothing due
+    await asyncio.sleep(0.2)
+    assert heard.count == 0
+
+
+async def test_a_process_hears_its_own_commit_once_not_again_by_datagram(store: Store) -> None:
+    heard = Heard()
+    await store.wakeup.subscribe(heard)
+    await store.run_transaction(_wake)
+    await asyncio.sleep(0.2)
+    assert heard.count == 1
+
+
+async def test_a_closed_subscription_leaves_no_socket_behind(store: Store) -> None:
+    subscription = await store.wakeup.subscribe(Heard())
+    folder = wake_folder(_database(store))
+    assert len(list(folder.glob("*.sock"))) == 1
+    await subscription.close()
+    assert list(folder.glob("*.sock")) == []
+
+
+async def test_the_socket_of_a_process_killed_while_listening_is_removed_by_the_next_commit(store: Store) -> None:
+    folder = wake_folder(_database(store))
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stale = folder / "999999-dead.sock"
+    killed = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    killed.bind(str(stale))
+    killed.close()  # as the kernel closes it for a killed process: the file stays
+    await store.run_transaction(_wake)
+    assert not stale.exists()
+
+
+async def test_a_wake_folder_others_may_write_to_is_not_used(store: Store, other_process: Store) -> None:
+    folder = wake_folder(_database(store))
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o777)  # as a folder another user made first would be
+    squatter = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    squatter.bind(str(folder / "1-squatter.sock"))
+    squatter.setblocking(False)
+    heard = Heard()
+    await other_process.wakeup.subscribe(heard)  # hears its own process only, and polls for the rest
+    assert [path.name for path in folder.iterdir()] == ["1-squatter.sock"]
+    await store.run_transaction(_wake)
+    await asyncio.sleep(0.2)
+    assert heard.count == 0
+    with pytest.raises(BlockingIOError):
+        squatter.recv(64)  # nothing was sent into the folder either
+    squatter.close()
+
+
+def test_processes_meet_beside_the_database_file_when_its_path_is_short() -> None:
+    database = "/srv/appinstall/appinstall.db"
+    assert wake_folder(database) == Path("/srv/appinstall/appinstall.db-wake")
+
+
+def test_a_path_too_long_for_a_socket_meets_in_the_temporary_directory_the_same_for_every_process() -> None:
+    database = "/srv/" + "a" * 90 + "/appinstall.db"
+    folder = wake_folder(database)
+    assert folder.parent == Path(tempfile.gettempdir())
+    assert folder == wake_folder(database)
+    assert folder != wake_folder(database + "2")
 
 
 async def test_a_unit_of_work_that_commits_wakes_each_subscriber_once(store: Store) -> None:

@@ -1,7 +1,8 @@
 """Publishing wakes the workers itself, once its transaction has committed, on both engines: no view has to.
 
-The tests call the service, never the HTTP API, and listen on the store's wakeup the way a worker does. On
-PostgreSQL a second store on the same database plays a worker in another process: it hears through ``LISTEN``.
+The tests call the service, never the HTTP API, and listen on the store's wakeup the way a worker does. A second
+store on the same database plays a worker in another process: on PostgreSQL it hears through ``LISTEN``, on a
+SQLite file by a datagram (``appinstall worker`` beside ``serve --no-worker``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from appinstall.app import create_app
 from appinstall.settings import Settings
 from appinstall.store import Store, create_engine
 from appinstall.store.keyring import Keyring
+from appinstall.store.wakeup import LocalWakeup
 from appinstall.webhooks import service
 from appinstall.webhooks.envelope import route
 from appinstall.webhooks.tables import deliveries
@@ -80,8 +82,9 @@ async def listener(store: Store) -> AsyncIterator[Listener]:
 
 @pytest.fixture
 async def other_process(store: Store) -> AsyncIterator[Listener | None]:
-    """On PostgreSQL, a listener on a store of its own (another engine, as another process would have)."""
-    if not store.dialect.notifies:
+    """A listener on a store of its own (another engine, as another process would have), where another process can
+    open the database (not a SQLite database in memory)."""
+    if type(store.wakeup) is LocalWakeup:
         yield None
         return
     other = Store(create_engine(store.engine.url.render_as_string(hide_password=False)), Keyring.parse(TEST_MASTER_KEY))
@@ -133,8 +136,7 @@ async def test_a_worker_hears_each_publish_of_its_own_process_once(
     assert listener.count == 1
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's worker runs in the server
-async def test_a_publish_wakes_the_workers_of_other_processes_on_postgresql(
+async def test_a_publish_wakes_the_workers_of_other_processes(
     store: Store, installed: str, other_process: Listener | None
 ) -> None:
     assert other_process is not None
