@@ -24,6 +24,7 @@ from appinstall.http.limits import RequestLimits
 from appinstall.http.openapi import openapi_document
 from appinstall.http.problems import EXCEPTION_HANDLERS, problem_response
 from appinstall.http.reference import serve_reference
+from appinstall.http.route_gates import gate_included_routers
 from appinstall.http.store_errors import STORE_EXCEPTION_HANDLERS
 from appinstall.registry.views import router as registry_router
 from appinstall.sandbox.agents import SandboxAgents
@@ -123,7 +124,8 @@ def create_app(
     )
     app.state = state  # the one typed state every route reads (``http.deps``)
     serve_reference(app)
-    # Routes are matched in order, one regular expression each: the most frequent requests come first.
+    # Routers are asked in order (each passed over at once where its gate says the path is not its own, see
+    # ``gate_included_routers`` below): the most frequent requests come first.
     app.include_router(tokens_router)
     app.include_router(signing_keys_router)
     app.include_router(sandbox_router)
@@ -159,5 +161,6 @@ def create_app(
     # Last: FastAPI tries an included router's routes one by one, and the API's requests should not pay for the
     # console's (placed before /healthz, they cost the API about a third of its requests per second).
     mount_console(app)
+    gate_included_routers(app)  # last: every router is included by now
     app.openapi = partial(openapi_document, app)  # type: ignore[method-assign]
     return app
