@@ -97,7 +97,15 @@ def _access_record(path: str) -> logging.LogRecord:
 
 @pytest.mark.usefixtures("restore_logging")
 @pytest.mark.parametrize("log_format", ["text", "json"])
-@pytest.mark.parametrize("path", ["/api/account/a1/notifications", "/sentinel/api/account/a1/aio_secret12345/x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/account/a1/notifications",
+        "/sentinel/api/account/a1/aio_secret12345/x",
+        '/api/a b/"q"=x',  # quoted in text
+        "/api/it's/été\ttab",
+    ],
+)
 def test_an_access_line_is_the_line_the_whole_chain_makes(log_format: str, path: str) -> None:
     configure_logging(log_format)  # type: ignore[arg-type]
     [handler] = logging.getLogger().handlers
