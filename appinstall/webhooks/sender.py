@@ -7,8 +7,10 @@ comes back as an ``AttemptResult`` rather than an exception.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
+from typing import Final
 
 import aiohttp
 from yarl import URL
@@ -19,11 +21,15 @@ from appinstall.webhooks.models import AttemptResult
 
 USER_AGENT = f"appinstall-webhooks/{__version__}"
 EXCERPT_BYTES = 4096
+# Endpoints are few (the manifests name them) and each is sent to again and again: parsed once, remembered.
+_ENDPOINTS_REMEMBERED: Final = 4096
+_target = functools.lru_cache(maxsize=_ENDPOINTS_REMEMBERED)(URL)
 
 
+@functools.lru_cache(maxsize=_ENDPOINTS_REMEMBERED)
 def host_key(url: str) -> str:
     """``host:port`` of an endpoint: what the per-host limit counts by. ValueError for a URL that is not one."""
-    target = URL(url)
+    target = _target(url)
     return f"{target.host}:{target.port}"
 
 
@@ -57,7 +63,8 @@ class Sender:
         started_at = time.time_ns() // 1_000_000
         clock = time.perf_counter()
         try:
-            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            target = _target(url)
+            async with self._session.post(target, data=body, headers=headers, allow_redirects=False) as response:
                 length = response.content_length
                 if length is not None and length <= self._max_response_bytes:
                     received = await response.read()  # small and announced: the common case, in one step

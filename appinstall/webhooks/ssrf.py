@@ -16,6 +16,7 @@ must not use one (``trust_env=False``, the default, and no ``proxy=``).
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ def parse_allow_list(values: Iterable[str]) -> tuple[Network, ...]:
 
 # How a refusal's message starts (after OSError's "[Errno 13] "), so a joined message of several can be read back.
 BLOCKED: Final = "blocked by the outbound address policy: "
+ENDPOINTS_REMEMBERED: Final = 4096  # endpoints whose check is kept (``endpoint_refusal``)
 
 
 class BlockedAddressError(OSError):
@@ -214,11 +216,13 @@ def guarded_connector(policy: AddressPolicy, **connector_kwargs: Any) -> aiohttp
     return aiohttp.TCPConnector(socket_factory=guarded_socket_factory(policy), **connector_kwargs)
 
 
+@functools.lru_cache(maxsize=ENDPOINTS_REMEMBERED)
 def endpoint_refusal(url: str, *, dev: bool) -> str | None:
     """``None`` if ``url`` is acceptable as a webhook endpoint before any connection, otherwise why not.
 
     https only (http too in dev mode), no credentials in the URL, a host. Where the host leads is checked at connect
-    time by :func:`guarded_connector`.
+    time by :func:`guarded_connector`. Asked before every attempt, of the few endpoints the manifests name: the
+    answers are remembered (it reads nothing but the URL).
     """
     try:
         parsed = URL(url)
