@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from functools import partial
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import text
 
 from appinstall import __version__
@@ -44,7 +46,7 @@ from appinstall.webhooks.worker import Worker
 
 log = logging.getLogger("appinstall")
 
-__all__ = ["ConfigurationError", "create_app", "freeze_startup_objects", "open_store"]
+__all__ = ["ConfigurationError", "create_app", "fastapi_telemetry", "freeze_startup_objects", "open_store"]
 
 
 YOUNG_COLLECTION_EVERY = 20_000
@@ -65,6 +67,15 @@ def freeze_startup_objects() -> None:
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, oldest)
+
+
+def fastapi_telemetry() -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry spans and metrics where they can be collected: with the OpenTelemetry SDK
+    installed (``opentelemetry-instrument``, say), FastAPI's defaults. Without it no provider can be configured,
+    and FastAPI would still ask, on every request, whether one is (5.7 µs, one in every 40 of a publish)."""
+    if importlib.util.find_spec("opentelemetry.sdk") is not None:
+        return {}
+    return {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(
@@ -109,6 +120,7 @@ def create_app(
                 await state.store.close()
 
     app = FastAPI(
+        telemetry=fastapi_telemetry(),
         title="appinstall",
         version=__version__,
         summary="Install connector apps from App Install manifests.",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
+from importlib.machinery import ModuleSpec
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from appinstall.app import YOUNG_COLLECTION_EVERY, create_app
+import appinstall.app
+from appinstall.app import YOUNG_COLLECTION_EVERY, create_app, fastapi_telemetry
 from appinstall.settings import Settings
 from tests.conftest import SEED, TEST_OPERATOR_TOKEN
 
@@ -66,3 +70,26 @@ async def test_an_app_made_in_a_test_freezes_nothing(settings: Settings) -> None
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         assert gc.get_freeze_count() == 0
+
+
+def _with_opentelemetry_sdk(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *arguments: Any) -> ModuleSpec | None:
+        if name == "opentelemetry.sdk":
+            return ModuleSpec(name, None) if installed else None
+        return real(name, *arguments)
+
+    monkeypatch.setattr(appinstall.app.importlib.util, "find_spec", find_spec)
+
+
+def test_without_the_opentelemetry_sdk_fastapi_asks_for_no_telemetry_on_each_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _with_opentelemetry_sdk(monkeypatch, installed=False)
+    assert fastapi_telemetry() == {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+def test_with_the_opentelemetry_sdk_fastapi_keeps_its_own_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_opentelemetry_sdk(monkeypatch, installed=True)
+    assert fastapi_telemetry() == {}
