@@ -47,6 +47,21 @@ async def test_every_row_is_executed_with_its_values_and_the_statements_own(stor
     assert sorted(account_rows) == [("a", 1), ("b", 2)]
 
 
+def _seed_and_reset(connection: Connection) -> None:
+    connection.execute(
+        insert(auth_failures), [{"bucket": name, "window_start": 5, "count": 4} for name in ("x", "y", "z")]
+    )
+    reset = update(auth_failures).where(auth_failures.c.bucket == bindparam("b_bucket")).values(count=0)
+    execute_many(connection, reset, [{"b_bucket": "x"}, {"b_bucket": "z"}])
+
+
+async def test_a_statement_with_one_parameter_takes_each_rows_value(store: Store) -> None:
+    await store.run_transaction(_seed_and_reset)
+    async with store.read() as connection:
+        found = (await connection.execute(select(auth_failures.c.bucket, auth_failures.c.count))).all()
+    assert sorted(found) == [("x", 0), ("y", 4), ("z", 0)]
+
+
 def _bump_nothing(connection: Connection) -> None:
     execute_many(connection, BUMP, [])
 
