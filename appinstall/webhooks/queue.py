@@ -59,16 +59,20 @@ _UNFINISHED_IN_CONVERSATIONS = select(deliveries.c.installation_id, deliveries.c
     deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
     deliveries.c.status.in_(UNFINISHED),
 )
+_BLOCKED_IN_CONVERSATIONS = select(deliveries.c.installation_id, deliveries.c.conversation_id).where(
+    deliveries.c.conversation_id.in_(bindparam("conversations", expanding=True)),
+    deliveries.c.installation_id.in_(bindparam("installations", expanding=True)),
+    deliveries.c.status == Status.BLOCKED,
+)
 _CONVERSATIONS_PER_QUERY = 500  # bound parameters stay far below any engine's limit
 
 
-def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
-    """Which of these (installation, conversation) pairs have an unfinished delivery: one query for up to
+def _pairs_found(
+    connection: Connection, statement: Any, pairs: Iterable[tuple[str, str | None]]
+) -> set[tuple[str, str | None]]:
+    """Which of these (installation, conversation) pairs ``statement`` finds rows of: one query for up to
     ``_CONVERSATIONS_PER_QUERY`` conversations (its rows may pair an installation with another's conversation;
-    only the pairs asked about count).
-
-    ``take_turn`` decides each new delivery's status from the set.
-    """
+    only the pairs asked about count)."""
     wanted = {pair for pair in pairs if pair[1] is not None}
     conversations = sorted({conversation for _, conversation in wanted if conversation is not None})
     installations = sorted({installation for installation, _ in wanted})
@@ -78,10 +82,16 @@ def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | No
             "conversations": conversations[start : start + _CONVERSATIONS_PER_QUERY],
             "installations": installations,
         }
-        for installation_id, conversation_id in fetch_in(connection, _UNFINISHED_IN_CONVERSATIONS, parameters):
+        for installation_id, conversation_id in fetch_in(connection, statement, parameters):
             if (installation_id, conversation_id) in wanted:
                 found.add((installation_id, conversation_id))
     return found
+
+
+def unfinished_pairs(connection: Connection, pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+    """Which of these (installation, conversation) pairs have an unfinished delivery. ``take_turn`` decides each
+    new delivery's status from the set."""
+    return _pairs_found(connection, _UNFINISHED_IN_CONVERSATIONS, pairs)
 
 
 def take_turn(unfinished: set[tuple[str, str | None]], pair: tuple[str, str | None]) -> Status:
@@ -127,8 +137,14 @@ _PROMOTE_HEAD = (
 
 def _promote_heads(connection: Connection, pairs: set[tuple[str, str | None]]) -> None:
     """Make the earliest blocked delivery of each (installation, conversation) pair due, for the pairs with
-    nothing pending, in flight or held (one statement, executed for each pair)."""
-    heads = [{"b_installation": i, "b_conversation": c} for i, c in pairs if c is not None]
+    nothing pending, in flight or held (one statement, executed for each pair that has a blocked delivery).
+
+    Most finished deliveries have nothing blocked behind them: one query finds the pairs that do, and only those
+    are promoted. Promoting every pair cost PostgreSQL about 0.9 ms a pair, most of a recorded batch (79 of its
+    96 ms for 90 deliveries), and capped a worker near 500 deliveries a second. The pairs are locked
+    (``lock_conversations``), so no publish can block a delivery behind them meanwhile."""
+    blocked = _pairs_found(connection, _BLOCKED_IN_CONVERSATIONS, pairs)
+    heads = [{"b_installation": i, "b_conversation": c} for i, c in blocked]
     execute_many(connection, _PROMOTE_HEAD, heads)
 
 

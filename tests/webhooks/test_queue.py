@@ -79,6 +79,36 @@ async def test_a_batch_finishing_three_conversations_makes_each_ones_next_delive
     assert [statuses[i] for i in ids] == ["succeeded"] * 3 + ["pending"] * 3
 
 
+# Published to two installations: each gets conv-1 twice (the second blocked) and conv-2 once.
+CONVERSATIONS = (("conv-1", "a"), ("conv-1", "b"), ("conv-2", "c"))
+
+
+async def test_a_batch_promotes_only_where_a_delivery_of_the_same_installation_and_conversation_waits(
+    quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    store: Store = quiet_app.state.store
+    first = await install(client, receiver, client_name="first")
+    second = await install(client, receiver, client_name="second")
+    published = [await publish(client, message(conversation, text)) for conversation, text in CONVERSATIONS]
+    by_installation = {
+        installation["id"]: [
+            next(d["id"] for d in made if d["installation_id"] == installation["id"]) for made in published
+        ]
+        for installation in (first, second)
+    }
+    jobs = await claims.claim(store, "me", 10, lease_ms=60_000)
+    assert len(jobs) == 4  # each installation's first of conv-1, and conv-2
+    second_in_conv_1 = by_installation[second["id"]][0]
+    now = store.clock()
+    finished = [Completion(job, _ok(now), Decision(Status.SUCCEEDED)) for job in jobs if job.id != second_in_conv_1]
+    await queue.complete_many(store, "me", finished, disable_after_ms=60_000)
+    first_statuses = await _statuses(client, first["id"])
+    second_statuses = await _statuses(client, second["id"])
+    assert [first_statuses[i] for i in by_installation[first["id"]]] == ["succeeded", "pending", "succeeded"]
+    # the other installation's conv-1 is still in flight: its next one waits, whoever else finished conv-1
+    assert [second_statuses[i] for i in by_installation[second["id"]]] == ["in_flight", "blocked", "succeeded"]
+
+
 async def test_a_retry_decision_keeps_the_conversation_blocked_behind_it(
     quiet_app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
