@@ -33,6 +33,7 @@ log = logging.getLogger("appinstall.store")
 # A Unix socket's path must fit in 108 bytes (``sun_path``), the name here included.
 _MAX_SOCKET_PATH: Final = 100
 _SUFFIX: Final = ".sock"
+_BIND_ATTEMPTS: Final = 3
 
 
 def wake_folder(database: str) -> Path:
@@ -58,14 +59,20 @@ class Listener:
     """One bound socket: ``heard`` is called on the event loop (once per burst of datagrams) until ``close``."""
 
     def __init__(self, folder: Path, heard: Callable[[], None]) -> None:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(os.lstat(folder)):
-            raise PermissionError(f"{folder} is not this user's alone (mode 0700)")
         self.path = folder / _socket_name()
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
         try:
-            self._socket.bind(str(self.path))
+            for attempt in range(_BIND_ATTEMPTS):
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not _private(os.lstat(folder)):
+                    raise PermissionError(f"{folder} is not this user's alone (mode 0700)")
+                try:
+                    self._socket.bind(str(self.path))
+                    break
+                except FileNotFoundError:  # the last listener of another process removed the folder meanwhile
+                    if attempt == _BIND_ATTEMPTS - 1:
+                        raise
         except OSError:
             self._socket.close()
             raise
@@ -91,6 +98,8 @@ class Listener:
         self._socket.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        with contextlib.suppress(OSError):  # the last one out removes the folder; another's socket keeps it
+            self.path.parent.rmdir()
 
 
 class Sender:

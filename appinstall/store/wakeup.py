@@ -135,8 +135,7 @@ class _SocketSubscription:
 
     async def close(self) -> None:
         self.wakeup.subscribers.discard(self.wake)
-        self.wakeup.sender.own.discard(str(self.listener.path))
-        self.listener.close()
+        self.wakeup.forget(self.listener)
 
 
 @dataclass(kw_only=True)
@@ -146,6 +145,7 @@ class SocketWakeup(LocalWakeup):
 
     database: str
     sender: Sender = field(init=False)
+    listeners: set[Listener] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.sender = Sender(wake_folder(self.database))
@@ -170,10 +170,19 @@ class SocketWakeup(LocalWakeup):
             return await super().subscribe(wake)
         listener.start(asyncio.get_running_loop())
         self.sender.own.add(str(listener.path))
+        self.listeners.add(listener)
         self.subscribers.add(wake)
         return _SocketSubscription(self, wake, listener)
 
+    def forget(self, listener: Listener) -> None:
+        self.sender.own.discard(str(listener.path))
+        self.listeners.discard(listener)
+        listener.close()
+
     def close(self) -> None:
+        """Close the sockets still listening (their files and, with the last, the folder go too) and the sender's."""
+        for listener in list(self.listeners):
+            self.forget(listener)
         self.sender.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator
@@ -98,12 +99,17 @@ async def test_a_process_hears_its_own_commit_once_not_again_by_datagram(store: 
     assert heard.count == 1
 
 
-async def test_a_closed_subscription_leaves_no_socket_behind(store: Store) -> None:
-    subscription = await store.wakeup.subscribe(Heard())
+async def test_the_last_closed_subscription_leaves_neither_socket_nor_folder_behind(
+    store: Store, other_process: Store
+) -> None:
+    first = await store.wakeup.subscribe(Heard())
+    second = await other_process.wakeup.subscribe(Heard())
     folder = wake_folder(_database(store))
-    assert len(list(folder.glob("*.sock"))) == 1
-    await subscription.close()
-    assert list(folder.glob("*.sock")) == []
+    assert len(list(folder.glob("*.sock"))) == 2
+    await first.close()
+    assert len(list(folder.glob("*.sock"))) == 1  # the other process's socket keeps the folder
+    await second.close()
+    assert not folder.exists()
 
 
 async def test_the_socket_of_a_process_killed_while_listening_is_removed_by_the_next_commit(store: Store) -> None:
@@ -115,6 +121,14 @@ async def test_the_socket_of_a_process_killed_while_listening_is_removed_by_the_
     killed.close()  # as the kernel closes it for a killed process: the file stays
     await store.run_transaction(_wake)
     assert not stale.exists()
+
+
+async def test_a_closed_store_leaves_no_socket_of_its_listeners_behind(store: Store, other_process: Store) -> None:
+    await other_process.wakeup.subscribe(Heard())  # never closed by its subscriber
+    folder = wake_folder(_database(store))
+    assert len(list(folder.glob("*.sock"))) == 1
+    await other_process.close()
+    assert not folder.exists()
 
 
 async def test_a_wake_folder_others_may_write_to_is_not_used(store: Store, other_process: Store) -> None:
@@ -133,6 +147,7 @@ async def test_a_wake_folder_others_may_write_to_is_not_used(store: Store, other
     with pytest.raises(BlockingIOError):
         squatter.recv(64)  # nothing was sent into the folder either
     squatter.close()
+    shutil.rmtree(folder)
 
 
 def test_processes_meet_beside_the_database_file_when_its_path_is_short() -> None:
