@@ -1,6 +1,6 @@
-"""Processes killed mid-run (SIGKILL: no chance to give anything back) lose nothing: a PostgreSQL worker among two,
-and the SQLite server itself. Every notification that got a 202 is delivered, in order per conversation. (Killed
-while clients publish: test_publish_kills.py.)
+"""Processes killed mid-run (SIGKILL: no chance to give anything back) lose nothing: a worker among two (on
+PostgreSQL, and on a SQLite file beside ``serve --no-worker``), and the SQLite server itself. Every notification
+that got a 202 is delivered, in order per conversation. (Killed while clients publish: test_publish_kills.py.)
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -56,6 +57,15 @@ def _leased_by(database_url: str, owner: str) -> int:
             await connection.close()
 
     return asyncio.run(count())
+
+
+def _leased_in_sqlite(database: Path, owner: str) -> int:
+    """How many deliveries ``owner`` holds in flight right now, read from the SQLite file (WAL: beside the writers)."""
+    with sqlite3.connect(database) as connection:
+        (found,) = connection.execute(
+            "SELECT count(*) FROM deliveries WHERE lease_owner = ? AND status = 'in_flight'", (owner,)
+        ).fetchone()
+    return int(found)
 
 
 def _assert_all_delivered_in_order(receiver: Receiver, published: dict[str, list[str]]) -> None:
@@ -117,3 +127,30 @@ def test_killing_the_sqlite_server_mid_run_loses_nothing(tmp_path: Path, tls_fil
                 "every delivery",
             )
     _assert_all_delivered_in_order(receiver, published)
+
+
+def test_killing_one_of_two_workers_beside_a_sqlite_server_loses_nothing(
+    tmp_path: Path, tls_files: tuple[Path, Path, Path]
+) -> None:
+    ca, cert, key = tls_files
+    environment = fast_webhooks(ca)
+    data = tmp_path / "data"
+    on_the_file = {"APPINSTALL_DATA_DIR": str(data), **environment}
+    with (
+        ReceiverThread(cert, key, delay=0.2) as receiver,
+        live_server(data, "--no-worker", **environment) as api,
+        worker_process(tmp_path / "w1", **on_the_file) as doomed,
+        worker_process(tmp_path / "w2", **on_the_file) as survivor,
+    ):
+        account, installation_id, published = _install_and_publish(api.url, receiver)
+        total = CONVERSATIONS * PER_CONVERSATION
+        owner = re.search(r"webhook worker (\S+) running", doomed.log.read_text())
+        assert owner is not None
+        database = data / "appinstall.db"
+        wait_for(lambda: _leased_in_sqlite(database, owner[1]) > 0, 60, "the doomed worker to hold deliveries")
+        doomed.process.kill()  # SIGKILL mid-request: its socket file stays behind, its leases run out
+        doomed.process.wait()
+        wait_for(lambda: statuses(api.url, account, installation_id).count("succeeded") == total, 90, "every delivery")
+        log = survivor.stop()
+    _assert_all_delivered_in_order(receiver, published)
+    assert "took back" in log, "the surviving worker never took over an expired lease"
