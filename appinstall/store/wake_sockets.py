@@ -5,7 +5,9 @@ otherwise hear of a publish only at its next poll, up to a second later. So each
 datagram socket in the file's wake folder (``wake_folder``), and a process that committed due work sends one byte
 to every socket there but its own. A datagram is a few microseconds, needs no connection and never blocks: a peer
 whose buffer is full has wake-ups waiting already, and one that is gone (killed, say) refuses it, and its socket
-is removed. The folder's listing is read again only when the folder changes.
+is removed. The folder's listing is read again when the folder changes, and at least every
+``RELIST_SECONDS`` (a folder's time moves in coarse ticks: a socket bound in the same tick as the last listing
+would otherwise go unseen).
 
 The sockets carry nothing but "look now": a stray datagram costs a worker one look at the queue, never a wrong
 delivery. Still, the folder must be this user's alone (mode 0700, owned by the process's user): one that another
@@ -24,6 +26,7 @@ import secrets
 import socket
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -34,6 +37,7 @@ log = logging.getLogger("appinstall.store")
 _MAX_SOCKET_PATH: Final = 100
 _SUFFIX: Final = ".sock"
 _BIND_ATTEMPTS: Final = 3
+RELIST_SECONDS: Final = 1.0
 
 
 def wake_folder(database: str) -> Path:
@@ -110,6 +114,7 @@ class Sender:
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
         self._seen: int | None = None  # the folder's modification time when it was last listed
+        self._listed_at = 0.0
         self._peers: list[str] = []
         self.own: set[str] = set()
         self._warned = False
@@ -120,9 +125,10 @@ class Sender:
         except FileNotFoundError:
             self._seen, self._peers = None, []
             return
-        if status.st_mtime_ns == self._seen:
+        now = time.monotonic()
+        if status.st_mtime_ns == self._seen and now - self._listed_at < RELIST_SECONDS:
             return
-        self._seen = status.st_mtime_ns
+        self._seen, self._listed_at = status.st_mtime_ns, now
         if not _private(status):
             self._peers = []
             return

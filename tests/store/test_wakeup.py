@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import tempfile
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection
 
-from appinstall.store import Keyring, Store, create_engine
+from appinstall.store import Keyring, Store, create_engine, wake_sockets
 from appinstall.store.wake_sockets import wake_folder
 from appinstall.store.wakeup import LocalWakeup, SocketWakeup, wake_after_commit
 from tests.conftest import TEST_MASTER_KEY
@@ -79,6 +80,28 @@ async def test_a_commit_wakes_a_worker_of_another_process_on_the_same_file(store
     await store.run_transaction(_wake)
     await asyncio.wait_for(heard.event.wait(), timeout=5)
     assert heard.count == 1
+
+
+async def test_a_listener_bound_without_the_folders_time_moving_is_found_all_the_same(
+    store: Store, other_process: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wake_sockets, "RELIST_SECONDS", 0.05)
+    first = Heard()
+    await other_process.wakeup.subscribe(first)
+    await store.run_transaction(_wake)  # the folder listed: one listener
+    await asyncio.wait_for(first.event.wait(), timeout=5)
+    folder = wake_folder(_database(store))
+    listed = folder.stat().st_mtime_ns
+    third = Store(create_engine(str(store.engine.url)), Keyring.parse(TEST_MASTER_KEY))
+    try:
+        heard = Heard()
+        await third.wakeup.subscribe(heard)
+        os.utime(folder, ns=(listed, listed))  # as when both fall in one tick of the file system's clock
+        await asyncio.sleep(0.1)
+        await store.run_transaction(_wake)
+        await asyncio.wait_for(heard.event.wait(), timeout=5)
+    finally:
+        await third.close()
 
 
 async def test_a_rolled_back_transaction_wakes_no_other_process(store: Store, other_process: Store) -> None:
