@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import ARRAY, BigInteger, Connection, Table, bindparam, text
+from sqlalchemy import ARRAY, BigInteger, Connection, Table, bindparam, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -152,7 +152,16 @@ class PostgreSQL(Dialect):
     notifies = True
 
     def create_engine(self, url: str) -> AsyncEngine:
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        """A pool whose connections are tested at each checkout (a PostgreSQL restarted, or a backend terminated,
+        is then invisible to the caller: the pool connects again), by one simple query.
+
+        SQLAlchemy's own ``pool_pre_ping`` on asyncpg pings inside ``BEGIN`` … ``ROLLBACK`` (for PgBouncer's
+        transaction mode): three round trips and about 0.3 ms of CPU at every checkout, several times a publish
+        and a delivery. A ``SELECT 1`` in the simple-query protocol (no prepared statement, so PgBouncer is fine
+        with it too) finds the same dead connections in one round trip for about 0.1 ms."""
+        engine = create_async_engine(url, pool_size=10, max_overflow=10)
+        event.listen(engine.sync_engine, "checkout", _ping_at_checkout)
+        return engine
 
     def upsert(self, table: Table) -> Any:
         return postgresql.insert(table)
@@ -178,6 +187,15 @@ class PostgreSQL(Dialect):
         driver: Any = raw.driver_connection
         await driver.add_listener(channel, lambda _connection, _pid, _channel, payload: heard(payload))
         return _PostgresListening(connection)
+
+
+def _ping_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection about to be lent: one round trip, or the pool replaces it (``DisconnectionError``: it
+    tries again with a new connection, up to three times)."""
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+    except Exception as error:  # closed by the server, the network, a restart: whatever it is, not usable
+        raise exc.DisconnectionError(f"a pooled connection failed its check ({type(error).__name__})") from error
 
 
 _BY_NAME: dict[str, Dialect] = {dialect.name: dialect for dialect in (SQLite(), PostgreSQL())}
