@@ -399,6 +399,18 @@ async def test_order_is_kept_per_conversation_while_others_go_ahead(
     assert texts.index("b1") < texts.index("a2")
 
 
+async def test_the_deliveries_of_one_conversation_go_out_back_to_back_none_waiting_for_a_poll(
+    client: httpx.AsyncClient, account: str, receiver: Receiver
+) -> None:
+    installed = await install(client, receiver)
+    started = time.monotonic()
+    for n in range(5):  # each but the first waits behind the one before: its finish makes it due
+        await publish(client, message("conv-a", f"a{n}"))
+    await settled(client, installed["id"], 5)
+    # Four waits for the worker's one-second poll would take four seconds at least.
+    assert time.monotonic() - started < 2.5
+
+
 async def test_a_delivery_given_up_does_not_hold_back_the_next_of_its_conversation(
     client: httpx.AsyncClient, account: str, receiver: Receiver
 ) -> None:
