@@ -146,6 +146,7 @@ class SocketWakeup(LocalWakeup):
     database: str
     sender: Sender = field(init=False)
     listeners: set[Listener] = field(default_factory=set)
+    _warned: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.sender = Sender(wake_folder(self.database))
@@ -155,7 +156,9 @@ class SocketWakeup(LocalWakeup):
         try:
             self.sender.send()
         except OSError as error:  # the folder cannot be read: the other processes' workers poll instead
-            log.warning("cannot wake the other processes on %s (%s); their workers will poll", self.database, error)
+            if not self._warned:  # said once: this runs after every commit that made work due
+                self._warned = True
+                log.warning("cannot wake the other processes on %s (%s); their workers will poll", self.database, error)
 
     async def subscribe(self, wake: Wake) -> Subscription:
         try:

@@ -173,6 +173,24 @@ async def test_a_wake_folder_others_may_write_to_is_not_used(store: Store, other
     shutil.rmtree(folder)
 
 
+async def test_a_wake_folder_that_cannot_be_read_is_said_once_and_the_commits_go_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable() -> int:
+        raise PermissionError("permission denied")
+
+    assert isinstance(store.wakeup, SocketWakeup)
+    monkeypatch.setattr(store.wakeup.sender, "send", unreadable)
+    heard = Heard()
+    await store.wakeup.subscribe(heard)
+    for _ in range(3):
+        await store.run_transaction(_wake)
+    assert heard.count == 3  # this process's workers hear all the same
+    assert [record.getMessage() for record in caplog.records].count(
+        f"cannot wake the other processes on {_database(store)} (permission denied); their workers will poll"
+    ) == 1
+
+
 def test_processes_meet_beside_the_database_file_when_its_path_is_short() -> None:
     database = "/srv/appinstall/appinstall.db"
     assert wake_folder(database) == Path("/srv/appinstall/appinstall.db-wake")
