@@ -42,11 +42,11 @@ def _combined(routes: Sequence[BaseRoute]) -> re.Pattern[str] | None:
 class _Gate:
     """Stands in for an included router's ``matches``: "no match" for a path none of its routes has."""
 
-    def __init__(self, matches: _Matches, routes: list[BaseRoute]) -> None:
+    def __init__(self, matches: _Matches, routes: list[BaseRoute], pattern: re.Pattern[str]) -> None:
         self._matches = matches
         self._routes = routes
         self._count = len(routes)
-        self._pattern = _combined(routes)
+        self._pattern: re.Pattern[str] | None = pattern
 
     def __call__(self, scope: Scope) -> tuple[Match, Scope]:
         if len(self._routes) != self._count:  # routes were added since: learn them again
@@ -68,9 +68,10 @@ def gate_included_routers(app: FastAPI) -> int:
         context: Any = getattr(route, "include_context", None)
         if original is None or context is None or context.prefix or isinstance(route.matches, _Gate):
             continue
-        if _combined(original.routes) is None:
+        pattern = _combined(original.routes)
+        if pattern is None:
             continue
-        route.matches = _Gate(route.matches, original.routes)  # type: ignore[method-assign]
+        route.matches = _Gate(route.matches, original.routes, pattern)  # type: ignore[method-assign]
         gated += 1
     return gated
 

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final, Protocol
 
 from sqlalchemy import Connection
@@ -144,12 +145,14 @@ class SocketWakeup(LocalWakeup):
     datagram each (``wake_sockets``): SQLite cannot notify."""
 
     database: str
+    folder: Path = field(init=False)
     sender: Sender = field(init=False)
     listeners: set[Listener] = field(default_factory=set)
     _warned: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.sender = Sender(wake_folder(self.database))
+        self.folder = wake_folder(self.database)
+        self.sender = Sender(self.folder)
 
     def fire(self) -> None:
         super().fire()
@@ -162,7 +165,7 @@ class SocketWakeup(LocalWakeup):
 
     async def subscribe(self, wake: Wake) -> Subscription:
         try:
-            listener = Listener(wake_folder(self.database), wake)
+            listener = Listener(self.folder, wake)
         except OSError as error:
             log.warning(
                 "cannot listen for other processes' commits beside %s (%s): this worker hears only its own "

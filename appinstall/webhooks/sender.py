@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Mapping
-from typing import Final
 
 import aiohttp
 from yarl import URL
@@ -18,15 +17,15 @@ from yarl import URL
 from appinstall import __version__
 from appinstall.webhooks.failures import describe
 from appinstall.webhooks.models import AttemptResult
+from appinstall.webhooks.ssrf import ENDPOINTS_REMEMBERED
 
 USER_AGENT = f"appinstall-webhooks/{__version__}"
 EXCERPT_BYTES = 4096
 # Endpoints are few (the manifests name them) and each is sent to again and again: parsed once, remembered.
-_ENDPOINTS_REMEMBERED: Final = 4096
-_target = functools.lru_cache(maxsize=_ENDPOINTS_REMEMBERED)(URL)
+_target = functools.lru_cache(maxsize=ENDPOINTS_REMEMBERED)(URL)
 
 
-@functools.lru_cache(maxsize=_ENDPOINTS_REMEMBERED)
+@functools.lru_cache(maxsize=ENDPOINTS_REMEMBERED)
 def host_key(url: str) -> str:
     """``host:port`` of an endpoint: what the per-host limit counts by. ValueError for a URL that is not one."""
     target = _target(url)

@@ -172,7 +172,7 @@ def parse_allow_list(values: Iterable[str]) -> tuple[Network, ...]:
 
 # How a refusal's message starts (after OSError's "[Errno 13] "), so a joined message of several can be read back.
 BLOCKED: Final = "blocked by the outbound address policy: "
-ENDPOINTS_REMEMBERED: Final = 4096  # endpoints whose check is kept (``endpoint_refusal``)
+ENDPOINTS_REMEMBERED: Final = 4096  # endpoints whose check and parsed URL are kept (here and in ``sender``)
 
 
 class BlockedAddressError(OSError):
