@@ -25,6 +25,7 @@ from appinstall.settings import Settings
 from appinstall.store import Keyring, Store, create_engine
 from appinstall.store.migrate import upgrade
 from appinstall.store.schema import metadata
+from tests.webhooks.receiver import make_tls_files
 
 pytest_plugins = ("tests.browser",)  # Chromium fixtures, for the console's and the API reference's browser tests
 
@@ -37,6 +38,13 @@ SEED: dict[str, Any] = json.loads(SEED_BYTES)
 def seed() -> dict[str, Any]:
     """A fresh deep copy of the seed manifest that a test may change."""
     return copy.deepcopy(SEED)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A test CA, and a certificate and key for 127.0.0.1 it signed: for the HTTPS receivers of the tests that
+    deliver webhooks (``tests/webhooks/receiver.py``), made once a session."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 # --- Stores on both engines ----------------------------------------------------------------------------------

@@ -77,13 +77,6 @@ def run(
         yield log, seen
 
 
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    from tests.webhooks.receiver import make_tls_files
-
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
 def test_no_secret_token_or_signature_of_the_run_is_in_the_log(run: tuple[str, list[str]]) -> None:
     log, seen = run
     leaked = [secret[:12] + "…" for secret in seen if secret and secret in log]

@@ -8,21 +8,15 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.faults.receiving import ADMIN, delivered_ids, fast_webhooks, install_receiving_app, wait_for
 from tests.live_server import live_server, worker_process
 from tests.webhooks.flow import message
-from tests.webhooks.receiver import ReceiverThread, make_tls_files
+from tests.webhooks.receiver import ReceiverThread
 
 PUBLISHES = 10
 # Each publish follows the previous arrival, so a worker that polled every second would take about a second each.
 AT_ONCE_SECONDS = 0.3
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 def test_a_worker_process_beside_serve_on_sqlite_delivers_each_publish_at_once(

@@ -15,13 +15,13 @@ from fastapi import FastAPI
 from appinstall.settings import Settings
 from appinstall.webhooks.account_log import SETTLE_MS
 from tests.console.conftest import Tenant, csrf_of, make_tenant, sign_in
-from tests.webhooks.delivery_fixtures import delivering, receiver, tls_files
+from tests.webhooks.delivery_fixtures import delivering, receiver
 from tests.webhooks.flow import ACCOUNT, CHAT_STATE, CONTENT, JSON_TYPE, install, message, publish, settled
 from tests.webhooks.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.anyio
 
-__all__ = ["receiver", "tls_files"]
+__all__ = ["receiver"]
 
 LIST = f"/console/accounts/{ACCOUNT}/deliveries"
 SAME_ORIGIN = {"Origin": "http://appinstall.test", "Sec-Fetch-Site": "same-origin"}

@@ -4,16 +4,7 @@ suite too."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from tests.webhooks.receiver import make_tls_files
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 
 from appinstall.settings import Settings
 from tests.sandbox.conversation import ACCOUNT, BASE, EVENTS
-from tests.webhooks.delivery_fixtures import delivering, no_errors_logged, receiver, tls_files
+from tests.webhooks.delivery_fixtures import delivering, no_errors_logged, receiver
 from tests.webhooks.receiver import Receiver
 
-__all__ = ["no_errors_logged", "receiver", "tls_files"]
+__all__ = ["no_errors_logged", "receiver"]
 
 
 @pytest.fixture

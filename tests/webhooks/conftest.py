@@ -11,10 +11,10 @@ from fastapi import FastAPI
 
 from appinstall.app import create_app
 from appinstall.settings import Settings
-from tests.webhooks.delivery_fixtures import no_errors_logged, receiver, settings, tls_files
+from tests.webhooks.delivery_fixtures import no_errors_logged, receiver, settings
 from tests.webhooks.flow import ACCOUNT
 
-__all__ = ["no_errors_logged", "receiver", "settings", "tls_files"]
+__all__ = ["no_errors_logged", "receiver", "settings"]
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from appinstall.settings import Settings
-from tests.webhooks.receiver import Receiver, make_tls_files
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
+from tests.webhooks.receiver import Receiver
 
 
 @pytest.fixture
